@@ -1,0 +1,579 @@
+#include "indicator/indicator.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace iocd {
+namespace {
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+bool IsHexDigit(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+int HexValue(char c) {
+  if (IsDigit(c)) return c - '0';
+  c = Lower(c);
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+std::string_view Trim(std::string_view s) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (Lower(s[i]) != prefix[i]) return false;
+  }
+  return true;
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = Lower(c);
+  return out;
+}
+
+std::string Quoted(std::string_view text) {
+  constexpr size_t kMax = 80;
+  std::string out = "'";
+  out.append(text.substr(0, kMax));
+  if (text.size() > kMax) out += "...";
+  out += "'";
+  return out;
+}
+
+void AppendBigEndian32(uint32_t v, std::string* out) {
+  out->push_back(static_cast<char>(v >> 24));
+  out->push_back(static_cast<char>(v >> 16));
+  out->push_back(static_cast<char>(v >> 8));
+  out->push_back(static_cast<char>(v));
+}
+
+uint32_t ReadBigEndian32(std::string_view s) {
+  return (uint32_t{static_cast<uint8_t>(s[0])} << 24) | (uint32_t{static_cast<uint8_t>(s[1])} << 16) |
+         (uint32_t{static_cast<uint8_t>(s[2])} << 8) | uint32_t{static_cast<uint8_t>(s[3])};
+}
+
+std::string Ipv4Text(uint32_t addr) {
+  char buf[INET_ADDRSTRLEN];
+  uint32_t be = htonl(addr);
+  inet_ntop(AF_INET, &be, buf, sizeof(buf));
+  return buf;
+}
+
+std::string Ipv6Text(std::string_view bytes16) {
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, bytes16.data(), buf, sizeof(buf));
+  return buf;
+}
+
+bool IsV4Mapped(const std::array<uint8_t, 16>& a) {
+  for (int i = 0; i < 10; ++i) {
+    if (a[i] != 0) return false;
+  }
+  return a[10] == 0xff && a[11] == 0xff;
+}
+
+Indicator MakeIpv4(uint32_t addr) {
+  Indicator ind{IndicatorType::kIpv4, {}};
+  AppendBigEndian32(addr, &ind.key);
+  return ind;
+}
+
+Indicator MakeIpv6(const std::array<uint8_t, 16>& a) {
+  if (IsV4Mapped(a)) {
+    return MakeIpv4((uint32_t{a[12]} << 24) | (uint32_t{a[13]} << 16) | (uint32_t{a[14]} << 8) |
+                    uint32_t{a[15]});
+  }
+  return Indicator{IndicatorType::kIpv6, std::string(reinterpret_cast<const char*>(a.data()), 16)};
+}
+
+// "1.2.3.4", "1.2.3.4:443", "::1", "[::1]", "[::1]:443", "::ffff:1.2.3.4".
+std::optional<Indicator> ParseAddress(std::string_view s) {
+  if (auto v4 = ParseIpv4(s)) return MakeIpv4(*v4);
+  if (auto v6 = ParseIpv6(s)) return MakeIpv6(*v6);
+  if (!s.empty() && s.front() == '[') {
+    size_t close = s.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    std::string_view rest = s.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':' || rest.size() < 2 || rest.size() > 6) return std::nullopt;
+      if (!std::all_of(rest.begin() + 1, rest.end(), IsDigit)) return std::nullopt;
+    }
+    if (auto v6 = ParseIpv6(s.substr(1, close - 1))) return MakeIpv6(*v6);
+    return std::nullopt;
+  }
+  size_t colon = s.rfind(':');
+  if (colon != std::string_view::npos && s.find(':') == colon) {
+    std::string_view port = s.substr(colon + 1);
+    if (!port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), IsDigit)) {
+      if (auto v4 = ParseIpv4(s.substr(0, colon))) return MakeIpv4(*v4);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Indicator> ParseCidr(std::string_view s) {
+  size_t slash = s.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  std::string_view addr = s.substr(0, slash);
+  std::string_view len_text = s.substr(slash + 1);
+  if (len_text.empty() || len_text.size() > 3 || !std::all_of(len_text.begin(), len_text.end(), IsDigit)) {
+    return std::nullopt;
+  }
+  int len = 0;
+  for (char c : len_text) len = len * 10 + (c - '0');
+  if (auto v4 = ParseIpv4(addr)) {
+    if (len > 32) return std::nullopt;
+    if (len == 32) return MakeIpv4(*v4);
+    uint32_t mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
+    Indicator ind{IndicatorType::kCidr4, {}};
+    AppendBigEndian32(*v4 & mask, &ind.key);
+    ind.key.push_back(static_cast<char>(len));
+    return ind;
+  }
+  if (auto v6 = ParseIpv6(addr)) {
+    if (len > 128) return std::nullopt;
+    if (IsV4Mapped(*v6) && len >= 96) {
+      return ParseCidr(Ipv4Text(ReadBigEndian32(std::string_view(
+                           reinterpret_cast<const char*>(v6->data() + 12), 4))) +
+                       "/" + std::to_string(len - 96));
+    }
+    if (len == 128) return MakeIpv6(*v6);
+    std::array<uint8_t, 16> masked = *v6;
+    for (int i = 0; i < 16; ++i) {
+      int bits = std::clamp(len - i * 8, 0, 8);
+      masked[i] &= static_cast<uint8_t>(bits == 0 ? 0 : 0xff << (8 - bits));
+    }
+    Indicator ind{IndicatorType::kCidr6, std::string(reinterpret_cast<const char*>(masked.data()), 16)};
+    ind.key.push_back(static_cast<char>(len));
+    return ind;
+  }
+  return std::nullopt;
+}
+
+std::optional<Indicator> ParseHash(std::string_view s) {
+  auto raw = DecodeHexDigest(s);
+  if (!raw) return std::nullopt;
+  switch (raw->size()) {
+    case 16: return Indicator{IndicatorType::kMd5, std::move(*raw)};
+    case 20: return Indicator{IndicatorType::kSha1, std::move(*raw)};
+    default: return Indicator{IndicatorType::kSha256, std::move(*raw)};
+  }
+}
+
+bool HasScheme(std::string_view s) {
+  size_t pos = s.find("://");
+  if (pos == std::string_view::npos || pos == 0) return false;
+  for (size_t i = 0; i < pos; ++i) {
+    char c = s[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (i > 0 && (IsDigit(c) || c == '+' || c == '-' || c == '.'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Host part of a URL given without its scheme: up to the first '/', '?', '#' or '\'.
+std::string_view AuthorityOf(std::string_view s) {
+  if (HasScheme(s)) s.remove_prefix(s.find("://") + 3);
+  size_t end = s.find_first_of("/?#\\");
+  return s.substr(0, end);
+}
+
+// Host of an authority: without userinfo and port; brackets kept for IPv6.
+std::string_view HostOfAuthority(std::string_view authority) {
+  size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) authority.remove_prefix(at + 1);
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    return close == std::string_view::npos ? authority : authority.substr(0, close + 1);
+  }
+  size_t colon = authority.find(':');
+  return authority.substr(0, colon);
+}
+
+// Canonical host for a URL key; nullopt when it is neither an address nor a DNS name.
+std::optional<std::string> NormalizeUrlHost(std::string_view host) {
+  std::string h = ToLower(host);
+  // Collapse repeated dots and trim dots at both ends.
+  std::string collapsed;
+  for (char c : h) {
+    if (c == '.' && (collapsed.empty() || collapsed.back() == '.')) continue;
+    collapsed.push_back(c);
+  }
+  while (!collapsed.empty() && collapsed.back() == '.') collapsed.pop_back();
+  if (collapsed.empty()) return std::nullopt;
+  if (collapsed.front() == '[') {
+    auto v6 = ParseIpv6(std::string_view(collapsed).substr(1, collapsed.size() - 2));
+    if (!v6) return std::nullopt;
+    Indicator ind = MakeIpv6(*v6);
+    return ind.type == IndicatorType::kIpv4 ? ind.Display() : "[" + ind.Display() + "]";
+  }
+  // Numeric IPv4 forms browsers accept (hex, octal, integer, short forms): inet_aton's grammar.
+  bool numeric = std::all_of(collapsed.begin(), collapsed.end(),
+                             [](char c) { return IsHexDigit(c) || c == '.' || c == 'x'; }) &&
+                 IsDigit(collapsed.front());
+  if (numeric) {
+    in_addr addr;
+    if (inet_aton(collapsed.c_str(), &addr) != 0) return Ipv4Text(ntohl(addr.s_addr));
+  }
+  if (StartsWithNoCase(collapsed, "www.")) collapsed.erase(0, 4);
+  return NormalizeDomain(collapsed);
+}
+
+std::string PercentDecodeLower(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+      out.push_back(Lower(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]))));
+      i += 2;
+    } else {
+      out.push_back(Lower(s[i]));
+    }
+  }
+  return out;
+}
+
+// Resolves "." and ".." segments and collapses empty segments of an absolute path.
+std::string NormalizePath(std::string_view path) {
+  std::vector<std::string_view> segments;
+  size_t start = 1;  // path starts with '/'
+  bool trailing_slash = path.size() > 1 && path.back() == '/';
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view seg = path.substr(start, end - start);
+    if (seg == "..") {
+      if (!segments.empty()) segments.pop_back();
+    } else if (!seg.empty() && seg != ".") {
+      segments.push_back(seg);
+    }
+    start = end + 1;
+  }
+  std::string out;
+  for (std::string_view seg : segments) {
+    out += '/';
+    out += seg;
+  }
+  if (out.empty() || trailing_slash) out += '/';
+  return out;
+}
+
+}  // namespace
+
+std::string_view TypeName(IndicatorType type) {
+  switch (type) {
+    case IndicatorType::kIpv4: return "ipv4";
+    case IndicatorType::kIpv6: return "ipv6";
+    case IndicatorType::kCidr4: return "cidr4";
+    case IndicatorType::kCidr6: return "cidr6";
+    case IndicatorType::kDomain: return "domain";
+    case IndicatorType::kUrl: return "url";
+    case IndicatorType::kMd5: return "md5";
+    case IndicatorType::kSha1: return "sha1";
+    case IndicatorType::kSha256: return "sha256";
+  }
+  return "unknown";
+}
+
+std::optional<IndicatorType> ParseTypeName(std::string_view name) {
+  std::string n = ToLower(Trim(name));
+  for (IndicatorType t : kAllIndicatorTypes) {
+    if (n == TypeName(t)) return t;
+  }
+  struct Alias {
+    std::string_view name;
+    IndicatorType type;
+  };
+  static constexpr Alias kAliases[] = {
+      {"ip", IndicatorType::kIpv4},          {"ipv4-addr", IndicatorType::kIpv4},
+      {"ip-dst", IndicatorType::kIpv4},      {"ip-src", IndicatorType::kIpv4},
+      {"ipv6-addr", IndicatorType::kIpv6},   {"cidr", IndicatorType::kCidr4},
+      {"subnet", IndicatorType::kCidr4},     {"domain-name", IndicatorType::kDomain},
+      {"hostname", IndicatorType::kDomain},  {"fqdn", IndicatorType::kDomain},
+      {"uri", IndicatorType::kUrl},          {"sha-1", IndicatorType::kSha1},
+      {"sha-256", IndicatorType::kSha256},
+  };
+  for (const Alias& a : kAliases) {
+    if (n == a.name) return a.type;
+  }
+  return std::nullopt;
+}
+
+std::string Indicator::Encoded() const {
+  std::string out;
+  out.reserve(key.size() + 1);
+  out.push_back(static_cast<char>(type));
+  out += key;
+  return out;
+}
+
+std::optional<Indicator> Indicator::Decode(std::string_view encoded) {
+  if (encoded.empty()) return std::nullopt;
+  auto type = static_cast<IndicatorType>(encoded[0]);
+  std::string_view key = encoded.substr(1);
+  size_t want = 0;
+  switch (type) {
+    case IndicatorType::kIpv4: want = 4; break;
+    case IndicatorType::kIpv6: want = 16; break;
+    case IndicatorType::kCidr4: want = 5; break;
+    case IndicatorType::kCidr6: want = 17; break;
+    case IndicatorType::kMd5: want = 16; break;
+    case IndicatorType::kSha1: want = 20; break;
+    case IndicatorType::kSha256: want = 32; break;
+    case IndicatorType::kDomain:
+    case IndicatorType::kUrl:
+      if (key.empty()) return std::nullopt;
+      return Indicator{type, std::string(key)};
+    default: return std::nullopt;
+  }
+  if (key.size() != want) return std::nullopt;
+  return Indicator{type, std::string(key)};
+}
+
+std::string Indicator::Display() const {
+  static constexpr char kHex[] = "0123456789abcdef";
+  switch (type) {
+    case IndicatorType::kIpv4: return Ipv4Text(ReadBigEndian32(key));
+    case IndicatorType::kIpv6: return Ipv6Text(key);
+    case IndicatorType::kCidr4:
+      return Ipv4Text(ReadBigEndian32(key)) + "/" + std::to_string(static_cast<uint8_t>(key[4]));
+    case IndicatorType::kCidr6:
+      return Ipv6Text(key.substr(0, 16)) + "/" + std::to_string(static_cast<uint8_t>(key[16]));
+    case IndicatorType::kDomain:
+    case IndicatorType::kUrl: return key;
+    case IndicatorType::kMd5:
+    case IndicatorType::kSha1:
+    case IndicatorType::kSha256: {
+      std::string out;
+      out.reserve(key.size() * 2);
+      for (unsigned char c : key) {
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xf]);
+      }
+      return out;
+    }
+  }
+  return {};
+}
+
+std::string Refang(std::string_view text) {
+  struct Rule {
+    std::string_view from;
+    std::string_view to;
+  };
+  // Longest first where one rule's text contains another's.
+  static constexpr Rule kRules[] = {
+      {"[://]", "://"}, {"[:]", ":"},   {"[.]", "."}, {"(.)", "."}, {"{.}", "."},
+      {"[dot]", "."},   {"(dot)", "."}, {"\\.", "."}, {"[@]", "@"},
+  };
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  std::string_view t = Trim(text);
+  if (StartsWithNoCase(t, "hxxp")) {
+    out += "http";
+    i = 4;
+  } else if (StartsWithNoCase(t, "fxp")) {
+    out += "ftp";
+    i = 3;
+  }
+  while (i < t.size()) {
+    bool replaced = false;
+    for (const Rule& r : kRules) {
+      if (t.size() - i >= r.from.size() && StartsWithNoCase(t.substr(i), r.from)) {
+        out += r.to;
+        i += r.from.size();
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out.push_back(t[i++]);
+  }
+  return out;
+}
+
+std::optional<uint32_t> ParseIpv4(std::string_view text) {
+  if (text.size() < 7 || text.size() > 15) return std::nullopt;
+  uint32_t addr = 0;
+  int octets = 0;
+  size_t i = 0;
+  while (true) {
+    if (i >= text.size() || !IsDigit(text[i])) return std::nullopt;
+    uint32_t value = 0;
+    size_t digits = 0;
+    while (i < text.size() && IsDigit(text[i])) {
+      value = value * 10 + static_cast<uint32_t>(text[i] - '0');
+      ++digits;
+      ++i;
+    }
+    if (digits > 3 || value > 255 || (digits > 1 && text[i - digits] == '0')) return std::nullopt;
+    addr = (addr << 8) | value;
+    ++octets;
+    if (octets == 4) break;
+    if (i >= text.size() || text[i] != '.') return std::nullopt;
+    ++i;
+  }
+  if (i != text.size()) return std::nullopt;
+  return addr;
+}
+
+std::optional<std::array<uint8_t, 16>> ParseIpv6(std::string_view text) {
+  if (text.size() < 2 || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  char buf[INET6_ADDRSTRLEN];
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  std::array<uint8_t, 16> out;
+  if (inet_pton(AF_INET6, buf, out.data()) != 1) return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> NormalizeDomain(std::string_view text) {
+  if (!text.empty() && text.back() == '.') text.remove_suffix(1);
+  if (text.empty() || text.size() > 253) return std::nullopt;
+  std::string out;
+  out.reserve(text.size());
+  size_t label_len = 0;
+  size_t labels = 1;
+  bool last_label_numeric = true;
+  for (char raw : text) {
+    char c = Lower(raw);
+    if (c == '.') {
+      if (label_len == 0) return std::nullopt;
+      ++labels;
+      label_len = 0;
+      last_label_numeric = true;
+    } else if ((c >= 'a' && c <= 'z') || IsDigit(c) || c == '-' || c == '_') {
+      if (++label_len > 63) return std::nullopt;
+      if (!IsDigit(c)) last_label_numeric = false;
+    } else {
+      return std::nullopt;
+    }
+    out.push_back(c);
+  }
+  if (label_len == 0 || labels < 2 || last_label_numeric) return std::nullopt;
+  return out;
+}
+
+std::string_view UrlHost(std::string_view url) { return HostOfAuthority(AuthorityOf(url)); }
+
+std::optional<std::string> NormalizeUrl(std::string_view text) {
+  text = Trim(text);
+  if (HasScheme(text)) text.remove_prefix(text.find("://") + 3);
+  size_t hash = text.find('#');
+  if (hash != std::string_view::npos) text = text.substr(0, hash);
+  std::string_view authority = text.substr(0, text.find_first_of("/?\\"));
+  std::string_view rest = text.substr(authority.size());
+  auto host = NormalizeUrlHost(HostOfAuthority(authority));
+  if (!host) return std::nullopt;
+
+  std::string_view path = rest;
+  std::string_view query;
+  bool has_query = false;
+  size_t q = rest.find('?');
+  if (q != std::string_view::npos) {
+    path = rest.substr(0, q);
+    query = rest.substr(q + 1);
+    has_query = true;
+  }
+  std::string p(path);
+  std::replace(p.begin(), p.end(), '\\', '/');
+  if (p.empty()) p = "/";
+  p = NormalizePath(PercentDecodeLower(p));
+
+  std::string out = std::move(*host);
+  if (p != "/" || has_query) out += p;
+  if (has_query) {
+    out += '?';
+    out += PercentDecodeLower(query);
+  }
+  return out;
+}
+
+std::optional<std::string> DecodeHexDigest(std::string_view hex) {
+  if (hex.size() != 32 && hex.size() != 40 && hex.size() != 64) return std::nullopt;
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = HexValue(hex[i]);
+    int lo = HexValue(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+Result<Indicator> ParseIndicator(std::string_view text) {
+  std::string_view s = Trim(text);
+  if (s.empty()) return Status::InvalidArgument("empty indicator");
+  if (HasScheme(s)) {
+    if (auto url = NormalizeUrl(s)) return Indicator{IndicatorType::kUrl, std::move(*url)};
+    return Status::InvalidArgument("URL without a valid host: " + Quoted(s));
+  }
+  if (s.find_first_of(" \t") != std::string_view::npos) {
+    return Status::InvalidArgument("not a recognised indicator (contains whitespace): " + Quoted(s));
+  }
+  if (auto hash = ParseHash(s)) return *std::move(hash);
+  if (auto addr = ParseAddress(s)) return *std::move(addr);
+  if (s.find('/') != std::string_view::npos) {
+    if (auto cidr = ParseCidr(s)) return *std::move(cidr);
+    std::string_view after = s.substr(s.find('/') + 1);
+    if (!after.empty() && std::all_of(after.begin(), after.end(), IsDigit)) {
+      return Status::InvalidArgument("bad CIDR prefix length: " + Quoted(s));
+    }
+    std::string_view host = HostOfAuthority(AuthorityOf(s));
+    if (ParseIpv4(host) || NormalizeDomain(host)) {
+      if (auto url = NormalizeUrl(s)) return Indicator{IndicatorType::kUrl, std::move(*url)};
+    }
+    return Status::InvalidArgument("not a CIDR range or URL: " + Quoted(s));
+  }
+  if (auto domain = NormalizeDomain(s)) return Indicator{IndicatorType::kDomain, std::move(*domain)};
+  return Status::InvalidArgument("not a recognised indicator: " + Quoted(s));
+}
+
+Result<Indicator> ParseIndicatorAs(IndicatorType type, std::string_view text) {
+  std::string_view s = Trim(text);
+  std::optional<Indicator> got;
+  switch (type) {
+    case IndicatorType::kIpv4:
+    case IndicatorType::kIpv6:
+      got = ParseAddress(s);
+      break;
+    case IndicatorType::kCidr4:
+    case IndicatorType::kCidr6:
+      got = s.find('/') != std::string_view::npos ? ParseCidr(s) : ParseAddress(s);
+      break;
+    case IndicatorType::kDomain:
+      if (auto d = NormalizeDomain(s)) got = Indicator{IndicatorType::kDomain, std::move(*d)};
+      break;
+    case IndicatorType::kUrl:
+      if (auto u = NormalizeUrl(s)) got = Indicator{IndicatorType::kUrl, std::move(*u)};
+      break;
+    case IndicatorType::kMd5:
+    case IndicatorType::kSha1:
+    case IndicatorType::kSha256:
+      got = ParseHash(s);
+      if (got && got->type != type) got.reset();
+      break;
+  }
+  if (!got) {
+    return Status::InvalidArgument("not a valid " + std::string(TypeName(type)) + ": " + Quoted(s));
+  }
+  return *std::move(got);
+}
+
+}  // namespace iocd

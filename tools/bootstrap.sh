@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything iocd needs to build and test, from Debian 12 packages only.
+# Idempotent: packages already present are skipped. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ninja-build
+  libboost-dev libboost-system-dev
+  librocksdb-dev
+  libprotobuf-dev protobuf-compiler
+  libspdlog-dev libfmt-dev
+  libyaml-cpp-dev
+  libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev
+  bsdutils            # logger(1), used by the integration tests and the quick start
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "bootstrap: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "bootstrap: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
