@@ -1,0 +1,303 @@
+#include "store/indicator_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+namespace iocd {
+namespace {
+
+// Column families; see docs/store-format.md.
+constexpr char kFeedsCf[] = "feeds";
+constexpr char kEntriesCf[] = "feed_entries";
+constexpr char kMetaKey[] = "meta";
+
+std::string FeedPrefix(FeedId id) {
+  std::string out(4, '\0');
+  out[0] = static_cast<char>(id >> 24);
+  out[1] = static_cast<char>(id >> 16);
+  out[2] = static_cast<char>(id >> 8);
+  out[3] = static_cast<char>(id);
+  return out;
+}
+
+FeedId DecodeFeedId(std::string_view key) {
+  return (FeedId{static_cast<uint8_t>(key[0])} << 24) | (FeedId{static_cast<uint8_t>(key[1])} << 16) |
+         (FeedId{static_cast<uint8_t>(key[2])} << 8) | FeedId{static_cast<uint8_t>(key[3])};
+}
+
+std::string EntryKey(FeedId id, const Indicator& indicator) {
+  return FeedPrefix(id) + indicator.Encoded();
+}
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  return Status::IoError(msg);
+}
+
+std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class RocksIndicatorStore final : public IndicatorStore {
+ public:
+  RocksIndicatorStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> cfs)
+      : db_(std::move(db)), default_cf_(cfs[0]), feeds_cf_(cfs[1]), entries_cf_(cfs[2]) {}
+
+  ~RocksIndicatorStore() override {
+    for (auto* cf : {default_cf_, feeds_cf_, entries_cf_}) {
+      db_->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
+    }
+    db_->Close().PermitUncheckedError();
+  }
+
+  Status Init() {
+    std::string raw;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_cf_, kMetaKey, &raw);
+    if (s.IsNotFound()) {
+      meta_.set_format_version(kFormatVersion);
+      meta_.set_next_feed_id(1);
+      return FromRocks(db_->Put(SyncWrite(), default_cf_, kMetaKey, meta_.SerializeAsString()),
+                       "writing store metadata");
+    }
+    if (!s.ok()) return FromRocks(s, "reading store metadata");
+    if (!meta_.ParseFromString(raw)) {
+      return Status::Corruption("store metadata does not decode; the store is damaged");
+    }
+    if (meta_.format_version() != kFormatVersion) {
+      return Status::Corruption("store format version " + std::to_string(meta_.format_version()) +
+                                " is not supported by this iocd (it reads version " +
+                                std::to_string(kFormatVersion) +
+                                "); use the matching iocd version or move the state directory "
+                                "aside so feeds are imported afresh");
+    }
+    auto feeds = ListFeeds();
+    if (!feeds.ok()) return feeds.status();
+    for (const auto& f : *feeds) feed_names_[f.id()] = f.name();
+    return Status::Ok();
+  }
+
+  Result<iocd::store::FeedState> GetFeed(std::string_view name) override {
+    std::string raw;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), feeds_cf_, rocksdb::Slice(name.data(), name.size()), &raw);
+    if (s.IsNotFound()) return Status::NotFound("feed '" + std::string(name) + "' is not in the store");
+    if (!s.ok()) return FromRocks(s, "reading feed state");
+    iocd::store::FeedState state;
+    if (!state.ParseFromString(raw)) {
+      return Status::Corruption("state of feed '" + std::string(name) + "' does not decode");
+    }
+    return state;
+  }
+
+  Result<std::vector<iocd::store::FeedState>> ListFeeds() override {
+    std::vector<iocd::store::FeedState> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), feeds_cf_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      iocd::store::FeedState state;
+      if (!state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return Status::Corruption("state of feed '" + it->key().ToString() + "' does not decode");
+      }
+      out.push_back(std::move(state));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "listing feeds");
+    return out;
+  }
+
+  std::string FeedName(FeedId id) override {
+    std::shared_lock lock(names_mu_);
+    auto it = feed_names_.find(id);
+    return it == feed_names_.end() ? std::string() : it->second;
+  }
+
+  Result<ReplaceStats> ReplaceFeed(iocd::store::FeedState state, std::vector<FeedContribution> entries,
+                                   iocd::store::FeedState* stored) override {
+    std::lock_guard write_lock(write_mu_);
+    rocksdb::WriteBatch batch;
+
+    auto existing = GetFeed(state.name());
+    FeedId id;
+    if (existing.ok()) {
+      id = existing->id();
+    } else if (existing.status().code() == StatusCode::kNotFound) {
+      id = meta_.next_feed_id();
+      iocd::store::StoreMeta next = meta_;
+      next.set_next_feed_id(id + 1);
+      batch.Put(default_cf_, kMetaKey, next.SerializeAsString()).PermitUncheckedError();
+    } else {
+      return existing.status();
+    }
+
+    // New contribution, keyed and sorted like the stored one, first occurrence kept.
+    std::vector<std::pair<std::string, const iocd::store::FeedEntry*>> wanted;
+    wanted.reserve(entries.size());
+    for (const auto& e : entries) wanted.emplace_back(EntryKey(id, e.indicator), &e.entry);
+    std::stable_sort(wanted.begin(), wanted.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    wanted.erase(std::unique(wanted.begin(), wanted.end(),
+                             [](const auto& a, const auto& b) { return a.first == b.first; }),
+                 wanted.end());
+
+    // Merge with what is stored: only differences go into the batch.
+    ReplaceStats stats;
+    const std::string prefix = FeedPrefix(id);
+    rocksdb::ReadOptions ro;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, entries_cf_));
+    it->Seek(prefix);
+    size_t w = 0;
+    std::string value;
+    while (it->Valid() && it->key().starts_with(prefix)) {
+      std::string_view key = ToView(it->key());
+      while (w < wanted.size() && wanted[w].first < key) {
+        batch.Put(entries_cf_, wanted[w].first, wanted[w].second->SerializeAsString()).PermitUncheckedError();
+        ++stats.added;
+        ++w;
+      }
+      if (w < wanted.size() && wanted[w].first == key) {
+        value.clear();
+        wanted[w].second->SerializeToString(&value);
+        if (value == ToView(it->value())) {
+          ++stats.unchanged;
+        } else {
+          batch.Put(entries_cf_, wanted[w].first, value).PermitUncheckedError();
+          ++stats.changed;
+        }
+        ++w;
+      } else {
+        batch.Delete(entries_cf_, it->key()).PermitUncheckedError();
+        ++stats.removed;
+      }
+      it->Next();
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "reading feed '" + state.name() + "'");
+    for (; w < wanted.size(); ++w) {
+      batch.Put(entries_cf_, wanted[w].first, wanted[w].second->SerializeAsString()).PermitUncheckedError();
+      ++stats.added;
+    }
+
+    state.set_id(id);
+    state.set_indicator_count(wanted.size());
+    state.set_updated_unix_ms(NowUnixMs());
+    batch.Put(feeds_cf_, state.name(), state.SerializeAsString()).PermitUncheckedError();
+
+    Status s = FromRocks(db_->Write(SyncWrite(), &batch), "writing feed '" + state.name() + "'");
+    if (!s.ok()) return s;
+    if (!existing.ok()) meta_.set_next_feed_id(id + 1);
+    {
+      std::unique_lock lock(names_mu_);
+      feed_names_[id] = state.name();
+    }
+    if (stored != nullptr) *stored = std::move(state);
+    return stats;
+  }
+
+  Status RemoveFeed(std::string_view name) override {
+    std::lock_guard write_lock(write_mu_);
+    auto existing = GetFeed(name);
+    if (!existing.ok()) {
+      return existing.status().code() == StatusCode::kNotFound ? Status::Ok() : existing.status();
+    }
+    const FeedId id = existing->id();
+    rocksdb::WriteBatch batch;
+    std::string begin = FeedPrefix(id);
+    std::string end = FeedPrefix(id + 1);
+    batch.DeleteRange(entries_cf_, begin, end).PermitUncheckedError();
+    batch.Delete(feeds_cf_, rocksdb::Slice(name.data(), name.size())).PermitUncheckedError();
+    Status s = FromRocks(db_->Write(SyncWrite(), &batch), "removing feed '" + std::string(name) + "'");
+    if (!s.ok()) return s;
+    std::unique_lock lock(names_mu_);
+    feed_names_.erase(id);
+    return Status::Ok();
+  }
+
+  Status ForEachEntry(const std::function<void(const Indicator&, FeedId)>& fn) override {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;  // a full scan would only evict what hits need
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, entries_cf_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view key = ToView(it->key());
+      std::optional<Indicator> indicator;
+      if (key.size() > 4) indicator = Indicator::Decode(key.substr(4));
+      if (!indicator) return Status::Corruption("undecodable indicator key in the store");
+      fn(*indicator, DecodeFeedId(key));
+    }
+    return FromRocks(it->status(), "scanning indicators");
+  }
+
+  Result<iocd::store::FeedEntry> GetEntry(FeedId feed, const Indicator& indicator) override {
+    std::string raw;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), entries_cf_, EntryKey(feed, indicator), &raw);
+    if (s.IsNotFound()) return Status::NotFound("feed does not list the indicator");
+    if (!s.ok()) return FromRocks(s, "reading indicator context");
+    iocd::store::FeedEntry entry;
+    if (!entry.ParseFromString(raw)) return Status::Corruption("indicator context does not decode");
+    return entry;
+  }
+
+ private:
+  static rocksdb::WriteOptions SyncWrite() {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;  // a finished feed import survives a power cut
+    return wo;
+  }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* default_cf_;
+  rocksdb::ColumnFamilyHandle* feeds_cf_;
+  rocksdb::ColumnFamilyHandle* entries_cf_;
+
+  std::mutex write_mu_;  // serialises writers; guards meta_
+  iocd::store::StoreMeta meta_;
+
+  std::shared_mutex names_mu_;
+  std::map<FeedId, std::string> feed_names_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<IndicatorStore>> IndicatorStore::Open(const StoreOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    return Status::IoError("cannot create store directory " + options.path + ": " + ec.message());
+  }
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 3;
+  rocksdb::ColumnFamilyOptions cf_options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {kFeedsCf, cf_options},
+      {kEntriesCf, cf_options},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
+  if (!s.ok()) {
+    std::string hint = s.IsIOError() && s.ToString().find("lock") != std::string::npos
+                           ? " (is another iocd running with this state_dir?)"
+                           : "";
+    return FromRocks(s, "opening store " + options.path + hint);
+  }
+  auto store = std::make_unique<RocksIndicatorStore>(std::unique_ptr<rocksdb::DB>(raw), handles);
+  Status init = store->Init();
+  if (!init.ok()) return init;
+  return std::unique_ptr<IndicatorStore>(std::move(store));
+}
+
+}  // namespace iocd

@@ -1,0 +1,89 @@
+// IndicatorStore: the persistent home of every feed's indicators and their context.
+//
+// What it is: a RocksDB database holding, per feed, the indicators it lists and the
+// context it gives each one (store.proto FeedEntry), plus per-feed state (FeedState: id,
+// source, fingerprint of the last import). One indicator listed by two feeds is stored
+// twice, once under each feed, so removing or replacing one feed never touches another's
+// contribution. The key layout is in docs/store-format.md.
+//
+// Ownership: Open() returns the only handle; closing it (destruction) closes the database.
+// The in-memory match index is built from ForEachEntry() and lives elsewhere.
+//
+// Thread safety: all methods may be called concurrently. Writers (ReplaceFeed,
+// RemoveFeed) are serialised internally; readers see either the state before or after a
+// whole write, never a mix: a feed's replacement is one atomic RocksDB write batch.
+//
+// Errors: Open() fails with Corruption when the store was written by an unknown format
+// version or does not decode, and IoError when RocksDB cannot open the directory (the
+// message says which and what to do). Reads return NotFound for absent records.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "indicator/indicator.h"
+#include "proto/store.pb.h"
+
+namespace iocd {
+
+using FeedId = uint32_t;
+
+struct StoreOptions {
+  // Directory of the RocksDB database. Created (with parents) if missing.
+  std::string path;
+};
+
+// One indicator of a feed, as written by ReplaceFeed.
+struct FeedContribution {
+  Indicator indicator;
+  iocd::store::FeedEntry entry;
+};
+
+// What ReplaceFeed changed. Unchanged entries are not rewritten.
+struct ReplaceStats {
+  uint64_t added = 0;
+  uint64_t removed = 0;
+  uint64_t changed = 0;
+  uint64_t unchanged = 0;
+};
+
+class IndicatorStore {
+ public:
+  // Layout version this build reads and writes.
+  static constexpr uint32_t kFormatVersion = 1;
+
+  static Result<std::unique_ptr<IndicatorStore>> Open(const StoreOptions& options);
+
+  virtual ~IndicatorStore() = default;
+
+  // State of the feed named `name`; NotFound if it was never imported.
+  virtual Result<iocd::store::FeedState> GetFeed(std::string_view name) = 0;
+  virtual Result<std::vector<iocd::store::FeedState>> ListFeeds() = 0;
+  // Name of the feed with this id, "" if none (cached; cheap).
+  virtual std::string FeedName(FeedId id) = 0;
+
+  // Makes `entries` the feed's whole contribution, atomically: entries no longer listed are
+  // removed, new and changed ones written, unchanged ones left as they are. A feed not seen
+  // before gets a new id. From `state` the name, source, format, fingerprint and
+  // rejected_lines are taken; id, indicator_count and updated_unix_ms are set here. If an
+  // indicator appears twice in `entries` the first is kept. Returns the stored FeedState
+  // through `stored` when not null.
+  virtual Result<ReplaceStats> ReplaceFeed(iocd::store::FeedState state,
+                                           std::vector<FeedContribution> entries,
+                                           iocd::store::FeedState* stored = nullptr) = 0;
+  // Removes the feed and its whole contribution; OK if it does not exist.
+  virtual Status RemoveFeed(std::string_view name) = 0;
+
+  // Calls fn for every (indicator, feed) pair in the store, feed by feed. Used to build the
+  // match index; reads a consistent snapshot.
+  virtual Status ForEachEntry(const std::function<void(const Indicator&, FeedId)>& fn) = 0;
+  // What feed `feed` says about `indicator`; NotFound if the feed does not list it.
+  virtual Result<iocd::store::FeedEntry> GetEntry(FeedId feed, const Indicator& indicator) = 0;
+};
+
+}  // namespace iocd
