@@ -1,0 +1,407 @@
+#include "extract/extractor.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_set>
+
+namespace iocd {
+namespace {
+
+using CharTable = std::array<bool, 256>;
+
+constexpr bool IsAlpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+constexpr bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+constexpr bool IsAlnum(unsigned char c) { return IsAlpha(c) || IsDigit(c); }
+constexpr bool IsHexLetter(unsigned char c) {
+  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+constexpr char Lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+constexpr CharTable MakeTable(bool (*pred)(unsigned char)) {
+  CharTable t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<size_t>(c)] = pred(static_cast<unsigned char>(c));
+  return t;
+}
+
+constexpr bool In(unsigned char c, std::string_view set) {
+  return set.find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+// Bytes that may be part of a token between URLs. Everything else (whitespace, control
+// and non-ASCII bytes, quotes, brackets, ',', ';', '|', '\') separates tokens. '=' is kept
+// here and split on later so that a scheme-less URL's query survives.
+constexpr CharTable kTokenChar =
+    MakeTable([](unsigned char c) { return IsAlnum(c) || In(c, "._:/?#@%&=+~-$!*"); });
+
+// Bytes that continue a URL with a scheme: printable ASCII except quotes, angle brackets
+// and the characters logs use as field delimiters or escapes.
+constexpr CharTable kUrlChar =
+    MakeTable([](unsigned char c) { return c > 0x20 && c < 0x7f && !In(c, "\"'`<>\\|{}^"); });
+
+// Punctuation trimmed from both ends of a piece ("evil.com.", "(1.2.3.4):" after the
+// brackets are gone). ':' is handled separately so "::1" and "2001:db8::" survive; '_' is
+// only trimmed at the end, because "_dmarc.example.com" is a name.
+constexpr CharTable kEdgePunct = MakeTable([](unsigned char c) { return In(c, ".,;!?~#%&+*$@-"); });
+
+// Trailing characters dropped from a URL with a scheme.
+constexpr CharTable kUrlTrailingPunct = MakeTable([](unsigned char c) { return In(c, ".,;:!?*"); });
+
+// Where a host ends in a scheme-less URL, and the first of those that can start one.
+constexpr CharTable kHostEnd = MakeTable([](unsigned char c) { return In(c, "/?#"); });
+constexpr CharTable kPathStart = MakeTable([](unsigned char c) { return In(c, "/?"); });
+
+bool Is(const CharTable& table, char c) { return table[static_cast<unsigned char>(c)]; }
+
+// std::string_view::find_first_of calls memchr once per byte; a table lookup is cheaper.
+size_t FindFirst(std::string_view s, const CharTable& table, size_t from = 0) {
+  for (size_t i = from; i < s.size(); ++i) {
+    if (Is(table, s[i])) return i;
+  }
+  return std::string_view::npos;
+}
+
+std::string_view TrimEdges(std::string_view s) {
+  while (!s.empty() && Is(kEdgePunct, s.front())) s.remove_prefix(1);
+  while (!s.empty() && (Is(kEdgePunct, s.back()) || s.back() == '_')) s.remove_suffix(1);
+  return s;
+}
+
+bool AllDigits(std::string_view s) { return std::all_of(s.begin(), s.end(), IsDigit); }
+
+bool IsPort(std::string_view s) { return !s.empty() && s.size() <= 5 && AllDigits(s); }
+
+bool EqualsNoCase(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != lower[i]) return false;
+  }
+  return true;
+}
+
+Indicator Ipv4Indicator(uint32_t addr) {
+  Indicator ind{IndicatorType::kIpv4, std::string(4, '\0')};
+  for (int i = 0; i < 4; ++i)
+    ind.key[static_cast<size_t>(i)] = static_cast<char>(addr >> (24 - 8 * i));
+  return ind;
+}
+
+// IPv4-mapped addresses are IPv4 observables, as ParseIndicator treats them.
+Indicator Ipv6Indicator(const std::array<uint8_t, 16>& a) {
+  bool mapped = std::all_of(a.begin(), a.begin() + 10, [](uint8_t b) { return b == 0; }) &&
+                a[10] == 0xff && a[11] == 0xff;
+  if (mapped) {
+    return Ipv4Indicator((uint32_t{a[12]} << 24) | (uint32_t{a[13]} << 16) |
+                         (uint32_t{a[14]} << 8) | uint32_t{a[15]});
+  }
+  return Indicator{IndicatorType::kIpv6, std::string(reinterpret_cast<const char*>(a.data()), 16)};
+}
+
+struct UrlMatch {
+  size_t begin;
+  size_t end;
+  std::string key;  // NormalizeUrl's output
+};
+
+// The first valid URL with a scheme starting at or after from.
+std::optional<UrlMatch> FindNextUrl(std::string_view text, size_t from) {
+  constexpr size_t kLongestScheme = 5;  // "https"
+  size_t search = from;
+  for (;;) {
+    size_t sep = text.find("://", search);
+    if (sep == std::string_view::npos) return std::nullopt;
+    search = sep + 3;
+    size_t begin = sep;
+    while (begin > from && sep - begin < kLongestScheme && IsAlpha(text[begin - 1])) --begin;
+    if (begin > 0 && IsAlnum(text[begin - 1])) continue;  // "xhttp://", "1http://"
+    std::string_view scheme = text.substr(begin, sep - begin);
+    if (!EqualsNoCase(scheme, "http") && !EqualsNoCase(scheme, "https") &&
+        !EqualsNoCase(scheme, "ftp")) {
+      continue;
+    }
+    size_t end = sep + 3;
+    while (end < text.size() && Is(kUrlChar, text[end])) ++end;
+    // If this is no URL, nothing up to its end is searched again (a later "://" inside is
+    // left to the plain-text pass): this keeps "http://http://http://..." linear.
+    search = end;
+    std::string_view url = text.substr(begin, end - begin);
+    for (;;) {
+      if (url.size() > scheme.size() + 3 && Is(kUrlTrailingPunct, url.back())) {
+        url.remove_suffix(1);
+      } else if (url.back() == ')' && url.find('(') == std::string_view::npos) {
+        url.remove_suffix(1);
+      } else if (url.back() == ']' && url.find('[') == std::string_view::npos) {
+        url.remove_suffix(1);
+      } else {
+        break;
+      }
+    }
+    if (url.size() <= scheme.size() + 3) continue;
+    std::optional<std::string> key = NormalizeUrl(url);
+    if (!key) continue;
+    return UrlMatch{begin, begin + url.size(), std::move(*key)};
+  }
+}
+
+// Collects observables for one ExtractObservables call; owns the deduplication.
+class Collector {
+ public:
+  Collector(std::string_view input, std::vector<Observable>* out)
+      : input_(input), out_(out), first_(out->size()) {}
+
+  void ScanPlain(size_t begin, size_t end) {
+    size_t i = begin;
+    while (i < end) {
+      while (i < end && !Is(kTokenChar, input_[i])) ++i;
+      size_t start = i;
+      while (i < end && Is(kTokenChar, input_[i])) ++i;
+      if (i > start) SplitOnEquals(input_.substr(start, i - start));
+    }
+  }
+
+  void EmitUrl(std::string_view url, std::string key) {
+    Emit(Indicator{IndicatorType::kUrl, std::move(key)}, url);
+    std::string_view host = UrlHost(url);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+      if (auto v6 = ParseIpv6(host)) Emit(Ipv6Indicator(*v6), host);
+    } else if (auto v4 = ParseIpv4(host)) {
+      Emit(Ipv4Indicator(*v4), host);
+    } else if (auto domain = NormalizeDomain(host)) {
+      // The scheme says this is a host name: no LooksLikeDomainName() guess needed.
+      Emit(Indicator{IndicatorType::kDomain, std::move(*domain)}, host);
+    }
+  }
+
+ private:
+  // A token between separators. '=' separates keys from values, except inside the query
+  // of a scheme-less URL ("evil.com/gate.php?id=1"), so a piece is first tried as a URL
+  // when a '/' or '?' comes before the next '='.
+  void SplitOnEquals(std::string_view token) {
+    // Trim the end once; trimming each remainder again would be quadratic.
+    token = TrimEdges(token);
+    size_t start = 0;
+    size_t url_delim = FindFirst(token, kPathStart);
+    while (start < token.size()) {
+      if (url_delim != std::string_view::npos && url_delim < start) {
+        url_delim = FindFirst(token, kPathStart, start);
+      }
+      size_t eq = token.find('=', start);
+      if (url_delim != std::string_view::npos && url_delim < eq) {
+        if (TryHostPath(TrimEdges(token.substr(start)))) return;
+      }
+      if (eq == std::string_view::npos) {
+        ClassifyPiece(token.substr(start));
+        return;
+      }
+      ClassifyPiece(token.substr(start, eq - start));
+      start = eq + 1;
+    }
+  }
+
+  // A piece without '='.
+  void ClassifyPiece(std::string_view piece) {
+    piece = TrimEdges(piece);
+    if (piece.empty()) return;
+    if (FindFirst(piece, kHostEnd) == std::string_view::npos) {
+      ClassifyAtom(piece);
+      return;
+    }
+    if (TryHostPath(piece)) return;
+    // Not a URL: a path, "TCP_MISS/200", "HIER_DIRECT/1.2.3.4", "Mozilla/5.0" ...
+    size_t start = 0;
+    while (start <= piece.size()) {
+      size_t end = FindFirst(piece, kHostEnd, start);
+      if (end == std::string_view::npos) end = piece.size();
+      std::string_view part = TrimEdges(piece.substr(start, end - start));
+      if (!part.empty()) ClassifyAtom(part);
+      start = end + 1;
+    }
+  }
+
+  // "host/path", "host:port/path", "host?query" without a scheme. Emits url + host and
+  // returns true when host is an IPv4 address or a plausible domain.
+  bool TryHostPath(std::string_view s) {
+    size_t host_end = FindFirst(s, kHostEnd);
+    if (host_end == std::string_view::npos || host_end == 0 || host_end + 1 >= s.size()) {
+      return false;  // no host, or nothing after it
+    }
+    std::string_view host = s.substr(0, host_end);
+    size_t colon = host.find(':');
+    if (colon != std::string_view::npos) {
+      if (!IsPort(host.substr(colon + 1))) return false;
+      host = host.substr(0, colon);
+    }
+    std::optional<uint32_t> v4 = ParseIpv4(host);
+    std::optional<std::string> domain;
+    if (v4) {
+      // "10.0.0.0/8" is a network, not a URL.
+      std::string_view after = s.substr(host_end + 1);
+      if (s[host_end] == '/' && after.size() <= 3 && AllDigits(after)) return false;
+    } else {
+      if (!LooksLikeDomainName(host)) return false;
+      domain = NormalizeDomain(host);
+      if (!domain) return false;
+    }
+    std::optional<std::string> key = NormalizeUrl(s);
+    if (!key) return false;
+    Emit(Indicator{IndicatorType::kUrl, std::move(*key)}, s);
+    if (v4) {
+      Emit(Ipv4Indicator(*v4), host);
+    } else {
+      Emit(Indicator{IndicatorType::kDomain, std::move(*domain)}, host);
+    }
+    return true;
+  }
+
+  // A piece without '=', '/', '?' or '#', trimmed.
+  void ClassifyAtom(std::string_view atom) {
+    size_t colons = static_cast<size_t>(std::count(atom.begin(), atom.end(), ':'));
+    if (colons >= 2 && TryIpv6(atom)) return;
+    while (!atom.empty() && atom.back() == ':') atom.remove_suffix(1);
+    if (atom.empty()) return;
+    if (TryHash(atom)) return;
+    size_t at = atom.rfind('@');
+    if (at != std::string_view::npos) {  // user@host: only the host is an observable
+      std::string_view host = TrimEdges(atom.substr(at + 1));
+      if (!host.empty() && host.find('@') == std::string_view::npos) ClassifyAtom(host);
+      return;
+    }
+    size_t colon = atom.find(':');
+    if (colon == std::string_view::npos) {
+      if (!TryIpv4(atom)) TryDomain(atom);
+      return;
+    }
+    // host:port
+    if (atom.find(':', colon + 1) == std::string_view::npos && IsPort(atom.substr(colon + 1))) {
+      std::string_view host = atom.substr(0, colon);
+      if (TryIpv4(host) || TryDomain(host)) return;
+    }
+    // "md5:<hash>", "host:evil.com", "12:34:56" ...
+    size_t start = 0;
+    while (start <= atom.size()) {
+      size_t end = atom.find(':', start);
+      if (end == std::string_view::npos) end = atom.size();
+      std::string_view part = TrimEdges(atom.substr(start, end - start));
+      if (!part.empty() && !TryHash(part) && !TryIpv4(part)) TryDomain(part);
+      start = end + 1;
+    }
+  }
+
+  bool TryIpv6(std::string_view s) {
+    std::string_view addr = s.substr(0, s.find('%'));  // drop a zone: "fe80::1%eth0"
+    if (addr == "::") return false;
+    std::optional<std::array<uint8_t, 16>> v6 = ParseIpv6(addr);
+    if (!v6) return false;
+    Emit(Ipv6Indicator(*v6), addr);
+    return true;
+  }
+
+  bool TryHash(std::string_view s) {
+    if (s.size() != 32 && s.size() != 40 && s.size() != 64) return false;
+    // A digest of digits only is possible but rare; a long number is far more common.
+    if (std::none_of(s.begin(), s.end(),
+                     [](char c) { return IsHexLetter(static_cast<unsigned char>(c)); })) {
+      return false;
+    }
+    std::optional<std::string> raw = DecodeHexDigest(s);
+    if (!raw) return false;
+    IndicatorType type = s.size() == 32   ? IndicatorType::kMd5
+                         : s.size() == 40 ? IndicatorType::kSha1
+                                          : IndicatorType::kSha256;
+    Emit(Indicator{type, std::move(*raw)}, s);
+    return true;
+  }
+
+  bool TryIpv4(std::string_view s) {
+    std::optional<uint32_t> v4 = ParseIpv4(s);
+    if (!v4) return false;
+    Emit(Ipv4Indicator(*v4), s);
+    return true;
+  }
+
+  bool TryDomain(std::string_view s) {
+    if (s.find('.') == std::string_view::npos || !LooksLikeDomainName(s)) return false;
+    std::optional<std::string> domain = NormalizeDomain(s);
+    if (!domain) return false;
+    Emit(Indicator{IndicatorType::kDomain, std::move(*domain)}, s);
+    return true;
+  }
+
+  void Emit(Indicator indicator, std::string_view text) {
+    // Few observables per line is the norm: compare directly, and switch to a hash set
+    // only when a text holds many.
+    constexpr size_t kLinearLimit = 16;
+    size_t count = out_->size() - first_;
+    if (count < kLinearLimit) {
+      for (size_t i = first_; i < out_->size(); ++i) {
+        if ((*out_)[i].indicator == indicator) return;
+      }
+    } else {
+      if (seen_.empty()) {
+        for (size_t i = first_; i < out_->size(); ++i) seen_.insert((*out_)[i].indicator.Encoded());
+      }
+      if (!seen_.insert(indicator.Encoded()).second) return;
+    }
+    size_t offset = static_cast<size_t>(text.data() - input_.data());
+    out_->push_back(Observable{std::move(indicator), text, offset});
+  }
+
+  std::string_view input_;
+  std::vector<Observable>* out_;
+  size_t first_;  // index of the first observable of this call in *out_
+  std::unordered_set<std::string> seen_;
+};
+
+}  // namespace
+
+bool LooksLikeDomainName(std::string_view name) {
+  // File extensions and code suffixes that look like TLDs in logs. Some are real ccTLDs
+  // (.sh, .so, .py); in log text they are far more often file names.
+  static constexpr std::string_view kNotTlds[] = {
+      "bak",  "bat",  "bin", "cfg", "class", "conf", "cpp", "css", "csv",  "dat",  "dll", "exe",
+      "gif",  "gz",   "hpp", "htm", "html",  "ico",  "ini", "jar", "java", "jpeg", "jpg", "js",
+      "json", "lang", "lnk", "log", "msi",   "pdf",  "php", "pid", "png",  "py",   "sh",  "so",
+      "sock", "svg",  "sys", "tar", "tmp",   "txt",  "vbs", "xml", "yaml", "yml",
+  };
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos) return false;
+  std::string_view tld = name.substr(dot + 1);
+  if (tld.size() < 2 || tld.size() > 63) return false;
+  if (tld.size() > 4 && EqualsNoCase(tld.substr(0, 4), "xn--")) {
+    return std::all_of(tld.begin() + 4, tld.end(),
+                       [](char c) { return IsAlnum(static_cast<unsigned char>(c)) || c == '-'; });
+  }
+  bool upper = false;
+  bool lower = false;
+  char folded[63];
+  for (size_t i = 0; i < tld.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(tld[i]);
+    if (!IsAlpha(c)) return false;
+    (c <= 'Z' ? upper : lower) = true;
+    folded[i] = Lower(tld[i]);
+  }
+  if (upper && lower) return false;  // "java.lang.String", "System.Net.WebClient"
+  std::string_view lowered(folded, tld.size());
+  return std::find(std::begin(kNotTlds), std::end(kNotTlds), lowered) == std::end(kNotTlds);
+}
+
+void ExtractObservables(std::string_view text, std::vector<Observable>* out) {
+  Collector collector(text, out);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    std::optional<UrlMatch> url = FindNextUrl(text, pos);
+    size_t plain_end = url ? url->begin : text.size();
+    collector.ScanPlain(pos, plain_end);
+    if (!url) break;
+    collector.EmitUrl(text.substr(url->begin, url->end - url->begin), std::move(url->key));
+    pos = url->end;
+  }
+}
+
+}  // namespace iocd

@@ -1,0 +1,374 @@
+#include "extract/extractor.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace iocd {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using namespace std::string_literals;
+
+// (type name, text as written)
+using Found = std::pair<std::string, std::string>;
+
+std::vector<Observable> ExtractAll(std::string_view text) {
+  std::vector<Observable> out;
+  ExtractObservables(text, &out);
+  return out;
+}
+
+std::vector<Found> Extract(std::string_view text) {
+  std::vector<Found> found;
+  for (const Observable& o : ExtractAll(text)) {
+    found.emplace_back(std::string(TypeName(o.indicator.type)), std::string(o.text));
+  }
+  return found;
+}
+
+Indicator Parsed(std::string_view text) {
+  Result<Indicator> r = ParseIndicator(text);
+  EXPECT_TRUE(r.ok()) << text << ": " << r.status().ToString();
+  return r.ok() ? *r : Indicator{IndicatorType::kDomain, ""};
+}
+
+struct Case {
+  const char* name;
+  std::string input;
+  std::vector<Found> want;
+};
+
+const std::vector<Case>& Cases() {
+  static const std::vector<Case> cases = {
+      {"empty", "", {}},
+      {"squid",
+       "1700000000.123    150 192.168.1.10 TCP_MISS/200 1234 GET "
+       "http://evil.example.com/path/x.php?a=1 - HIER_DIRECT/93.184.216.34 text/html",
+       {{"ipv4", "192.168.1.10"},
+        {"url", "http://evil.example.com/path/x.php?a=1"},
+        {"domain", "evil.example.com"},
+        {"ipv4", "93.184.216.34"}}},
+      {"apache_combined",
+       "203.0.113.5 - frank [10/Oct/2023:13:55:36 -0700] \"GET /downloads/tool.exe HTTP/1.1\" "
+       "200 2326 \"http://www.example.com/start.html\" \"Mozilla/5.0 (Windows NT 10.0; Win64; "
+       "x64)\"",
+       {{"ipv4", "203.0.113.5"},
+        {"url", "http://www.example.com/start.html"},
+        {"domain", "www.example.com"}}},
+      {"cef",
+       "CEF:0|Security|threatmanager|1.0|100|worm successfully stopped|10|src=10.0.0.1 "
+       "dst=2.1.2.2 spt=1232 request=http://evil.com/dl/payload.bin "
+       "fileHash=44d88612fea8a8f36de82e1278abb02f",
+       {{"ipv4", "10.0.0.1"},
+        {"ipv4", "2.1.2.2"},
+        {"url", "http://evil.com/dl/payload.bin"},
+        {"domain", "evil.com"},
+        {"md5", "44d88612fea8a8f36de82e1278abb02f"}}},
+      {"sysmon_hashes",
+       "Image: C:\\Windows\\x.exe Hashes=SHA1=3395856CE81F2B7382DEE72602F798B642F14140,"
+       "MD5=44D88612FEA8A8F36DE82E1278ABB02F,"
+       "SHA256=275A021BBFB6489E54D471899F7DB9D1663FC695EC2FE2A2C4538AABF651FD0F,"
+       "IMPHASH=F34D5F2D4577ED6D9CEEC516C1F5A744",
+       {{"sha1", "3395856CE81F2B7382DEE72602F798B642F14140"},
+        {"md5", "44D88612FEA8A8F36DE82E1278ABB02F"},
+        {"sha256", "275A021BBFB6489E54D471899F7DB9D1663FC695EC2FE2A2C4538AABF651FD0F"},
+        {"md5", "F34D5F2D4577ED6D9CEEC516C1F5A744"}}},
+      {"hash_with_prefix",
+       "md5:44d88612fea8a8f36de82e1278abb02f.",
+       {{"md5", "44d88612fea8a8f36de82e1278abb02f"}}},
+      {"not_hashes",
+       "44d88612fea8a8f36de82e1278abb02 44d88612fea8a8f36de82e1278abb02f0 "
+       "12345678901234567890123456789012 44d88612fea8a8f36de82e1278abb02g",
+       {}},
+      {"ipv6_after_equals", "dst=2001:db8::1 ", {{"ipv6", "2001:db8::1"}}},
+      {"ipv6_bracketed_port", "connect to [2001:db8::1]:443 ok", {{"ipv6", "2001:db8::1"}}},
+      {"ipv6_trailing_double_colon", "net 2001:db8:: up", {{"ipv6", "2001:db8::"}}},
+      {"ipv6_zone", "from fe80::1%eth0", {{"ipv6", "fe80::1"}}},
+      {"ipv6_loopback", "bind ::1", {{"ipv6", "::1"}}},
+      {"ipv4_mapped", "peer ::ffff:1.2.3.4", {{"ipv4", "::ffff:1.2.3.4"}}},
+      {"ipv4_port", "client 1.2.3.4:5555 connected", {{"ipv4", "1.2.3.4"}}},
+      {"ipv4_in_brackets_and_parens",
+       "[1.2.3.4] (5.6.7.8): <9.9.9.9>",
+       {{"ipv4", "1.2.3.4"}, {"ipv4", "5.6.7.8"}, {"ipv4", "9.9.9.9"}}},
+      {"ipv4_arrow", "1.2.3.4:80->5.6.7.8:443", {{"ipv4", "1.2.3.4"}, {"ipv4", "5.6.7.8"}}},
+      {"ipv4_bad", "1.2.3.256 01.2.3.4 1.2.3 1.2.3.4.5", {}},
+      {"cidr_is_not_a_url", "block 10.0.0.0/8", {{"ipv4", "10.0.0.0"}}},
+      {"url_with_scheme",
+       "GET http://x.com/a?b=c HTTP/1.1",
+       {{"url", "http://x.com/a?b=c"}, {"domain", "x.com"}}},
+      {"url_uppercase_scheme_and_host",
+       "HTTPS://Evil.COM:8443/a",
+       {{"url", "HTTPS://Evil.COM:8443/a"}, {"domain", "Evil.COM"}}},
+      {"url_ipv4_host",
+       "fetch http://1.2.3.4/x",
+       {{"url", "http://1.2.3.4/x"}, {"ipv4", "1.2.3.4"}}},
+      {"url_ipv6_host",
+       "fetch http://[2001:db8::2]:8080/x",
+       {{"url", "http://[2001:db8::2]:8080/x"}, {"ipv6", "2001:db8::2"}}},
+      {"url_userinfo",
+       "ftp://user:pw@files.evil.org/x.zip",
+       {{"url", "ftp://user:pw@files.evil.org/x.zip"}, {"domain", "files.evil.org"}}},
+      {"url_trailing_punctuation",
+       "(see http://evil.com/a).",
+       {{"url", "http://evil.com/a"}, {"domain", "evil.com"}}},
+      {"url_in_brackets",
+       "[http://evil.com/]",
+       {{"url", "http://evil.com/"}, {"domain", "evil.com"}}},
+      {"url_balanced_paren_kept",
+       "http://en.wiki.org/A_(b)",
+       {{"url", "http://en.wiki.org/A_(b)"}, {"domain", "en.wiki.org"}}},
+      {"url_ends_at_quote_and_backslash",
+       "u=\"http://evil.com/a\\\"\"",
+       {{"url", "http://evil.com/a"}, {"domain", "evil.com"}}},
+      {"url_after_label",
+       "url:http://evil.com/x",
+       {{"url", "http://evil.com/x"}, {"domain", "evil.com"}}},
+      {"two_urls",
+       "http://a.com/1 https://b.com/2",
+       {{"url", "http://a.com/1"},
+        {"domain", "a.com"},
+        {"url", "https://b.com/2"},
+        {"domain", "b.com"}}},
+      {"url_without_valid_host", "http://localhost/x http:// https://-", {}},
+      {"not_a_scheme", "xhttp://evil.com/", {{"domain", "evil.com"}}},
+      {"url_without_scheme",
+       "GET evil.com/gate.php?id=5&x=y now",
+       {{"url", "evil.com/gate.php?id=5&x=y"}, {"domain", "evil.com"}}},
+      {"url_without_scheme_after_key",
+       "request=evil.com/a?b=c",
+       {{"url", "evil.com/a?b=c"}, {"domain", "evil.com"}}},
+      {"url_without_scheme_ipv4_port",
+       "1.2.3.4:8080/admin",
+       {{"url", "1.2.3.4:8080/admin"}, {"ipv4", "1.2.3.4"}}},
+      {"url_without_scheme_query_only",
+       "evil.com?q=1",
+       {{"url", "evil.com?q=1"}, {"domain", "evil.com"}}},
+      {"host_with_slash_only", "evil.com/ done", {{"domain", "evil.com"}}},
+      {"paths", "/var/log/messages /usr/lib/libc.so.6 text/html Mozilla/5.0 /index.html", {}},
+      {"path_segment_domain", "/etc/nginx/sites/example.com/x", {{"domain", "example.com"}}},
+      {"domain_trailing_dot",
+       "query evil.com. IN A; resolved www.evil.net.",
+       {{"domain", "evil.com"}, {"domain", "www.evil.net"}}},
+      {"domain_separators",
+       "<evil.com> (evil.org) host=evil.net, 'a.io' \"b.io\"",
+       {{"domain", "evil.com"},
+        {"domain", "evil.org"},
+        {"domain", "evil.net"},
+        {"domain", "a.io"},
+        {"domain", "b.io"}}},
+      {"domain_port", "evil.com:443", {{"domain", "evil.com"}}},
+      {"domain_underscore", "_dmarc.example.com", {{"domain", "_dmarc.example.com"}}},
+      {"domain_idn", "xn--80ak6aa92e.xn--p1ai", {{"domain", "xn--80ak6aa92e.xn--p1ai"}}},
+      {"email",
+       "from user@evil.com to <alice@mail.evil.org>",
+       {{"domain", "evil.com"}, {"domain", "mail.evil.org"}}},
+      {"email_ipv4", "root@10.1.2.3", {{"ipv4", "10.1.2.3"}}},
+      {"json",
+       "{\"src_ip\":\"1.2.3.4\",\"domain\":\"evil.com\"}",
+       {{"ipv4", "1.2.3.4"}, {"domain", "evil.com"}}},
+      {"not_domains",
+       "notadomain file.txt a.exe index.html java.lang java.lang.String "
+       "System.Net.WebClient config.yaml a.b.c1 -.com x.c",
+       {}},
+      {"versions", "version 1.2.3 build 10.0.19041 v2.1 1.2.3-beta", {}},
+      {"timestamps", "12:34:56 2024-01-01T12:34:56.789Z 10/Oct/2023:13:55:36", {}},
+      {"ipv6_lookalikes", ":: 12:34:56 00:11:22:33:44:55 std::string a:b", {}},
+      {"bare_numbers", "0 42 1700000000 3.14", {}},
+      {"duplicates_reported_once",
+       "1.2.3.4 then 1.2.3.4:80 and evil.com EVIL.COM evil.com.",
+       {{"ipv4", "1.2.3.4"}, {"domain", "evil.com"}}},
+      {"url_host_duplicate_of_domain",
+       "evil.com http://evil.com/x",
+       {{"domain", "evil.com"}, {"url", "http://evil.com/x"}}},
+      {"binary_garbage",
+       "\xff\xfe\x00\x01"
+       "1.2.3.4\x80\xc3"
+       "evil.com\x00\xc0\xaf"s,
+       {{"ipv4", "1.2.3.4"}, {"domain", "evil.com"}}},
+      {"invalid_utf8_in_url",
+       "http://evil.com/a\xff\xfe"
+       "b"s,
+       {{"url", "http://evil.com/a"}, {"domain", "evil.com"}}},
+  };
+  return cases;
+}
+
+class ExtractorTableTest : public testing::TestWithParam<Case> {};
+
+TEST_P(ExtractorTableTest, FindsExactly) {
+  const Case& c = GetParam();
+  EXPECT_EQ(Extract(c.input), c.want);
+}
+
+TEST_P(ExtractorTableTest, TextsLieInTheInputAtTheirOffsets) {
+  const Case& c = GetParam();
+  for (const Observable& o : ExtractAll(c.input)) {
+    ASSERT_LE(o.offset + o.text.size(), c.input.size());
+    EXPECT_EQ(o.text.data(), c.input.data() + o.offset);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, ExtractorTableTest, testing::ValuesIn(Cases()),
+                         [](const testing::TestParamInfo<Case>& param) {
+                           return param.param.name;
+                         });
+
+TEST(ExtractorTest, IndicatorsAreCanonical) {
+  const std::string line =
+      "MD5=44D88612FEA8A8F36DE82E1278ABB02F HTTPS://WWW.Evil.COM:8443/A?B=1 "
+      "dst=2001:DB8:0:0::1 peer ::ffff:1.2.3.4 Evil.ORG.";
+  std::vector<Observable> got = ExtractAll(line);
+  ASSERT_EQ(got.size(), 6u);
+  EXPECT_EQ(got[0].indicator, Parsed("44d88612fea8a8f36de82e1278abb02f"));
+  EXPECT_EQ(got[1].indicator, Parsed("https://www.evil.com/a?b=1"));
+  EXPECT_EQ(got[1].indicator.key, "evil.com/a?b=1");
+  EXPECT_EQ(got[2].indicator, (Indicator{IndicatorType::kDomain, "www.evil.com"}));
+  EXPECT_EQ(got[3].indicator, Parsed("2001:db8::1"));
+  EXPECT_EQ(got[4].indicator, Parsed("1.2.3.4"));
+  EXPECT_EQ(got[5].indicator, (Indicator{IndicatorType::kDomain, "evil.org"}));
+  EXPECT_EQ(got[5].text, "Evil.ORG");
+  EXPECT_EQ(got[5].offset, line.size() - 9);
+}
+
+TEST(ExtractorTest, ReportsOffsets) {
+  std::vector<Observable> got = ExtractAll("src=1.2.3.4 x http://a.com/p");
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].offset, 4u);
+  EXPECT_EQ(got[1].offset, 14u);
+  EXPECT_EQ(got[2].offset, 21u);
+  EXPECT_EQ(got[2].text, "a.com");
+}
+
+TEST(ExtractorTest, AppendsAndDeduplicatesPerCall) {
+  std::vector<Observable> out;
+  ExtractObservables("1.2.3.4", &out);
+  ExtractObservables("1.2.3.4 evil.com", &out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].text, "1.2.3.4");
+  EXPECT_EQ(out[1].text, "1.2.3.4");
+  EXPECT_EQ(out[2].text, "evil.com");
+}
+
+TEST(ExtractorTest, ManyDistinctObservablesAreDeduplicated) {
+  std::string line;
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 100; ++i) line += "ip=10.0.0." + std::to_string(i) + " ";
+  }
+  std::vector<Observable> got = ExtractAll(line);
+  ASSERT_EQ(got.size(), 100u);
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(got[static_cast<size_t>(i)].indicator, Parsed("10.0.0." + std::to_string(i)));
+}
+
+TEST(ExtractorTest, OneMebibyteLine) {
+  std::string line;
+  int written = 0;
+  while (line.size() < (1u << 20)) {
+    line += "src=10.0." + std::to_string(written / 256) + "." + std::to_string(written % 256) +
+            " msg=aaaaaaaaaaaa ";
+    ++written;
+  }
+  line += "http://evil.com/end";
+  std::vector<Observable> got = ExtractAll(line);
+  ASSERT_EQ(got.size(), static_cast<size_t>(written) + 2);
+  EXPECT_EQ(got.back().text, "evil.com");
+  EXPECT_EQ(got.back().offset, line.size() - 12);
+}
+
+// Inputs built to make a naive implementation quadratic; they must finish and find what
+// they hold.
+TEST(ExtractorTest, PathologicalOneMebibyteInputs) {
+  const size_t kSize = 1 << 20;
+  auto repeat = [&](std::string_view unit) {
+    std::string s;
+    while (s.size() < kSize) s += unit;
+    return s;
+  };
+  EXPECT_THAT(Extract(std::string(kSize, 'a')), IsEmpty());
+  EXPECT_THAT(Extract(repeat("http://")), IsEmpty());
+  EXPECT_THAT(Extract(repeat("a=")), IsEmpty());
+  EXPECT_THAT(Extract(repeat("a/b=")), IsEmpty());
+  EXPECT_THAT(Extract(repeat("a:")), IsEmpty());
+  EXPECT_THAT(Extract(repeat("a/")), IsEmpty());
+  EXPECT_THAT(Extract(repeat("x.") + " "), IsEmpty());
+  EXPECT_THAT(Extract(repeat("a=....")), IsEmpty());
+  EXPECT_THAT(Extract(repeat("1.2.3.4 ")), ElementsAre(Found{"ipv4", "1.2.3.4"}));
+  const std::string long_url = repeat("evil.com/");
+  EXPECT_THAT(Extract(long_url), ElementsAre(Found{"url", long_url}, Found{"domain", "evil.com"}));
+}
+
+TEST(ExtractorTest, LooksLikeDomainName) {
+  EXPECT_TRUE(LooksLikeDomainName("evil.com"));
+  EXPECT_TRUE(LooksLikeDomainName("EVIL.COM"));
+  EXPECT_TRUE(LooksLikeDomainName("evil.com."));
+  EXPECT_TRUE(LooksLikeDomainName("a.xn--p1ai"));
+  EXPECT_FALSE(LooksLikeDomainName("evil"));
+  EXPECT_FALSE(LooksLikeDomainName("evil.c"));
+  EXPECT_FALSE(LooksLikeDomainName("evil.c0m"));
+  EXPECT_FALSE(LooksLikeDomainName("1.2.3"));
+  EXPECT_FALSE(LooksLikeDomainName("file.TXT"));
+  EXPECT_FALSE(LooksLikeDomainName("java.lang"));
+  EXPECT_FALSE(LooksLikeDomainName("java.lang.String"));
+  EXPECT_FALSE(LooksLikeDomainName("a." + std::string(64, 'x')));
+}
+
+// Random byte strings, biased towards the characters and fragments the extractor cares
+// about: it must not crash, and every observable's text must lie in the input at its
+// offset and be canonical for its type.
+TEST(ExtractorTest, RandomInputsAreSafe) {
+  static const std::vector<std::string> kFragments = {
+      "1.2.3.4",  "::",
+      ":",        ".",
+      "/",        "=",
+      "@",        "[",
+      "]",        "http://",
+      "https://", "evil.com",
+      "?",        "#",
+      "%",        "-",
+      " ",        "\"",
+      "\xff",     "\0"s,
+      "ffff",     "a",
+      "0",        "2001:db8",
+      "xn--",     "44d88612fea8a8f36de82e1278abb02f",
+      ",",        ")",
+      "("};
+  std::mt19937 rng(12345);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<size_t> fragment(0, kFragments.size() - 1);
+  std::uniform_int_distribution<int> coin(0, 2);
+  std::uniform_int_distribution<int> parts(0, 40);
+  size_t total_found = 0;
+  for (int i = 0; i < 10000; ++i) {
+    std::string input;
+    for (int n = parts(rng); n > 0; --n) {
+      if (coin(rng) == 0) {
+        input.push_back(static_cast<char>(byte(rng)));
+      } else {
+        input += kFragments[fragment(rng)];
+      }
+    }
+    std::vector<Observable> got = ExtractAll(input);
+    total_found += got.size();
+    for (const Observable& o : got) {
+      ASSERT_LE(o.offset + o.text.size(), input.size());
+      ASSERT_EQ(o.text.data(), input.data() + o.offset);
+      ASSERT_FALSE(o.text.empty());
+      std::optional<Indicator> decoded = Indicator::Decode(o.indicator.Encoded());
+      ASSERT_TRUE(decoded.has_value()) << testing::PrintToString(input);
+    }
+    for (size_t a = 0; a < got.size(); ++a) {
+      for (size_t b = a + 1; b < got.size(); ++b)
+        ASSERT_FALSE(got[a].indicator == got[b].indicator);
+    }
+  }
+  EXPECT_GT(total_found, 1000u);  // the generator does reach the classifiers
+}
+
+}  // namespace
+}  // namespace iocd
