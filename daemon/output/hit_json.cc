@@ -1,0 +1,252 @@
+#include "output/hit_json.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+namespace iocd {
+namespace {
+
+// Length of the well-formed UTF-8 sequence starting at s[i] (Unicode table 3-7), or 0 when
+// s[i] does not start one. Only called for bytes >= 0x80.
+size_t WellFormedUtf8Length(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) -> unsigned { return static_cast<unsigned char>(s[k]); };
+  const unsigned lead = byte(i);
+  size_t len;
+  unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    len = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    len = 3;
+    if (lead == 0xE0) lo = 0xA0;  // overlong
+    if (lead == 0xED) hi = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    len = 4;
+    if (lead == 0xF0) lo = 0x90;  // overlong
+    if (lead == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;  // continuation byte, C0, C1 or F5..FF
+  }
+  if (s.size() - i < len) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return len;
+}
+
+// Writes JSON objects and arrays, placing commas and colons. Keys and values are escaped
+// with AppendJsonString. The caller nests Begin/End calls correctly; nothing is validated.
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string* out) : out_(out) {}
+
+  void BeginObject() { Open('{'); }
+  void EndObject() { Close('}'); }
+  void BeginArray() { Open('['); }
+  void EndArray() { Close(']'); }
+
+  void Key(std::string_view key) {
+    Separate();
+    AppendJsonString(key, out_);
+    out_->push_back(':');
+    after_key_ = true;
+  }
+  void String(std::string_view value) {
+    Separate();
+    AppendJsonString(value, out_);
+  }
+  void Field(std::string_view key, std::string_view value) {
+    Key(key);
+    String(value);
+  }
+
+ private:
+  // Emits the ',' needed before a value or key, unless it directly follows a key.
+  void Separate() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (!first_.empty()) {
+      if (!first_.back()) out_->push_back(',');
+      first_.back() = false;
+    }
+  }
+  void Open(char c) {
+    Separate();
+    out_->push_back(c);
+    first_.push_back(true);
+  }
+  void Close(char c) {
+    out_->push_back(c);
+    first_.pop_back();
+  }
+
+  std::string* out_;
+  std::vector<bool> first_;  // per open container: no element written yet
+  bool after_key_ = false;
+};
+
+void WriteContext(const google::protobuf::RepeatedPtrField<iocd::store::ContextField>& context,
+                  JsonWriter* w) {
+  // Feeds list a handful of fields, so a quadratic de-duplication is cheaper than a map.
+  // A repeated key keeps the position of its first occurrence and the value of its last.
+  std::vector<std::pair<std::string_view, std::string_view>> fields;
+  fields.reserve(context.size());
+  for (const auto& field : context) {
+    auto it = std::find_if(fields.begin(), fields.end(),
+                           [&](const auto& f) { return f.first == field.key(); });
+    if (it != fields.end()) {
+      it->second = field.value();
+    } else {
+      fields.emplace_back(field.key(), field.value());
+    }
+  }
+  w->BeginObject();
+  for (const auto& [key, value] : fields) w->Field(key, value);
+  w->EndObject();
+}
+
+}  // namespace
+
+void AppendJsonString(std::string_view value, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->reserve(out->size() + value.size() + 2);
+  out->push_back('"');
+  size_t i = 0;
+  while (i < value.size()) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80) {
+      const size_t len = WellFormedUtf8Length(value, i);
+      if (len == 0) {
+        out->append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+        ++i;
+      } else {
+        out->append(value.data() + i, len);
+        i += len;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (c < 0x20) {
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 0xF]);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  out->push_back('"');
+}
+
+void AppendRfc3339Micros(int64_t unix_us, std::string* out) {
+  using namespace std::chrono;
+  // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in microseconds.
+  constexpr int64_t kMinUs = -62167219200LL * 1000000;
+  constexpr int64_t kMaxUs = 253402300800LL * 1000000 - 1;
+  unix_us = std::clamp(unix_us, kMinUs, kMaxUs);
+
+  const sys_time<microseconds> t{microseconds{unix_us}};
+  const sys_days day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<microseconds> tod{t - day};
+  char buf[40];
+  const int n = std::snprintf(
+      buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", static_cast<int>(ymd.year()),
+      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+      static_cast<int>(tod.hours().count()), static_cast<int>(tod.minutes().count()),
+      static_cast<int>(tod.seconds().count()), static_cast<int>(tod.subseconds().count()));
+  out->append(buf, static_cast<size_t>(n));
+}
+
+std::string FormatHitJson(const iocd::hit::Hit& hit) {
+  std::string out;
+  out.reserve(256 + hit.raw_event().size() + 128 * static_cast<size_t>(hit.enrichments_size()));
+  JsonWriter w(&out);
+  w.BeginObject();
+
+  std::string timestamp;
+  AppendRfc3339Micros(hit.detected_unix_us(), &timestamp);
+  w.Field("@timestamp", timestamp);
+
+  w.Key("event");
+  w.BeginObject();
+  w.Field("kind", "enrichment");
+  w.Field("id", hit.id());
+  w.Field("original", hit.raw_event());
+  w.EndObject();
+
+  w.Key("iocd");
+  w.BeginObject();
+  w.Field("input", hit.input());
+  w.EndObject();
+
+  w.Key("log");
+  w.BeginObject();
+  w.Key("source");
+  w.BeginObject();
+  w.Field("address", hit.sender());
+  w.EndObject();
+  w.EndObject();
+
+  w.Key("threat");
+  w.BeginObject();
+  w.Key("enrichments");
+  w.BeginArray();
+  for (const auto& e : hit.enrichments()) {
+    w.BeginObject();
+    w.Key("feed");
+    w.BeginObject();
+    w.Field("name", e.feed());
+    w.EndObject();
+    w.Key("indicator");
+    w.BeginObject();
+    w.Field("type", e.indicator_type());
+    w.Field("name", e.indicator());
+    w.Key("context");
+    WriteContext(e.context(), &w);
+    w.EndObject();
+    // ECS repeats what matched inside every enrichment.
+    w.Key("matched");
+    w.BeginObject();
+    w.Field("atomic", hit.observable());
+    w.Field("field", hit.field());
+    w.Field("type", hit.observable_type());
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+
+  w.EndObject();
+  return out;
+}
+
+}  // namespace iocd
