@@ -12,6 +12,7 @@ packages=(
   libyaml-cpp-dev
   libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev  # JSON parsing in tests
   libssl-dev
   bsdutils            # logger(1), used by the integration tests and the quick start
 )

@@ -1,0 +1,991 @@
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/reflection.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <utility>
+
+namespace iocd {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::EnumDescriptor;
+using google::protobuf::EnumValueDescriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+constexpr uint32_t kMaxThreads = 64;
+
+// ---------------------------------------------------------------------------------------
+// Small text helpers.
+
+bool IsAllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char AsciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+bool IsLowerOrDigit(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+// "InputProtocol" -> "INPUT_PROTOCOL", "HTTPMethod" -> "HTTP_METHOD".
+std::string UpperSnake(std::string_view camel) {
+  std::string out;
+  for (size_t i = 0; i < camel.size(); ++i) {
+    char c = camel[i];
+    if (i > 0 && IsUpper(c)) {
+      char prev = camel[i - 1];
+      bool next_lower = i + 1 < camel.size() && camel[i + 1] >= 'a' && camel[i + 1] <= 'z';
+      if (IsLowerOrDigit(prev) || (IsUpper(prev) && next_lower)) out += '_';
+    }
+    out += AsciiUpper(c);
+  }
+  return out;
+}
+
+// Quotes a user-supplied value for an error message, keeping the message on one line.
+std::string Quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out += c;
+    }
+  }
+  out += "'";
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+std::string FieldPath(std::string_view parent, std::string_view name) {
+  if (parent.empty()) return std::string(name);
+  std::string out(parent);
+  out += '.';
+  out += name;
+  return out;
+}
+
+std::string IndexPath(std::string_view parent, size_t index) {
+  return std::string(parent) + "[" + std::to_string(index) + "]";
+}
+
+// The parent of a key path: "a[1].b" -> "a[1]" -> "a" -> "".
+std::string_view ParentPath(std::string_view path) {
+  size_t cut = path.find_last_of(".[");
+  return cut == std::string_view::npos ? std::string_view() : path.substr(0, cut);
+}
+
+// True if path is `prefix` or lies below it.
+bool PathIsUnder(std::string_view path, std::string_view prefix) {
+  if (path.size() < prefix.size() || path.substr(0, prefix.size()) != prefix) return false;
+  return path.size() == prefix.size() || path[prefix.size()] == '.' || path[prefix.size()] == '[';
+}
+
+// ---------------------------------------------------------------------------------------
+// Enum spelling.
+
+std::vector<const EnumValueDescriptor*> WritableValues(const EnumDescriptor& type) {
+  std::vector<const EnumValueDescriptor*> out;
+  for (int i = 0; i < type.value_count(); ++i) {
+    const EnumValueDescriptor* v = type.value(i);
+    if (v->number() == 0) continue;  // *_UNSPECIFIED means "not set"; it cannot be written
+    out.push_back(v);
+  }
+  return out;
+}
+
+std::string ValidEnumNames(const EnumDescriptor& type) {
+  std::vector<std::string> names;
+  for (const EnumValueDescriptor* v : WritableValues(type)) names.push_back(YamlEnumName(*v));
+  return Join(names, ", ");
+}
+
+// ---------------------------------------------------------------------------------------
+// Scalar conversion. Each returns an error message, empty on success.
+
+struct IntRange {
+  bool is_signed;
+  uint64_t max_positive;
+  uint64_t max_negative_magnitude;
+};
+
+IntRange RangeOf(FieldDescriptor::CppType type) {
+  switch (type) {
+    case FieldDescriptor::CPPTYPE_INT32:
+      return {true, static_cast<uint64_t>(std::numeric_limits<int32_t>::max()), uint64_t{1} << 31};
+    case FieldDescriptor::CPPTYPE_INT64:
+      return {true, static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), uint64_t{1} << 63};
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return {false, std::numeric_limits<uint32_t>::max(), 0};
+    default:
+      return {false, std::numeric_limits<uint64_t>::max(), 0};
+  }
+}
+
+std::string RangeText(const IntRange& r) {
+  if (!r.is_signed) return "0.." + std::to_string(r.max_positive);
+  return "-" + std::to_string(r.max_negative_magnitude) + ".." + std::to_string(r.max_positive);
+}
+
+// Parses a decimal integer (optional sign) into magnitude and sign.
+std::string ParseInteger(std::string_view text, const IntRange& range, bool* negative,
+                         uint64_t* magnitude) {
+  const char* expected = range.is_signed ? "an integer" : "an unsigned integer";
+  std::string_view digits = text;
+  *negative = false;
+  if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) {
+    *negative = digits[0] == '-';
+    digits.remove_prefix(1);
+  }
+  if (!IsAllDigits(digits)) return std::string("expected ") + expected + ", got " + Quote(text);
+  if (*negative && !range.is_signed) {
+    return "expected an unsigned integer, got negative value " + std::string(text);
+  }
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), *magnitude);
+  uint64_t limit = *negative ? range.max_negative_magnitude : range.max_positive;
+  if (ec == std::errc::result_out_of_range || ptr != digits.data() + digits.size() ||
+      *magnitude > limit) {
+    return "value " + std::string(text) + " is out of range " + RangeText(range);
+  }
+  return "";
+}
+
+std::string ParseBool(std::string_view text, bool* out) {
+  std::string lower;
+  for (char c : text) lower += AsciiLower(c);
+  if (lower == "true" || lower == "yes" || lower == "on") {
+    *out = true;
+    return "";
+  }
+  if (lower == "false" || lower == "no" || lower == "off") {
+    *out = false;
+    return "";
+  }
+  return "expected a boolean (true/false/yes/no/on/off), got " + Quote(text);
+}
+
+std::string ParseDouble(std::string_view text, double* out) {
+  std::string_view t = text;
+  if (!t.empty() && t[0] == '+') t.remove_prefix(1);
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), *out);
+  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size()) {
+    return "expected a number, got " + Quote(text);
+  }
+  return "";
+}
+
+const char* DescribeExpected(const FieldDescriptor& field) {
+  if (field.is_map()) return "a mapping";
+  if (field.is_repeated()) return "a sequence";
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return "a mapping";
+    case FieldDescriptor::CPPTYPE_STRING:
+      return "a string";
+    case FieldDescriptor::CPPTYPE_INT32:
+    case FieldDescriptor::CPPTYPE_INT64:
+      return "an integer";
+    case FieldDescriptor::CPPTYPE_UINT32:
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return "an unsigned integer";
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return "a boolean";
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return "a number";
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return "a value";
+  }
+  return "a value";
+}
+
+std::string DescribeNode(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a sequence";
+    case YAML::NodeType::Scalar:
+      return "the scalar " + Quote(node.Scalar());
+    default:
+      return "an empty value";
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Mapping YAML onto a message through reflection.
+
+class Mapper {
+ public:
+  Mapper(LoadedConfig* loaded, std::vector<ConfigError>* errors,
+         std::vector<std::string>* errored_paths)
+      : loaded_(loaded), errors_(errors), errored_paths_(errored_paths) {}
+
+  void MapRoot(const YAML::Node& root) {
+    loaded_->positions[""] = {1, 1};
+    if (root.IsNull()) return;  // an empty document is an empty config
+    if (!root.IsMap()) {
+      Error(PositionOf(root, {1, 1}), "",
+            "expected a mapping of config keys at the top level, got " + DescribeNode(root));
+      return;
+    }
+    MapMessage(root, "", &loaded_->config);
+  }
+
+ private:
+  static ConfigPosition PositionOf(const YAML::Node& node, ConfigPosition fallback) {
+    // An empty value's mark points at the next token, usually on the following line; the
+    // key (the fallback) is where a reader looks.
+    if (node.IsNull()) return fallback;
+    const YAML::Mark mark = node.Mark();
+    if (mark.line < 0 || mark.column < 0) return fallback;
+    return {mark.line + 1, mark.column + 1};
+  }
+
+  void Error(ConfigPosition pos, std::string path, std::string message) {
+    errored_paths_->push_back(path);
+    errors_->push_back({std::string(loaded_->source_name), pos.line, pos.column, std::move(path),
+                        std::move(message)});
+  }
+
+  void MapMessage(const YAML::Node& node, const std::string& path, Message* msg) {
+    const Descriptor* desc = msg->GetDescriptor();
+    std::map<std::string, ConfigPosition> seen;
+    // yaml-cpp iterators hand out temporaries: entries are copied (Nodes are handles).
+    for (const auto& kv : node) {
+      const YAML::Node key = kv.first;
+      const YAML::Node value = kv.second;
+      ConfigPosition key_pos = PositionOf(key, PositionOf(node, {0, 0}));
+      if (!key.IsScalar()) {
+        Error(key_pos, path, "a key must be a plain name, got " + DescribeNode(key));
+        continue;
+      }
+      const std::string& name = key.Scalar();
+      std::string field_path = FieldPath(path, name);
+      auto [prev, inserted] = seen.emplace(name, key_pos);
+      if (!inserted) {
+        Error(key_pos, field_path,
+              "duplicate key (first given at line " + std::to_string(prev->second.line) + ")");
+        continue;
+      }
+      const FieldDescriptor* field = desc->FindFieldByName(name);
+      if (field == nullptr) {
+        std::vector<std::string> valid;
+        for (int i = 0; i < desc->field_count(); ++i) valid.push_back(desc->field(i)->name());
+        Error(key_pos, field_path,
+              "unknown key " + Quote(name) + "; valid keys: " + Join(valid, ", "));
+        continue;
+      }
+      ConfigPosition value_pos = PositionOf(value, key_pos);
+      loaded_->positions[field_path] = value_pos;
+      if (const auto* oneof = field->real_containing_oneof(); oneof != nullptr) {
+        const Reflection* refl = msg->GetReflection();
+        if (refl->HasOneof(*msg, oneof) && refl->GetOneofFieldDescriptor(*msg, oneof) != field) {
+          Error(key_pos, field_path,
+                "conflicts with " + Quote(refl->GetOneofFieldDescriptor(*msg, oneof)->name()) +
+                    ": only one of the keys of '" + oneof->name() + "' may be given");
+          continue;
+        }
+      }
+      MapField(value, value_pos, field_path, msg, field);
+    }
+  }
+
+  void MapField(const YAML::Node& value, ConfigPosition pos, const std::string& path, Message* msg,
+                const FieldDescriptor* field) {
+    const Reflection* refl = msg->GetReflection();
+    if (field->is_map()) {
+      if (value.IsNull()) return;
+      if (!value.IsMap()) {
+        Error(pos, path, std::string("expected a mapping, got ") + DescribeNode(value));
+        return;
+      }
+      MapMapField(value, pos, path, msg, field);
+      return;
+    }
+    if (field->is_repeated()) {
+      if (value.IsNull()) return;
+      if (!value.IsSequence()) {
+        Error(pos, path, std::string("expected a sequence, got ") + DescribeNode(value));
+        return;
+      }
+      size_t index = 0;
+      for (const auto& item : value) {
+        const YAML::Node element_node = item;
+        std::string element_path = IndexPath(path, index++);
+        ConfigPosition element_pos = PositionOf(element_node, pos);
+        loaded_->positions[element_path] = element_pos;
+        if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+          // Added even when the element is bad, so later indices keep their YAML numbering.
+          Message* element = refl->AddMessage(msg, field);
+          if (element_node.IsNull()) continue;
+          if (!element_node.IsMap()) {
+            Error(element_pos, element_path,
+                  std::string("expected a mapping, got ") + DescribeNode(element_node));
+            continue;
+          }
+          MapMessage(element_node, element_path, element);
+        } else {
+          SetScalar(element_node, element_pos, element_path, msg, field);
+        }
+      }
+      return;
+    }
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      Message* sub = refl->MutableMessage(msg, field);  // present even if empty
+      if (value.IsNull()) return;
+      if (!value.IsMap()) {
+        Error(pos, path, std::string("expected a mapping, got ") + DescribeNode(value));
+        return;
+      }
+      MapMessage(value, path, sub);
+      return;
+    }
+    SetScalar(value, pos, path, msg, field);
+  }
+
+  void MapMapField(const YAML::Node& value, ConfigPosition pos, const std::string& path,
+                   Message* msg, const FieldDescriptor* field) {
+    const Reflection* refl = msg->GetReflection();
+    const FieldDescriptor* key_field = field->message_type()->map_key();
+    const FieldDescriptor* value_field = field->message_type()->map_value();
+    std::map<std::string, ConfigPosition> seen;
+    for (const auto& kv : value) {
+      const YAML::Node key_node = kv.first;
+      const YAML::Node value_node = kv.second;
+      ConfigPosition key_pos = PositionOf(key_node, pos);
+      if (!key_node.IsScalar()) {
+        Error(key_pos, path, "a key must be a plain value, got " + DescribeNode(key_node));
+        continue;
+      }
+      const std::string key = key_node.Scalar();
+      std::string entry_path = FieldPath(path, key);
+      auto [prev, inserted] = seen.emplace(key, key_pos);
+      if (!inserted) {
+        Error(key_pos, entry_path,
+              "duplicate key (first given at line " + std::to_string(prev->second.line) + ")");
+        continue;
+      }
+      ConfigPosition value_pos = PositionOf(value_node, key_pos);
+      loaded_->positions[entry_path] = value_pos;
+      Message* entry = refl->AddMessage(msg, field);
+      if (!SetScalar(key_node, key_pos, entry_path, entry, key_field)) {
+        refl->RemoveLast(msg, field);
+        continue;
+      }
+      if (value_field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        MapField(value_node, value_pos, entry_path, entry, value_field);
+      } else if (!SetScalar(value_node, value_pos, entry_path, entry, value_field)) {
+        refl->RemoveLast(msg, field);
+      }
+    }
+  }
+
+  // Sets (or, for a repeated field, adds) a non-message field from a scalar node.
+  bool SetScalar(const YAML::Node& node, ConfigPosition pos, const std::string& path, Message* msg,
+                 const FieldDescriptor* field) {
+    const Reflection* refl = msg->GetReflection();
+    const bool add = field->is_repeated();
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+      std::string valid = ValidEnumNames(*field->enum_type());
+      if (!node.IsScalar()) {
+        Error(pos, path, "expected one of " + valid + ", got " + DescribeNode(node));
+        return false;
+      }
+      const std::string& text = node.Scalar();
+      for (const EnumValueDescriptor* v : WritableValues(*field->enum_type())) {
+        if (YamlEnumName(*v) != text) continue;
+        if (add) {
+          refl->AddEnum(msg, field, v);
+        } else {
+          refl->SetEnum(msg, field, v);
+        }
+        return true;
+      }
+      Error(pos, path, "unknown value " + Quote(text) + "; valid values: " + valid);
+      return false;
+    }
+    if (!node.IsScalar()) {
+      Error(pos, path,
+            std::string("expected ") + DescribeExpected(*field) + ", got " + DescribeNode(node));
+      return false;
+    }
+    const std::string& text = node.Scalar();
+    std::string err;
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING:
+        add ? refl->AddString(msg, field, text) : refl->SetString(msg, field, text);
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL: {
+        bool b = false;
+        err = ParseBool(text, &b);
+        if (err.empty()) add ? refl->AddBool(msg, field, b) : refl->SetBool(msg, field, b);
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+      case FieldDescriptor::CPPTYPE_FLOAT: {
+        double d = 0;
+        err = ParseDouble(text, &d);
+        if (!err.empty()) break;
+        if (field->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) {
+          add ? refl->AddDouble(msg, field, d) : refl->SetDouble(msg, field, d);
+        } else {
+          auto f = static_cast<float>(d);
+          add ? refl->AddFloat(msg, field, f) : refl->SetFloat(msg, field, f);
+        }
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_INT32:
+      case FieldDescriptor::CPPTYPE_INT64:
+      case FieldDescriptor::CPPTYPE_UINT32:
+      case FieldDescriptor::CPPTYPE_UINT64: {
+        bool negative = false;
+        uint64_t magnitude = 0;
+        err = ParseInteger(text, RangeOf(field->cpp_type()), &negative, &magnitude);
+        if (!err.empty()) break;
+        // Two's complement negation of the magnitude gives the value for every in-range
+        // negative number, including the minimum.
+        uint64_t bits = negative ? (~magnitude + 1) : magnitude;
+        switch (field->cpp_type()) {
+          case FieldDescriptor::CPPTYPE_INT32: {
+            auto v = static_cast<int32_t>(static_cast<int64_t>(bits));
+            add ? refl->AddInt32(msg, field, v) : refl->SetInt32(msg, field, v);
+            break;
+          }
+          case FieldDescriptor::CPPTYPE_INT64: {
+            auto v = static_cast<int64_t>(bits);
+            add ? refl->AddInt64(msg, field, v) : refl->SetInt64(msg, field, v);
+            break;
+          }
+          case FieldDescriptor::CPPTYPE_UINT32: {
+            auto v = static_cast<uint32_t>(bits);
+            add ? refl->AddUInt32(msg, field, v) : refl->SetUInt32(msg, field, v);
+            break;
+          }
+          default:
+            add ? refl->AddUInt64(msg, field, bits) : refl->SetUInt64(msg, field, bits);
+            break;
+        }
+        break;
+      }
+      default:
+        err = "unsupported field type";
+        break;
+    }
+    if (!err.empty()) {
+      Error(pos, path, std::move(err));
+      return false;
+    }
+    return true;
+  }
+
+  LoadedConfig* loaded_;
+  std::vector<ConfigError>* errors_;
+  std::vector<std::string>* errored_paths_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Writing zero where the schema has a non-zero default.
+
+// A singular scalar's value as a user would write it, for "use the default (X)" messages.
+std::string ValueText(const Message& msg, const FieldDescriptor* field) {
+  const Reflection* refl = msg.GetReflection();
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING:
+      return "\"" + refl->GetString(msg, field) + "\"";
+    case FieldDescriptor::CPPTYPE_INT32:
+      return std::to_string(refl->GetInt32(msg, field));
+    case FieldDescriptor::CPPTYPE_INT64:
+      return std::to_string(refl->GetInt64(msg, field));
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return std::to_string(refl->GetUInt32(msg, field));
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return std::to_string(refl->GetUInt64(msg, field));
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return refl->GetBool(msg, field) ? "true" : "false";
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return std::to_string(refl->GetDouble(msg, field));
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return std::to_string(refl->GetFloat(msg, field));
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return YamlEnumName(*refl->GetEnum(msg, field));
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return "";
+  }
+  return "";
+}
+
+// proto3 cannot tell "written as 0 / empty" from "not written", so ApplyDefaults would
+// silently replace `threads: 0` or `listen: ""` with the default. Written keys whose value
+// ApplyDefaults changed are reported instead: the user asked for something we do not do.
+// Keys that already failed to map (errored_paths) are left alone.
+void ReportOverriddenValues(const Message& before, const Message& after, const std::string& path,
+                            const LoadedConfig& loaded,
+                            const std::vector<std::string>& errored_paths,
+                            std::vector<ConfigError>* errors) {
+  const Descriptor* desc = before.GetDescriptor();
+  const Reflection* refl = before.GetReflection();
+  for (int i = 0; i < desc->field_count(); ++i) {
+    const FieldDescriptor* field = desc->field(i);
+    std::string field_path = FieldPath(path, field->name());
+    if (field->is_map()) continue;
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (field->is_repeated()) {
+        int n = std::min(refl->FieldSize(before, field), refl->FieldSize(after, field));
+        for (int j = 0; j < n; ++j) {
+          ReportOverriddenValues(refl->GetRepeatedMessage(before, field, j),
+                                 refl->GetRepeatedMessage(after, field, j),
+                                 IndexPath(field_path, j), loaded, errored_paths, errors);
+        }
+      } else if (refl->HasField(before, field)) {
+        ReportOverriddenValues(refl->GetMessage(before, field), refl->GetMessage(after, field),
+                               field_path, loaded, errored_paths, errors);
+      }
+      continue;
+    }
+    if (field->is_repeated() || field->has_presence()) continue;
+    auto pos = loaded.positions.find(field_path);
+    if (pos == loaded.positions.end()) continue;
+    if (std::any_of(errored_paths.begin(), errored_paths.end(),
+                    [&](const std::string& bad) { return PathIsUnder(field_path, bad); })) {
+      continue;
+    }
+    std::string was = ValueText(before, field);
+    std::string now = ValueText(after, field);
+    if (was == now) continue;
+    std::string what = field->cpp_type() == FieldDescriptor::CPPTYPE_STRING
+                           ? std::string("must not be empty")
+                           : was + " is not allowed";
+    errors->push_back({loaded.source_name, pos->second.line, pos->second.column, field_path,
+                       what + "; omit the key to use the default (" + now + ")"});
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Semantic validation.
+
+class Validator {
+ public:
+  Validator(LoadedConfig* loaded, const std::vector<std::string>& errored_paths,
+            std::vector<ConfigError>* errors)
+      : loaded_(loaded), errored_paths_(errored_paths), errors_(errors) {}
+
+  void Run() {
+    config::Config& c = loaded_->config;
+    std::map<std::string, std::string> names;
+    for (int i = 0; i < c.inputs_size(); ++i)
+      ValidateInput(IndexPath("inputs", i), c.inputs(i), &names);
+    names.clear();
+    for (int i = 0; i < c.feeds_size(); ++i)
+      ValidateFeed(IndexPath("feeds", i), c.mutable_feeds(i), &names);
+    names.clear();
+    for (int i = 0; i < c.outputs_size(); ++i)
+      ValidateOutput(IndexPath("outputs", i), c.outputs(i), &names);
+
+    static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
+    const std::string& level = c.logging().level();
+    if (std::find(std::begin(kLevels), std::end(kLevels), level) == std::end(kLevels)) {
+      Error("logging.level",
+            "unknown level " + Quote(level) + "; valid levels: trace, debug, info, warn, error");
+    }
+    if (c.threads() < 1 || c.threads() > kMaxThreads) {
+      Error("threads", "must be between 1 and " + std::to_string(kMaxThreads) + ", got " +
+                           std::to_string(c.threads()));
+    }
+  }
+
+ private:
+  void Error(const std::string& path, std::string message) {
+    // A key that already failed to map would only produce follow-on noise here.
+    for (const std::string& bad : errored_paths_) {
+      if (PathIsUnder(path, bad)) return;
+    }
+    errors_->push_back(loaded_->ErrorAt(path, std::move(message)));
+  }
+
+  void ValidateName(const std::string& path, const std::string& name,
+                    std::map<std::string, std::string>* names) {
+    std::string name_path = path + ".name";
+    if (name.empty()) {
+      Error(name_path, "required");
+      return;
+    }
+    bool ok = std::all_of(name.begin(), name.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             ch == '_' || ch == '.' || ch == '-';
+    });
+    if (!ok) {
+      Error(name_path,
+            "invalid name " + Quote(name) + ": use only letters, digits, '_', '.' and '-'");
+      return;
+    }
+    auto [prev, inserted] = names->emplace(name, path);
+    if (!inserted) {
+      ConfigError first = loaded_->ErrorAt(prev->second + ".name", "");
+      Error(name_path, "duplicate name " + Quote(name) + ", already used by " + prev->second +
+                           " (line " + std::to_string(first.line) + ")");
+    }
+  }
+
+  void ValidateInput(const std::string& path, const config::Input& in,
+                     std::map<std::string, std::string>* names) {
+    ValidateName(path, in.name(), names);
+    if (in.protocol() == config::INPUT_PROTOCOL_UNSPECIFIED) {
+      Error(path + ".protocol",
+            "required; valid values: " + ValidEnumNames(*config::InputProtocol_descriptor()));
+    }
+    Result<HostPort> hp = ParseHostPort(in.listen(), /*allow_hostname=*/false);
+    if (!hp.ok()) Error(path + ".listen", hp.status().message());
+  }
+
+  void ValidateOutput(const std::string& path, const config::Output& out,
+                      std::map<std::string, std::string>* names) {
+    ValidateName(path, out.name(), names);
+    switch (out.protocol()) {
+      case config::OUTPUT_PROTOCOL_UNSPECIFIED:
+        Error(path + ".protocol",
+              "required; valid values: " + ValidEnumNames(*config::OutputProtocol_descriptor()));
+        break;
+      case config::OUTPUT_PROTOCOL_TCP: {
+        if (out.address().empty()) {
+          Error(path + ".address", "required for protocol tcp (host:port)");
+          break;
+        }
+        Result<HostPort> hp = ParseHostPort(out.address(), /*allow_hostname=*/true);
+        if (!hp.ok()) {
+          Error(path + ".address", hp.status().message());
+        } else if (hp->port == 0) {
+          Error(path + ".address", "port 0 is not a valid destination");
+        }
+        break;
+      }
+      case config::OUTPUT_PROTOCOL_STDOUT:
+        if (!out.address().empty()) {
+          Error(path + ".address", "not used by protocol stdout; remove it");
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  void ValidateFeed(const std::string& path, config::Feed* feed,
+                    std::map<std::string, std::string>* names) {
+    ValidateName(path, feed->name(), names);
+    if (feed->path().empty()) Error(path + ".path", "required");
+    if (feed->format() == config::FEED_FORMAT_UNSPECIFIED) {
+      Error(path + ".format",
+            "required; valid values: " + ValidEnumNames(*config::FeedFormat_descriptor()));
+      return;
+    }
+    if (feed->format() != config::FEED_FORMAT_CSV) {
+      if (feed->has_csv()) {
+        Error(
+            path + ".csv",
+            "only allowed with format: csv (this feed's format is " +
+                YamlEnumName(*config::FeedFormat_descriptor()->FindValueByNumber(feed->format())) +
+                ")");
+      }
+      return;
+    }
+    config::CsvOptions* csv = feed->mutable_csv();
+    const std::string csv_path = path + ".csv";
+    const std::string& d = csv->delimiter();
+    if (d == "tab" || d == "\\t") {
+      csv->set_delimiter("\t");
+    } else if (d.size() != 1) {
+      Error(csv_path + ".delimiter", "must be one character, \"\\t\" or \"tab\"; got " + Quote(d));
+    } else if (d[0] == '"' || d[0] == '\n' || d[0] == '\r') {
+      Error(csv_path + ".delimiter", Quote(d) + " cannot be a delimiter");
+    } else if (static_cast<unsigned char>(d[0]) >= 0x80) {
+      Error(csv_path + ".delimiter", "must be an ASCII character");
+    }
+    ValidateColumn(csv_path + ".value_column", csv->value_column(), csv->header());
+    if (!csv->type_column().empty()) {
+      ValidateColumn(csv_path + ".type_column", csv->type_column(), csv->header());
+    }
+    // Sorted, so errors come out in a stable order.
+    std::map<std::string, std::string> context(csv->context_columns().begin(),
+                                               csv->context_columns().end());
+    for (const auto& [field, column] : context) {
+      std::string entry_path = csv_path + ".context_columns." + field;
+      if (field.empty()) Error(entry_path, "a context field name must not be empty");
+      ValidateColumn(entry_path, column, csv->header());
+    }
+  }
+
+  void ValidateColumn(const std::string& path, const std::string& column, bool header) {
+    if (column.empty()) {
+      Error(path, "must name a column: a number from 1, or a header name");
+    } else if (IsAllDigits(column)) {
+      uint32_t n = 0;
+      auto [ptr, ec] = std::from_chars(column.data(), column.data() + column.size(), n);
+      if (ec != std::errc() || n == 0) {
+        Error(path, "column number " + column + " is out of range (columns are numbered from 1)");
+      }
+    } else if (!header) {
+      Error(path, "column " + Quote(column) +
+                      " is a header name, which needs `header: true` (or give a column number)");
+    }
+  }
+
+  LoadedConfig* loaded_;
+  const std::vector<std::string>& errored_paths_;
+  std::vector<ConfigError>* errors_;
+};
+
+std::string JoinErrors(const std::vector<ConfigError>& errors) {
+  std::string out;
+  for (const ConfigError& e : errors) {
+    if (!out.empty()) out += '\n';
+    out += e.ToString();
+  }
+  return out;
+}
+
+bool IsValidHostname(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  std::string_view last_label;
+  size_t start = 0;
+  while (start <= host.size()) {
+    size_t end = host.find('.', start);
+    if (end == std::string_view::npos) end = host.size();
+    std::string_view label = host.substr(start, end - start);
+    if (label.empty() || label.size() > 63) return false;
+    if (label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_';
+      if (!ok) return false;
+    }
+    last_label = label;
+    start = end + 1;
+  }
+  // "1.2.3" or "300.1.1.1" are malformed addresses, not names.
+  return !IsAllDigits(last_label);
+}
+
+}  // namespace
+
+// -----------------------------------------------------------------------------------------
+// Public API.
+
+std::string ConfigError::ToString() const {
+  std::string out = file;
+  if (line > 0) {
+    out += ':' + std::to_string(line);
+    if (column > 0) out += ':' + std::to_string(column);
+  }
+  out += ": ";
+  if (!key_path.empty()) out += key_path + ": ";
+  out += message;
+  return out;
+}
+
+ConfigError LoadedConfig::ErrorAt(std::string_view key_path, std::string message) const {
+  std::string_view probe = key_path;
+  ConfigPosition pos;
+  while (true) {
+    auto it = positions.find(probe);
+    if (it != positions.end()) {
+      pos = it->second;
+      break;
+    }
+    if (probe.empty()) break;
+    probe = ParentPath(probe);
+  }
+  return {source_name, pos.line, pos.column, std::string(key_path), std::move(message)};
+}
+
+std::string YamlEnumName(const EnumValueDescriptor& value) {
+  std::string prefix = UpperSnake(value.type()->name()) + "_";
+  std::string_view name = value.name();
+  if (name.size() > prefix.size() && name.substr(0, prefix.size()) == prefix) {
+    name.remove_prefix(prefix.size());
+  }
+  std::string out;
+  for (char c : name) out += c == '_' ? '-' : AsciiLower(c);
+  return out;
+}
+
+void ApplyDefaults(config::Config* c) {
+  if (c->state_dir().empty()) c->set_state_dir("./var/iocd");
+  if (c->threads() == 0) c->set_threads(1);
+  for (config::Input& in : *c->mutable_inputs()) {
+    if (in.listen().empty()) in.set_listen("127.0.0.1:9999");
+    if (in.max_message_bytes() == 0) in.set_max_message_bytes(1048576);
+    if (in.max_connections() == 0) in.set_max_connections(1024);
+  }
+  for (config::Feed& feed : *c->mutable_feeds()) {
+    if (!feed.has_enabled()) feed.set_enabled(true);
+    if (feed.format() == config::FEED_FORMAT_CSV || feed.has_csv()) {
+      config::CsvOptions* csv = feed.mutable_csv();
+      if (csv->delimiter().empty()) csv->set_delimiter(",");
+      if (csv->value_column().empty()) csv->set_value_column("1");
+    }
+  }
+  for (config::Output& out : *c->mutable_outputs()) {
+    if (out.format() == config::OUTPUT_FORMAT_UNSPECIFIED)
+      out.set_format(config::OUTPUT_FORMAT_JSON);
+    if (out.queue_size() == 0) out.set_queue_size(100000);
+  }
+  if (c->logging().level().empty()) c->mutable_logging()->set_level("info");
+}
+
+Result<LoadedConfig> ParseConfigWithPositions(std::string_view yaml_text,
+                                              std::string_view source_name,
+                                              std::vector<ConfigError>* errors_out) {
+  LoadedConfig loaded;
+  loaded.source_name = std::string(source_name);
+  std::vector<ConfigError> errors;
+  std::vector<std::string> errored_paths;
+  bool mapped = false;
+  try {
+    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
+    if (docs.size() > 1) {
+      YAML::Mark m = docs[1].Mark();
+      errors.push_back({loaded.source_name, m.line >= 0 ? m.line + 1 : 0,
+                        m.line >= 0 ? m.column + 1 : 0, "",
+                        "only one YAML document is allowed; '---' starts a second one"});
+    }
+    Mapper mapper(&loaded, &errors, &errored_paths);
+    mapper.MapRoot(docs.empty() ? YAML::Node() : docs[0]);
+    mapped = true;
+  } catch (const YAML::ParserException& e) {
+    // yaml-cpp marks are 0-based.
+    errors.push_back({loaded.source_name, e.mark.line >= 0 ? e.mark.line + 1 : 0,
+                      e.mark.column >= 0 ? e.mark.column + 1 : 0, "",
+                      "YAML syntax error: " + e.msg});
+  } catch (const std::exception& e) {
+    errors.push_back({loaded.source_name, 0, 0, "", std::string("cannot read YAML: ") + e.what()});
+  } catch (...) {
+    errors.push_back({loaded.source_name, 0, 0, "", "cannot read YAML: unknown error"});
+  }
+
+  if (mapped) {
+    config::Config before = loaded.config;
+    ApplyDefaults(&loaded.config);
+    ReportOverriddenValues(before, loaded.config, "", loaded, errored_paths, &errors);
+    for (const ConfigError& e : errors) errored_paths.push_back(e.key_path);
+    Validator(&loaded, errored_paths, &errors).Run();
+  }
+
+  if (errors.empty()) return loaded;
+  std::stable_sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+  Status status = Status::InvalidArgument(JoinErrors(errors));
+  if (errors_out != nullptr) *errors_out = std::move(errors);
+  return status;
+}
+
+Result<config::Config> ParseConfig(std::string_view yaml_text, std::string_view source_name) {
+  Result<LoadedConfig> loaded = ParseConfigWithPositions(yaml_text, source_name);
+  if (!loaded.ok()) return loaded.status();
+  return std::move(loaded->config);
+}
+
+Result<LoadedConfig> LoadConfigFileWithPositions(const std::string& path,
+                                                 std::vector<ConfigError>* errors) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::IoError("cannot open config file '" + path + "': " + std::strerror(errno));
+  }
+  std::string text;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Status::IoError("cannot read config file '" + path + "': " + std::strerror(err));
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return ParseConfigWithPositions(text, path, errors);
+}
+
+Result<config::Config> LoadConfigFile(const std::string& path) {
+  Result<LoadedConfig> loaded = LoadConfigFileWithPositions(path);
+  if (!loaded.ok()) return loaded.status();
+  return std::move(loaded->config);
+}
+
+Result<config::Config> DefaultConfig() {
+  return ParseConfig(EmbeddedDefaultConfig(), "<embedded default>");
+}
+
+Result<HostPort> ParseHostPort(std::string_view text, bool allow_hostname) {
+  auto bad = [&](std::string why) { return Status::InvalidArgument(std::move(why)); };
+  std::string_view host;
+  std::string_view port_text;
+  bool bracketed = false;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos)
+      return bad("missing ']' after IPv6 address in " + Quote(text));
+    host = text.substr(1, close - 1);
+    std::string_view rest = text.substr(close + 1);
+    if (rest.empty() || rest[0] != ':') return bad("expected [ipv6]:port, got " + Quote(text));
+    port_text = rest.substr(1);
+    bracketed = true;
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return bad("expected host:port, got " + Quote(text));
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return bad("an IPv6 address needs brackets, as in [::1]:9999; got " + Quote(text));
+    }
+  }
+  if (host.empty()) return bad("missing host in " + Quote(text));
+  if (port_text.empty()) return bad("missing port in " + Quote(text));
+  if (!IsAllDigits(port_text)) return bad("port " + Quote(port_text) + " is not a number");
+  uint32_t port = 0;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || port > 65535) {
+    return bad("port " + std::string(port_text) + " is out of range 0..65535");
+  }
+
+  std::string host_str(host);
+  unsigned char addr[16];
+  if (bracketed) {
+    if (inet_pton(AF_INET6, host_str.c_str(), addr) != 1) {
+      return bad(Quote(host) + " is not an IPv6 address");
+    }
+  } else if (inet_pton(AF_INET, host_str.c_str(), addr) != 1) {
+    if (!allow_hostname) return bad("host must be an IP address, got " + Quote(host));
+    if (!IsValidHostname(host)) return bad(Quote(host) + " is not a valid host name or IP address");
+  }
+  return HostPort{std::move(host_str), static_cast<uint16_t>(port)};
+}
+
+}  // namespace iocd
