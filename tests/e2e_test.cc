@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "harness/e2e_util.h"
 #include "harness/iocd_process.h"
 #include "harness/line_receiver.h"
 #include "harness/run_command.h"
@@ -17,69 +18,8 @@
 namespace iocd::testing {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
-
-constexpr char kSentinel[] = "sentinel.iocd-test.net";
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "iocd-e2e-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
-};
-
-void WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
-}
-
-// "observable|type => feed:indicator:indicator_type,..." for one JSON hit line.
-std::string Summarize(const std::string& line) {
-  auto hit = nlohmann::json::parse(line);
-  std::string out;
-  for (const auto& e : hit["threat"]["enrichments"]) {
-    if (out.empty()) {
-      out = e["matched"]["atomic"].get<std::string>() + "|" + e["matched"]["type"].get<std::string>() + " =>";
-    }
-    out += " " + e["feed"]["name"].get<std::string>() + ":" + e["indicator"]["name"].get<std::string>() + ":" +
-           e["indicator"]["type"].get<std::string>();
-  }
-  return out;
-}
-
-bool IsSentinelHit(const std::string& line) { return line.find(kSentinel) != std::string::npos; }
-
-// Sends lines with logger in one connection and returns the summaries of every hit received
-// up to and including the sentinel hit, which is sent last: iocd handles a connection's
-// events in order and the output keeps that order, so all earlier hits are in by then.
-std::vector<std::string> SendAndCollect(LineReceiver& siem, int port, std::vector<std::string> lines,
-                                        bool octet_count = false) {
-  siem.Clear();
-  lines.push_back(std::string("end of batch ") + kSentinel);
-  std::string input;
-  for (const auto& l : lines) input += l + "\n";
-  std::vector<std::string> argv = {"logger", "--tcp", "-n", "127.0.0.1", "-P", std::to_string(port), "-t", "e2e"};
-  if (octet_count) argv.push_back("--octet-count");
-  CommandResult sent = RunCommand(argv, input);
-  EXPECT_EQ(sent.exit_code, 0) << sent.err;
-  std::vector<std::string> received = siem.WaitFor(IsSentinelHit);
-  EXPECT_FALSE(received.empty()) << "no sentinel hit arrived";
-  std::vector<std::string> out;
-  for (const auto& line : received) out.push_back(Summarize(line));
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::string SentinelSummary() {
-  return std::string(kSentinel) + "|domain => e2e:" + kSentinel + ":domain";
-}
 
 class EndToEndTest : public ::testing::Test {
  protected:
@@ -236,8 +176,7 @@ TEST_F(EndToEndTest, SighupReloadsChangedFeedWithoutRestart) {
   EXPECT_THAT(before, ElementsAreArray({SentinelSummary()}));
 
   // Add one indicator, drop evil-domain.com, then reload.
-  std::ifstream in(dir_ / "feed.txt");
-  std::string feed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string feed = ReadFile(dir_ / "feed.txt");
   feed.replace(feed.find("evil-domain.com\n"), 16, "added-later.example.net\n");
   WriteFile(dir_ / "feed.txt", feed);
   size_t loads = iocd->CountLog("feeds loaded");

@@ -13,7 +13,8 @@ packages=(
   libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev  # JSON parsing in tests
-  libssl-dev
+  libssl-dev zlib1g-dev
+  libsimdjson-dev     # JSON feed formats (STIX, MISP, Kaspersky, warninglists)
   bsdutils            # logger(1), used by the integration tests and the quick start
 )
 

@@ -1,6 +1,7 @@
 #include "app/daemon.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -8,13 +9,19 @@
 #include <condition_variable>
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "app/event_processor.h"
+#include "app/feed_source.h"
 #include "app/feed_sync.h"
+#include "app/snapshot.h"
+#include "common/duration.h"
 #include "config/config.h"
+#include "control/control_server.h"
 #include "ingest/syslog_tcp_listener.h"
 #include "output/hit_output.h"
 #include "store/indicator_store.h"
@@ -23,6 +30,49 @@ namespace iocd {
 namespace {
 
 namespace asio = boost::asio;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr auto kDefaultFileInterval = std::chrono::seconds(10);
+constexpr auto kDefaultUrlInterval = std::chrono::hours(1);
+
+// What a cheap stat says about a local source; a change means the file must be read.
+struct FileSignature {
+  int64_t size = -1;
+  int64_t mtime_ns = 0;
+  uint64_t inode = 0;
+  bool operator==(const FileSignature&) const = default;
+};
+
+FileSignature Stat(const iocd::config::Feed& feed) {
+  FileSignature sig;
+  std::string path = feed.path();
+  if (std::filesystem::is_directory(path)) path += "/manifest.json";
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return sig;
+  sig.size = st.st_size;
+  sig.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  sig.inode = st.st_ino;
+  return sig;
+}
+
+SteadyClock::duration IntervalOf(const iocd::config::Feed& feed) {
+  if (!feed.update_interval().empty()) {
+    auto d = ParseDuration(feed.update_interval());
+    if (d.ok() && d->count() > 0) return *d;
+  }
+  return feed.url().empty() ? SteadyClock::duration(kDefaultFileInterval)
+                            : SteadyClock::duration(kDefaultUrlInterval);
+}
+
+bool Enabled(const iocd::config::Feed& feed) { return !feed.has_enabled() || feed.enabled(); }
+
+// A pending reload: everything (SIGHUP, `iocctl reload`) or named feeds, with the
+// control clients waiting for its outcome.
+struct ReloadRequest {
+  bool all = false;
+  std::set<std::string> feeds;
+  std::vector<ControlReply> replies;
+};
 
 class DaemonImpl final : public Daemon {
  public:
@@ -30,7 +80,7 @@ class DaemonImpl final : public Daemon {
 
   ~DaemonImpl() override {
     StopReloadThread();
-    for (auto& out : outputs_) out->Shutdown(std::chrono::steady_clock::now());
+    for (auto& out : outputs_) out->Shutdown(SteadyClock::now());
   }
 
   Status Init() {
@@ -47,9 +97,12 @@ class DaemonImpl final : public Daemon {
       outputs.push_back(out->get());
       outputs_.push_back(std::move(out).value());
     }
-    processor_ = std::make_unique<EventProcessor>(store_.get(), &index_, std::move(outputs));
+    processor_ = std::make_unique<EventProcessor>(store_.get(), &snapshots_, std::move(outputs));
 
-    Reload(config);
+    // Everything is loaded before the inputs open, so the first event already sees the feeds.
+    ReloadRequest initial;
+    initial.all = true;
+    Reload(initial, /*reread_config=*/false);
 
     for (const auto& in : config.inputs()) {
       auto hp = ParseHostPort(in.listen(), /*allow_hostname=*/false);
@@ -66,6 +119,15 @@ class DaemonImpl final : public Daemon {
       if (!listener.ok()) return listener.status();
       listeners_.push_back(std::move(listener).value());
     }
+
+    std::string control_path = config.control_socket();
+    if (control_path.empty()) control_path = (std::filesystem::path(config.state_dir()) / "control.sock").string();
+    if (control_path != "off") {
+      auto control = ControlServer::Create(io_, control_path);
+      if (!control.ok()) return control.status();
+      control_ = std::move(control).value();
+      RegisterControlCommands();
+    }
     return Status::Ok();
   }
 
@@ -79,7 +141,11 @@ class DaemonImpl final : public Daemon {
       auto ep = l->local_endpoint();
       spdlog::info("input {} listening on {}:{} (syslog-tcp)", l->name(), ep.address().to_string(), ep.port());
     }
-    spdlog::info("iocd ready: {} indicators from {} feeds", index_.Current()->size(),
+    if (control_) {
+      control_->Start();
+      spdlog::info("control socket at {} (iocctl)", control_path());
+    }
+    spdlog::info("iocd ready: {} indicators from {} feeds", snapshots_.Current()->index->size(),
                  options_.config.feeds_size());
     reload_thread_ = std::thread([this] { ReloadLoop(); });
 
@@ -91,7 +157,7 @@ class DaemonImpl final : public Daemon {
 
     // Inputs are drained and closed; stop reloading and flush outputs.
     StopReloadThread();
-    auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+    auto deadline = SteadyClock::now() + options_.shutdown_grace;
     for (auto& out : outputs_) out->Shutdown(deadline);
     LogStats();
     spdlog::info("iocd stopped");
@@ -99,9 +165,9 @@ class DaemonImpl final : public Daemon {
   }
 
   void RequestReload() override {
-    std::lock_guard lock(reload_mu_);
-    reload_requested_ = true;
-    reload_cv_.notify_all();
+    ReloadRequest r;
+    r.all = true;
+    Enqueue(std::move(r));
   }
 
   void RequestStop() override {
@@ -109,6 +175,30 @@ class DaemonImpl final : public Daemon {
   }
 
  private:
+  std::string control_path() const {
+    std::string p = options_.config.control_socket();
+    return p.empty() ? (std::filesystem::path(options_.config.state_dir()) / "control.sock").string() : p;
+  }
+
+  void RegisterControlCommands() {
+    control_->RegisterAsync("reload", "reload [FEED]: re-read the config's feed list and every feed, or one feed",
+                            [this](std::vector<std::string> args, ControlReply reply) {
+                              ReloadRequest r;
+                              if (args.empty()) {
+                                r.all = true;
+                              } else {
+                                for (auto& a : args) r.feeds.insert(std::move(a));
+                              }
+                              r.replies.push_back(std::move(reply));
+                              Enqueue(std::move(r));
+                            });
+    control_->Register("status", "status: feeds, allowlists, index and event counters",
+                       [this](const std::vector<std::string>&, std::string* out) {
+                         *out = StatusText();
+                         return Status::Ok();
+                       });
+  }
+
   void WaitForSignal() {
     signals_.async_wait([this](boost::system::error_code ec, int signo) {
       if (ec) return;
@@ -130,56 +220,219 @@ class DaemonImpl final : public Daemon {
     boost::system::error_code ignored;
     signals_.cancel(ignored);
     for (auto& l : listeners_) l->Stop();
+    if (control_) control_->Stop();
   }
 
+  void Enqueue(ReloadRequest request) {
+    std::lock_guard lock(reload_mu_);
+    pending_.all |= request.all;
+    pending_.feeds.insert(request.feeds.begin(), request.feeds.end());
+    for (auto& r : request.replies) pending_.replies.push_back(std::move(r));
+    has_pending_ = true;
+    reload_cv_.notify_all();
+  }
+
+  // The reload thread: runs requested reloads, due feed checks and expiry rebuilds.
   void ReloadLoop() {
     for (;;) {
+      ReloadRequest request;
       {
         std::unique_lock lock(reload_mu_);
-        reload_cv_.wait(lock, [&] { return reload_requested_ || reload_stop_; });
-        if (reload_stop_) return;
-        reload_requested_ = false;
-      }
-      // Only the reload thread touches options_.config's feeds once Run() has started.
-      iocd::config::Config& config = options_.config;
-      if (!options_.config_path.empty()) {
-        auto fresh = LoadConfigFile(options_.config_path);
-        if (fresh.ok()) {
-          *config.mutable_feeds() = fresh->feeds();
-        } else {
-          spdlog::error("reload: {} does not parse, keeping the current feed list:\n{}", options_.config_path,
-                        fresh.status().message());
+        SteadyClock::time_point wake = NextWake();
+        reload_cv_.wait_until(lock, wake, [&] { return has_pending_ || reload_stop_; });
+        if (reload_stop_) break;
+        if (has_pending_) {
+          request = std::move(pending_);
+          pending_ = ReloadRequest();
+          has_pending_ = false;
         }
       }
-      Reload(config);
+      Reload(request, /*reread_config=*/request.all);
+    }
+    // Clients still waiting get an answer.
+    std::lock_guard lock(reload_mu_);
+    for (auto& reply : pending_.replies) reply(Status::Unavailable("iocd is stopping"), "");
+  }
+
+  // Earliest feed check or expiry. Called with reload_mu_ held (reads schedule_ only).
+  SteadyClock::time_point NextWake() {
+    SteadyClock::time_point wake = SteadyClock::now() + std::chrono::hours(24);
+    for (const auto& [name, s] : schedule_) wake = std::min(wake, s.next_check);
+    if (next_expiry_unix_ms_ > 0) {
+      int64_t in_ms = next_expiry_unix_ms_ - FeedSync::SystemNowMs();
+      wake = std::min(wake, SteadyClock::now() + std::chrono::milliseconds(std::max<int64_t>(in_ms, 0)));
+    }
+    return wake;
+  }
+
+  const iocd::config::Feed* FindFeed(const std::string& name) const {
+    for (const auto& f : options_.config.feeds()) {
+      if (f.name() == name) return &f;
+    }
+    return nullptr;
+  }
+
+  // Runs on the reload thread (or in Init, before it exists).
+  void Reload(const ReloadRequest& request, bool reread_config) {
+    auto started = SteadyClock::now();
+    iocd::config::Config& config = options_.config;
+    if (reread_config && !options_.config_path.empty()) {
+      auto fresh = LoadConfigFile(options_.config_path);
+      if (fresh.ok()) {
+        *config.mutable_feeds() = fresh->feeds();
+        *config.mutable_allowlists() = fresh->allowlists();
+      } else {
+        spdlog::error("reload: {} does not parse, keeping the current feed list:\n{}", options_.config_path,
+                      fresh.status().message());
+      }
+    }
+
+    std::string unknown;
+    for (const auto& name : request.feeds) {
+      const auto* f = FindFeed(name);
+      if (f == nullptr || !Enabled(*f)) unknown += (unknown.empty() ? "" : ", ") + name;
+    }
+
+    FeedSync sync(store_.get());
+    bool changed = false;
+    std::string summary;
+    std::set<std::string> keep;
+    const auto now = SteadyClock::now();
+    for (const auto& feed : config.feeds()) {
+      if (!Enabled(feed)) continue;
+      keep.insert(feed.name());
+      auto& sched = schedule_[feed.name()];
+      bool forced = request.all || request.feeds.count(feed.name()) > 0;
+      bool due = now >= sched.next_check;
+      if (!forced && !due) continue;
+      sched.next_check = now + IntervalOf(feed);
+      if (!forced && feed.url().empty()) {
+        FileSignature sig = Stat(feed);
+        if (sig == sched.signature) continue;  // nothing to read
+      }
+      if (feed.url().empty()) sched.signature = Stat(feed);
+      FeedSyncReport report = sync.SyncOne(feed);
+      FeedSync::Log(&feed, report);
+      changed |= report.outcome == FeedSyncReport::Outcome::kImported;
+      summary += "feed " + feed.name() + ": " + OutcomeName(report.outcome) + ", " +
+                 std::to_string(report.indicators) + " indicators" +
+                 (report.error.empty() ? "" : " (" + report.error + ")") + "\n";
+      last_reports_[feed.name()] = report;
+    }
+    if (request.all) {
+      for (auto it = schedule_.begin(); it != schedule_.end();) {
+        it = keep.count(it->first) > 0 ? std::next(it) : schedule_.erase(it);
+      }
+      for (const auto& report : sync.RemoveOthers(keep)) {
+        FeedSync::Log(nullptr, report);
+        changed = true;
+        summary += "feed " + report.feed + ": " + OutcomeName(report.outcome) + "\n";
+        last_reports_.erase(report.feed);
+      }
+    }
+    bool allowlists_changed = request.all && LoadAllowlists(config);
+
+    const int64_t now_ms = FeedSync::SystemNowMs();
+    bool expiry_due = next_expiry_unix_ms_ > 0 && next_expiry_unix_ms_ <= now_ms;
+    if (changed || allowlists_changed || expiry_due || !snapshot_built_) {
+      auto built = BuildSnapshot(*store_, config.feeds(), allowlist_, *drop_allowlist_, counters_, now_ms);
+      if (!built.ok()) {
+        spdlog::error("index build failed, keeping the current index: {}", built.status().ToString());
+      } else {
+        snapshots_.Publish(built->snapshot);
+        snapshot_built_ = true;
+        {
+          std::lock_guard lock(reload_mu_);
+          next_expiry_unix_ms_ = built->snapshot->next_expiry_unix_ms;
+        }
+        if (built->dropped_by_allowlist > 0) {
+          spdlog::info("{} indicators left out of the index: allowlisted with drop_indicators",
+                       built->dropped_by_allowlist);
+        }
+        for (const auto& [feed, indicators] : built->expired) {
+          auto purged = store_->PurgeEntries(feed, indicators);
+          if (purged.ok()) {
+            spdlog::info("feed {}: {} expired indicators purged", feed, *purged);
+          } else {
+            spdlog::warn("feed {}: purging expired indicators failed: {}", feed, purged.status().ToString());
+          }
+        }
+      }
+    }
+
+    if (request.all || !request.feeds.empty() || changed || expiry_due) {
+      auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
+      spdlog::info("feeds loaded: {} indicators in the index ({} ms)", snapshots_.Current()->index->size(),
+                   elapsed.count());
+    }
+    for (const auto& reply : request.replies) {
+      if (!unknown.empty()) {
+        reply(Status::NotFound("no enabled feed named " + unknown), summary);
+      } else {
+        reply(Status::Ok(), summary + "index: " + std::to_string(snapshots_.Current()->index->size()) +
+                                " indicators\n");
+      }
     }
   }
 
-  void Reload(const iocd::config::Config& config) {
-    auto started = std::chrono::steady_clock::now();
-    FeedSync sync(store_.get());
-    auto reports = sync.Sync(config.feeds());
-    bool changed = false;
-    for (const auto& report : reports) {
-      const iocd::config::Feed* feed = nullptr;
-      for (const auto& f : config.feeds()) {
-        if (f.name() == report.feed) feed = &f;
+  // Re-reads every allowlist; a list that fails keeps its previous content. Returns
+  // whether anything changed.
+  bool LoadAllowlists(const iocd::config::Config& config) {
+    AllowlistBuilder suppress;
+    AllowlistBuilder drop;
+    std::map<std::string, AllowlistContent> contents;
+    for (const auto& list : config.allowlists()) {
+      if (!Enabled(list)) continue;
+      auto source = ReadFeedSource(list, "", "");
+      Result<AllowlistContent> content = source.ok() ? ParseAllowlistDocuments(list, source->documents)
+                                                     : Result<AllowlistContent>(source.status());
+      if (!content.ok()) {
+        spdlog::error("allowlist {}: {}; keeping its previous version", list.name(), content.status().message());
+        auto prev = allowlist_contents_.find(list.name());
+        if (prev == allowlist_contents_.end()) continue;
+        content = prev->second;
+      } else {
+        uint64_t unsupported = 0;
+        for (const auto& [reason, n] : content->entries.unsupported) unsupported += n;
+        spdlog::info("allowlist {}: {} entries, {} substrings, {} not expressible, {} malformed", list.name(),
+                     content->entries.indicators.size(), content->substrings.size(), unsupported,
+                     content->entries.errors.size());
       }
-      FeedSync::Log(feed, report);
-      changed |= report.outcome == FeedSyncReport::Outcome::kImported ||
-                 report.outcome == FeedSyncReport::Outcome::kRemoved;
-    }
-    if (changed || !index_built_) {
-      auto index = BuildIndexFromStore(*store_);
-      if (!index.ok()) {
-        spdlog::error("index build failed, keeping the current index: {}", index.status().ToString());
-        return;
+      for (AllowlistBuilder* b : {&suppress, &drop}) {
+        if (b == &drop && !list.drop_indicators()) continue;
+        uint32_t id = b->AddList(list.name());
+        for (const auto& p : content->entries.indicators) b->Add(id, p.indicator, p.subdomains).IgnoreError();
+        for (const auto& s : content->substrings) b->AddSubstring(id, s);
       }
-      index_.Publish(*index);
-      index_built_ = true;
+      contents.emplace(list.name(), std::move(*content));
     }
-    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    spdlog::info("feeds loaded: {} indicators in the index ({} ms)", index_.Current()->size(), elapsed.count());
+    allowlist_contents_ = std::move(contents);
+    allowlist_ = std::move(suppress).Build();
+    drop_allowlist_ = std::move(drop).Build();
+    return true;
+  }
+
+  std::string StatusText() {
+    auto snap = snapshots_.Current();
+    std::string out;
+    auto feeds = store_->ListFeeds();
+    auto suppressed = counters_.FeedCounts();
+    if (feeds.ok()) {
+      for (const auto& f : *feeds) {
+        out += "feed " + f.name() + ": " + std::to_string(f.indicator_count()) + " indicators, " +
+               std::to_string(f.rejected_lines()) + " malformed, " + std::to_string(f.unsupported_records()) +
+               " unsupported, " + std::to_string(suppressed[f.name()]) + " hits suppressed, source " + f.source() +
+               "\n";
+      }
+    }
+    for (const auto& [name, n] : counters_.AllowlistCounts()) {
+      out += "allowlist " + name + ": " + std::to_string(n) + " hits suppressed\n";
+    }
+    out += "index: " + std::to_string(snap->index->size()) + " indicators\n";
+    ProcessorStats p = processor_->stats();
+    out += "events: " + std::to_string(p.events) + ", observables: " + std::to_string(p.observables) +
+           ", hits: " + std::to_string(p.hits) + ", suppressed: " + std::to_string(p.suppressed) + "\n";
+    return out;
   }
 
   void StopReloadThread() {
@@ -193,7 +446,14 @@ class DaemonImpl final : public Daemon {
 
   void LogStats() {
     ProcessorStats p = processor_->stats();
-    spdlog::info("processed {} events, {} observables, {} hits", p.events, p.observables, p.hits);
+    spdlog::info("processed {} events, {} observables, {} hits, {} suppressed by allowlists", p.events,
+                 p.observables, p.hits, p.suppressed);
+    for (const auto& [name, n] : counters_.AllowlistCounts()) {
+      if (n > 0) spdlog::info("allowlist {}: {} hits suppressed", name, n);
+    }
+    for (const auto& [name, n] : counters_.FeedCounts()) {
+      if (n > 0) spdlog::info("feed {}: {} hits suppressed by allowlists", name, n);
+    }
     for (auto& l : listeners_) {
       IngestStats s = l->stats();
       spdlog::info("input {}: {} connections ({} rejected), {} messages, {} bytes, {} frame errors", l->name(),
@@ -206,23 +466,39 @@ class DaemonImpl final : public Daemon {
     }
   }
 
+  struct FeedSchedule {
+    SteadyClock::time_point next_check{};
+    FileSignature signature;
+  };
+
   Options options_;
   asio::io_context io_;
   asio::signal_set signals_;
   bool stopping_ = false;
 
   std::unique_ptr<IndicatorStore> store_;
-  IndexHolder index_;
-  bool index_built_ = false;
+  SnapshotHolder snapshots_;
+  SuppressionCounters counters_;
+  bool snapshot_built_ = false;
   std::vector<std::unique_ptr<HitOutput>> outputs_;
   std::unique_ptr<EventProcessor> processor_;
   std::vector<std::unique_ptr<SyslogTcpListener>> listeners_;
+  std::unique_ptr<ControlServer> control_;
+
+  // Reload thread state (also touched by Init before the thread starts).
+  std::map<std::string, FeedSchedule> schedule_;
+  std::map<std::string, FeedSyncReport> last_reports_;
+  std::map<std::string, AllowlistContent> allowlist_contents_;
+  std::shared_ptr<const Allowlist> allowlist_ = AllowlistBuilder().Build();
+  std::shared_ptr<const Allowlist> drop_allowlist_ = AllowlistBuilder().Build();
 
   std::thread reload_thread_;
-  std::mutex reload_mu_;
+  std::mutex reload_mu_;  // guards pending_, has_pending_, reload_stop_, next_expiry_unix_ms_
   std::condition_variable reload_cv_;
-  bool reload_requested_ = false;
+  ReloadRequest pending_;
+  bool has_pending_ = false;
   bool reload_stop_ = false;
+  int64_t next_expiry_unix_ms_ = 0;
 };
 
 }  // namespace

@@ -9,22 +9,9 @@
 
 namespace iocd {
 
-IndexHolder::IndexHolder() : current_(IndexBuilder().Build()) {}
-
-Result<std::shared_ptr<const IndicatorIndex>> BuildIndexFromStore(IndicatorStore& store) {
-  IndexBuilder builder;
-  Status add_error;
-  Status s = store.ForEachEntry([&](const Indicator& indicator, FeedId feed) {
-    Status added = builder.Add(indicator, feed);
-    if (!added.ok() && add_error.ok()) add_error = added;
-  });
-  if (!s.ok()) return s;
-  if (!add_error.ok()) return add_error;
-  return std::move(builder).Build();
-}
-
-EventProcessor::EventProcessor(IndicatorStore* store, const IndexHolder* index, std::vector<HitOutput*> outputs)
-    : store_(store), index_(index), outputs_(std::move(outputs)), instance_(std::random_device{}()) {}
+EventProcessor::EventProcessor(IndicatorStore* store, const SnapshotHolder* snapshots,
+                               std::vector<HitOutput*> outputs)
+    : store_(store), snapshots_(snapshots), outputs_(std::move(outputs)), instance_(std::random_device{}()) {}
 
 std::string EventProcessor::NextHitId(int64_t now_us) {
   uint64_t n = hit_counter_.fetch_add(1, std::memory_order_relaxed);
@@ -41,31 +28,41 @@ void EventProcessor::Process(const ReceivedEvent& event) {
   if (observables.empty()) return;
   observables_.fetch_add(observables.size(), std::memory_order_relaxed);
 
-  std::shared_ptr<const IndicatorIndex> index = index_->Current();
+  std::shared_ptr<const MatchSnapshot> snap = snapshots_->Current();
   for (const Observable& obs : observables) {
     matches.clear();
-    index->Lookup(obs.indicator, &matches);
+    snap->index->Lookup(obs.indicator, &matches);
     if (matches.empty()) continue;
+
+    if (auto list = snap->allowlist->Match(obs.indicator)) {
+      suppressed_.fetch_add(1, std::memory_order_relaxed);
+      snap->allowlist_suppressed[*list]->fetch_add(1, std::memory_order_relaxed);
+      for (const IndexMatch& m : matches) {
+        for (FeedId feed : m.feeds) {
+          if (const FeedInfo* info = snap->feed(feed)) info->suppressed->fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+      continue;
+    }
 
     const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
     auto hit = std::make_shared<iocd::hit::Hit>();
-    hit->set_id(NextHitId(now_us));
-    hit->set_detected_unix_us(now_us);
-    hit->set_input(std::string(event.input));
-    hit->set_sender(std::string(event.sender));
-    hit->set_raw_event(std::string(event.message));
-    hit->set_observable(std::string(obs.text));
-    hit->set_observable_type(std::string(TypeName(obs.indicator.type)));
-    hit->set_field("message");
     for (const IndexMatch& m : matches) {
       Indicator indicator = m.ToIndicator();
+      const bool parent_domain = m.type == IndicatorType::kDomain && m.key != obs.indicator.key;
       for (FeedId feed : m.feeds) {
-        iocd::hit::Enrichment* e = hit->add_enrichments();
-        e->set_feed(store_->FeedName(feed));
-        e->set_indicator_type(std::string(TypeName(m.type)));
         auto entry = store_->GetEntry(feed, indicator);
+        if (entry.ok() && parent_domain && entry->exact_domain()) continue;
+        iocd::hit::Enrichment* e = hit->add_enrichments();
+        const FeedInfo* info = snap->feed(feed);
+        e->set_feed(info != nullptr ? info->name : store_->FeedName(feed));
+        e->set_indicator_type(std::string(TypeName(m.type)));
+        if (info != nullptr) {
+          if (info->confidence) e->set_confidence(*info->confidence);
+          for (const auto& tag : info->tags) e->add_tags(tag);
+        }
         if (entry.ok()) {
           e->set_indicator(entry->value());
           *e->mutable_context() = entry->context();
@@ -75,6 +72,15 @@ void EventProcessor::Process(const ReceivedEvent& event) {
         }
       }
     }
+    if (hit->enrichments_size() == 0) continue;
+    hit->set_id(NextHitId(now_us));
+    hit->set_detected_unix_us(now_us);
+    hit->set_input(std::string(event.input));
+    hit->set_sender(std::string(event.sender));
+    hit->set_raw_event(std::string(event.message));
+    hit->set_observable(std::string(obs.text));
+    hit->set_observable_type(std::string(TypeName(obs.indicator.type)));
+    hit->set_field("message");
     hits_.fetch_add(1, std::memory_order_relaxed);
     std::shared_ptr<const iocd::hit::Hit> shared = std::move(hit);
     for (HitOutput* out : outputs_) out->Submit(shared);
@@ -86,6 +92,7 @@ ProcessorStats EventProcessor::stats() const {
   s.events = events_.load(std::memory_order_relaxed);
   s.observables = observables_.load(std::memory_order_relaxed);
   s.hits = hits_.load(std::memory_order_relaxed);
+  s.suppressed = suppressed_.load(std::memory_order_relaxed);
   s.missing_context = missing_context_.load(std::memory_order_relaxed);
   return s;
 }

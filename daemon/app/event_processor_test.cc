@@ -1,5 +1,7 @@
 #include "app/event_processor.h"
 
+#include "app/feed_sync.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -58,14 +60,16 @@ class EventProcessorTest : public ::testing::Test {
     iocd::store::FeedState state;
     state.set_name(feed);
     ASSERT_TRUE(store_->ReplaceFeed(state, std::move(entries)).ok());
-    auto index = BuildIndexFromStore(*store_);
-    ASSERT_TRUE(index.ok());
-    holder_.Publish(*index);
+    auto built = BuildSnapshot(*store_, {}, AllowlistBuilder().Build(), *AllowlistBuilder().Build(), counters_,
+                               FeedSync::SystemNowMs());
+    ASSERT_TRUE(built.ok()) << built.status().ToString();
+    holder_.Publish(built->snapshot);
   }
 
   std::string dir_;
   std::unique_ptr<IndicatorStore> store_;
-  IndexHolder holder_;
+  SnapshotHolder holder_;
+  SuppressionCounters counters_;
   CollectingOutput out_;
 };
 

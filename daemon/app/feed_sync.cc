@@ -1,60 +1,70 @@
 #include "app/feed_sync.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
-#include <fstream>
-#include <set>
-#include <sstream>
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+#include "app/feed_source.h"
+#include "common/duration.h"
+#include "fetch/http_fetcher.h"
 
 namespace iocd {
 namespace {
 
 constexpr size_t kLoggedErrorsPerFeed = 10;
+// An unchanged check is written to the store at most this often (it only matters for ttl).
+constexpr int64_t kCheckWriteIntervalMs = 60 * 1000;
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError("cannot open " + path + ": " + std::strerror(errno));
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) return Status::IoError("cannot read " + path + ": " + std::strerror(errno));
-  return content.str();
-}
-
-// SHA-256 over what decides the feed's parsed content: its format options and its bytes.
-std::string Fingerprint(const iocd::config::Feed& feed, std::string_view content) {
+// SHA-256 over what decides the stored content: the options that shape parsing and
+// expiry, and the documents.
+std::string Fingerprint(const iocd::config::Feed& feed, const std::vector<std::string>& documents) {
   iocd::config::Feed options = feed;
-  options.clear_name();
-  options.clear_enabled();
+  for (int field : {iocd::config::Feed::kNameFieldNumber, iocd::config::Feed::kEnabledFieldNumber,
+                    iocd::config::Feed::kUpdateIntervalFieldNumber, iocd::config::Feed::kConfidenceFieldNumber,
+                    iocd::config::Feed::kTagsFieldNumber, iocd::config::Feed::kMaxShrinkFieldNumber,
+                    iocd::config::Feed::kDropIndicatorsFieldNumber}) {
+    options.GetReflection()->ClearField(&options, options.GetDescriptor()->FindFieldByNumber(field));
+  }
   std::string serialized;
-  google::protobuf::io::StringOutputStream stream(&serialized);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  options.SerializeToCodedStream(&coded);
-  coded.Trim();
-
+  {
+    google::protobuf::io::StringOutputStream stream(&serialized);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    options.SerializeToCodedStream(&coded);
+  }
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  const uint64_t options_size = serialized.size();
-  EVP_DigestUpdate(ctx, &options_size, sizeof(options_size));
-  EVP_DigestUpdate(ctx, serialized.data(), serialized.size());
-  EVP_DigestUpdate(ctx, content.data(), content.size());
+  auto update_sized = [&](std::string_view part) {
+    const uint64_t size = part.size();
+    EVP_DigestUpdate(ctx, &size, sizeof(size));
+    EVP_DigestUpdate(ctx, part.data(), part.size());
+  };
+  update_sized(serialized);
+  for (const std::string& doc : documents) update_sized(doc);
   EVP_DigestFinal_ex(ctx, digest, &len);
   EVP_MD_CTX_free(ctx);
   return std::string(reinterpret_cast<char*>(digest), len);
 }
 
-std::string_view FormatName(iocd::config::FeedFormat format) {
-  switch (format) {
-    case iocd::config::FEED_FORMAT_PLAIN: return "plain";
-    case iocd::config::FEED_FORMAT_CSV: return "csv";
-    default: return "unknown";
-  }
+int64_t TtlMs(const iocd::config::Feed& feed) {
+  if (feed.ttl().empty()) return 0;
+  auto ttl = ParseDuration(feed.ttl());
+  return ttl.ok() ? ttl->count() : 0;  // validated with the config
 }
 
 }  // namespace
+
+int64_t FeedSync::SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 const char* OutcomeName(FeedSyncReport::Outcome outcome) {
   switch (outcome) {
@@ -66,95 +76,151 @@ const char* OutcomeName(FeedSyncReport::Outcome outcome) {
   return "?";
 }
 
-std::vector<FeedSyncReport> FeedSync::Sync(
-    const google::protobuf::RepeatedPtrField<iocd::config::Feed>& feeds) {
+std::string FeedSourceName(const iocd::config::Feed& feed) {
+  return feed.url().empty() ? feed.path() : RedactUrlCredentials(feed.url());
+}
+
+std::vector<FeedSyncReport> FeedSync::Sync(const google::protobuf::RepeatedPtrField<iocd::config::Feed>& feeds) {
   std::vector<FeedSyncReport> reports;
-  std::set<std::string> wanted;
+  std::set<std::string> keep;
   for (const auto& feed : feeds) {
     if (feed.has_enabled() && !feed.enabled()) continue;
-    wanted.insert(feed.name());
+    keep.insert(feed.name());
     reports.push_back(SyncOne(feed));
   }
+  for (auto& r : RemoveOthers(keep)) reports.push_back(std::move(r));
+  return reports;
+}
+
+std::vector<FeedSyncReport> FeedSync::RemoveOthers(const std::set<std::string>& keep) {
+  std::vector<FeedSyncReport> reports;
   auto stored = store_->ListFeeds();
   if (!stored.ok()) {
     spdlog::error("cannot list stored feeds: {}", stored.status().ToString());
     return reports;
   }
   for (const auto& state : *stored) {
-    if (wanted.count(state.name()) > 0) continue;
+    if (keep.count(state.name()) > 0) continue;
     FeedSyncReport report;
     report.feed = state.name();
     Status s = store_->RemoveFeed(state.name());
-    if (s.ok()) {
-      report.outcome = FeedSyncReport::Outcome::kRemoved;
-    } else {
-      report.outcome = FeedSyncReport::Outcome::kFailed;
-      report.error = s.ToString();
-    }
+    report.outcome = s.ok() ? FeedSyncReport::Outcome::kRemoved : FeedSyncReport::Outcome::kFailed;
+    if (!s.ok()) report.error = s.ToString();
     reports.push_back(std::move(report));
   }
   return reports;
 }
 
 FeedSyncReport FeedSync::SyncOne(const iocd::config::Feed& feed) {
+  const int64_t now = now_();
   FeedSyncReport report;
   report.feed = feed.name();
+  auto previous = store_->GetFeed(feed.name());
+  const bool had_previous = previous.ok();
   auto fail = [&](std::string why) {
     report.outcome = FeedSyncReport::Outcome::kFailed;
     report.error = std::move(why);
-    auto previous = store_->GetFeed(feed.name());
-    report.indicators = previous.ok() ? previous->indicator_count() : 0;
+    report.indicators = had_previous ? previous->indicator_count() : 0;
     return report;
   };
-
-  auto content = ReadFile(feed.path());
-  if (!content.ok()) return fail(content.status().message());
-  std::string fingerprint = Fingerprint(feed, *content);
-
-  auto previous = store_->GetFeed(feed.name());
-  if (previous.ok() && previous->fingerprint() == fingerprint) {
+  // Records that the source was read and still says the same.
+  auto unchanged = [&](const std::string& etag, const std::string& last_modified) {
     report.outcome = FeedSyncReport::Outcome::kUnchanged;
     report.indicators = previous->indicator_count();
     report.rejected_lines = previous->rejected_lines();
-    return report;
-  }
-
-  FeedParseResult parsed;
-  switch (feed.format()) {
-    case iocd::config::FEED_FORMAT_PLAIN:
-      parsed = ParsePlainFeed(*content);
-      break;
-    case iocd::config::FEED_FORMAT_CSV: {
-      auto csv = ParseCsvFeed(*content, feed.csv());
-      if (!csv.ok()) return fail(csv.status().message());
-      parsed = std::move(csv).value();
-      break;
+    iocd::store::FeedState state = *previous;
+    bool validators_changed = state.etag() != etag || state.last_modified() != last_modified;
+    if (validators_changed || now - state.last_checked_unix_ms() >= kCheckWriteIntervalMs ||
+        (state.ttl_ms() > 0 && now - state.last_checked_unix_ms() >= state.ttl_ms() / 10)) {
+      state.set_last_checked_unix_ms(now);
+      if (!etag.empty() || !last_modified.empty()) {
+        state.set_etag(etag);
+        state.set_last_modified(last_modified);
+      }
+      Status s = store_->PutFeedState(state);
+      if (!s.ok()) spdlog::warn("feed {}: cannot record the check: {}", feed.name(), s.ToString());
     }
-    default:
-      return fail("unsupported format");
-  }
-  report.errors = std::move(parsed.errors);
-  report.rejected_lines = report.errors.size();
-  if (parsed.indicators.empty() && !report.errors.empty()) {
-    return fail("no line of " + feed.path() + " holds a valid indicator (" +
-                std::to_string(report.errors.size()) + " malformed); is the format right?");
+    return report;
+  };
+
+  const std::string source_name = FeedSourceName(feed);
+  const bool same_source = had_previous && previous->source() == source_name;
+  auto source = ReadFeedSource(feed, same_source ? previous->etag() : "", same_source ? previous->last_modified() : "");
+  if (!source.ok()) return fail(source.status().message());
+  if (source->not_modified && same_source) return unchanged(source->etag, source->last_modified);
+
+  std::string fingerprint = Fingerprint(feed, source->documents);
+  if (had_previous && previous->fingerprint() == fingerprint) {
+    return unchanged(source->etag, source->last_modified);
   }
 
+  auto parsed = ParseFeedDocuments(feed, source->documents);
+  if (!parsed.ok()) return fail(parsed.status().message());
+  report.errors = std::move(parsed->errors);
+  report.rejected_lines = report.errors.size();
+  report.unsupported = parsed->unsupported;
+  report.skipped = parsed->skipped;
+  if (parsed->indicators.empty() && !report.errors.empty()) {
+    return fail("no record of " + source_name + " holds a valid indicator (" + std::to_string(report.errors.size()) +
+                " malformed); is the format right?");
+  }
+
+  const int64_t ttl_ms = TtlMs(feed);
+  std::vector<std::pair<std::string, std::string>> static_context(feed.context().begin(), feed.context().end());
+  std::sort(static_context.begin(), static_context.end());
   std::vector<FeedContribution> entries;
-  entries.reserve(parsed.indicators.size());
-  for (auto& p : parsed.indicators) {
+  entries.reserve(parsed->indicators.size());
+  bool has_entry_expiry = false;
+  for (auto& p : parsed->indicators) {
+    int64_t expires = p.valid_until_unix_ms;
+    if (ttl_ms > 0 && p.last_seen_unix_ms > 0) {
+      int64_t by_ttl = p.last_seen_unix_ms + ttl_ms;
+      expires = expires == 0 ? by_ttl : std::min(expires, by_ttl);
+    }
+    if (expires != 0 && expires <= now) {
+      ++report.expired;
+      continue;
+    }
     FeedContribution c{std::move(p.indicator), {}};
     c.entry.set_value(std::move(p.value));
     for (auto& field : p.context) *c.entry.add_context() = std::move(field);
+    for (const auto& [k, v] : static_context) {
+      auto* f = c.entry.add_context();
+      f->set_key(k);
+      f->set_value(v);
+    }
+    if (expires != 0) {
+      c.entry.set_expires_unix_ms(expires);
+      has_entry_expiry = true;
+    }
+    if (!p.subdomains && c.indicator.type == IndicatorType::kDomain) c.entry.set_exact_domain(true);
     entries.push_back(std::move(c));
+  }
+
+  const double max_shrink = feed.has_max_shrink() ? feed.max_shrink() : 0.5;
+  if (had_previous && max_shrink < 1.0 && previous->indicator_count() > 0 &&
+      static_cast<double>(entries.size()) < static_cast<double>(previous->indicator_count()) * (1.0 - max_shrink)) {
+    return fail("update would shrink the feed from " + std::to_string(previous->indicator_count()) + " to " +
+                std::to_string(entries.size()) + " indicators, more than max_shrink " +
+                std::to_string(max_shrink) + " allows");
   }
 
   iocd::store::FeedState state;
   state.set_name(feed.name());
-  state.set_source(feed.path());
-  state.set_format(std::string(FormatName(feed.format())));
+  state.set_source(source_name);
+  state.set_format(FormatName(feed.format()));
   state.set_fingerprint(fingerprint);
   state.set_rejected_lines(report.rejected_lines);
+  state.set_last_checked_unix_ms(now);
+  state.set_ttl_ms(ttl_ms);
+  state.set_has_entry_expiry(has_entry_expiry);
+  state.set_etag(source->etag);
+  state.set_last_modified(source->last_modified);
+  uint64_t unsupported = 0, skipped = 0;
+  for (const auto& [k, v] : report.unsupported) unsupported += v;
+  for (const auto& [k, v] : report.skipped) skipped += v;
+  state.set_unsupported_records(unsupported);
+  state.set_skipped_records(skipped);
   auto changes = store_->ReplaceFeed(std::move(state), std::move(entries));
   if (!changes.ok()) return fail("store: " + changes.status().ToString());
   report.outcome = FeedSyncReport::Outcome::kImported;
@@ -164,22 +230,29 @@ FeedSyncReport FeedSync::SyncOne(const iocd::config::Feed& feed) {
 }
 
 void FeedSync::Log(const iocd::config::Feed* feed, const FeedSyncReport& report) {
-  const std::string path = feed != nullptr ? feed->path() : std::string("(no longer configured)");
+  const std::string source = feed != nullptr ? FeedSourceName(*feed) : std::string("(no longer configured)");
   for (size_t i = 0; i < report.errors.size() && i < kLoggedErrorsPerFeed; ++i) {
-    spdlog::warn("feed {}: {}:{}: {}", report.feed, path, report.errors[i].line, report.errors[i].message);
+    spdlog::warn("feed {}: {}:{}: {}", report.feed, source, report.errors[i].line, report.errors[i].message);
   }
   if (report.errors.size() > kLoggedErrorsPerFeed) {
-    spdlog::warn("feed {}: {} more malformed lines in {} not shown", report.feed,
-                 report.errors.size() - kLoggedErrorsPerFeed, path);
+    spdlog::warn("feed {}: {} more malformed records in {} not shown", report.feed,
+                 report.errors.size() - kLoggedErrorsPerFeed, source);
+  }
+  for (const auto& [reason, count] : report.unsupported) {
+    spdlog::warn("feed {}: {} records not loaded: {}", report.feed, count, reason);
+  }
+  for (const auto& [reason, count] : report.skipped) {
+    spdlog::info("feed {}: {} records skipped: {}", report.feed, count, reason);
   }
   switch (report.outcome) {
     case FeedSyncReport::Outcome::kImported:
-      spdlog::info("feed {}: imported {} indicators from {} (+{} -{} ~{} ={}), {} malformed lines skipped",
-                   report.feed, report.indicators, path, report.changes.added, report.changes.removed,
-                   report.changes.changed, report.changes.unchanged, report.rejected_lines);
+      spdlog::info(
+          "feed {}: imported {} indicators from {} (+{} -{} ~{} ={}), {} malformed records skipped, {} expired",
+          report.feed, report.indicators, source, report.changes.added, report.changes.removed,
+          report.changes.changed, report.changes.unchanged, report.rejected_lines, report.expired);
       break;
     case FeedSyncReport::Outcome::kUnchanged:
-      spdlog::info("feed {}: {} unchanged, {} indicators", report.feed, path, report.indicators);
+      spdlog::info("feed {}: {} unchanged, {} indicators", report.feed, source, report.indicators);
       break;
     case FeedSyncReport::Outcome::kFailed:
       spdlog::error("feed {}: update failed, keeping the previous version ({} indicators): {}", report.feed,

@@ -1,19 +1,27 @@
 // FeedSync: brings the indicator store in line with the configured feeds.
 //
-// For each enabled feed it reads the file, fingerprints it (SHA-256 over the feed's parsing
-// options and content) and, when the fingerprint differs from the stored one, parses it and
-// replaces the feed's contribution in the store (IndicatorStore::ReplaceFeed: one atomic
-// batch holding only what changed). An unchanged feed is not parsed again. Stored feeds
-// that are no longer configured, or are disabled, are removed.
+// For one feed (SyncOne) it reads the source (file, MISP directory, or URL with conditional
+// GET), fingerprints it (SHA-256 over the options that shape the parsed content and the
+// documents) and, when the fingerprint differs from the stored one, parses it and replaces
+// the feed's contribution in the store (IndicatorStore::ReplaceFeed: one atomic batch
+// holding only what changed). An unchanged source is not parsed again; its check time is
+// recorded (it drives ttl-based expiry).
 //
-// A feed that cannot be read, or whose every non-comment line is malformed, keeps its
-// previous stored version; the report says why. Malformed lines are skipped (the rest
-// loads) and reported with file:line, the first few per feed logged individually.
+// At import: the feed's static `context` is added to each entry; each entry's expiry is
+// set from the record's valid_until and last_seen + ttl; records already expired are not
+// written. A source that cannot be read, whose every record is malformed, or that would
+// shrink the feed by more than `max_shrink` keeps the previous stored version and the
+// report says why. Malformed records are skipped (the rest loads) and reported with their
+// line; records the format has but iocd cannot match are counted as unsupported.
 //
-// Ownership: borrows the store. Thread safety: Sync() must not run concurrently with
-// itself (the daemon runs it on one reload thread); the store may be read meanwhile.
+// Ownership: borrows the store. Thread safety: one FeedSync at a time per store (the
+// daemon runs it on its reload thread); the store may be read meanwhile.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,26 +38,38 @@ struct FeedSyncReport {
   ReplaceStats changes;      // kImported: what the import changed in the store
   uint64_t indicators = 0;   // indicators the feed now contributes
   uint64_t rejected_lines = 0;
-  std::vector<FeedError> errors;  // kImported/kFailed: malformed lines (all of them)
+  uint64_t expired = 0;      // records skipped at import because already expired
+  std::map<std::string, uint64_t> unsupported;
+  std::map<std::string, uint64_t> skipped;
+  std::vector<FeedError> errors;  // kImported/kFailed: malformed records (all of them)
   std::string error;              // kFailed: why the previous version was kept
 };
 
 class FeedSync {
  public:
-  explicit FeedSync(IndicatorStore* store) : store_(store) {}
+  // Current time in ms since the epoch; injectable for tests of expiry.
+  using Clock = std::function<int64_t()>;
+  static int64_t SystemNowMs();
 
+  explicit FeedSync(IndicatorStore* store, Clock now = SystemNowMs) : store_(store), now_(std::move(now)) {}
+
+  FeedSyncReport SyncOne(const iocd::config::Feed& feed);
+  // Removes every stored feed whose name is not in `keep`.
+  std::vector<FeedSyncReport> RemoveOthers(const std::set<std::string>& keep);
+  // SyncOne for every enabled feed, then RemoveOthers for the rest.
   std::vector<FeedSyncReport> Sync(const google::protobuf::RepeatedPtrField<iocd::config::Feed>& feeds);
 
-  // Logs a report the way the daemon does: one line per feed, plus the first malformed
-  // lines as "path:line: message".
+  // Logs a report: one line per feed, plus the first malformed records as
+  // "source:line: message".
   static void Log(const iocd::config::Feed* feed, const FeedSyncReport& report);
 
  private:
-  FeedSyncReport SyncOne(const iocd::config::Feed& feed);
-
   IndicatorStore* store_;
+  Clock now_;
 };
 
 const char* OutcomeName(FeedSyncReport::Outcome outcome);
+// Path or URL (without credentials) of a feed, for messages.
+std::string FeedSourceName(const iocd::config::Feed& feed);
 
 }  // namespace iocd

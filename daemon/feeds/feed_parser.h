@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,15 @@ struct ParsedIndicator {
   std::string value;
   uint32_t line = 0;  // 1-based line of the feed (where the record starts, for CSV)
   std::vector<iocd::store::ContextField> context;
+  // When the source says so (STIX valid_until, a record's last_seen...), in ms since the
+  // epoch; 0 when the feed does not say. The loader derives expiry from them and the
+  // feed's ttl.
+  int64_t valid_until_unix_ms = 0;
+  int64_t last_seen_unix_ms = 0;
+  // For domain indicators: whether subdomains match too. Formats that say per record
+  // (a warninglist's "string" vs "hostname") set it; the feed's `subdomains` option
+  // applies on top.
+  bool subdomains = true;
 };
 
 // One line that was skipped.
@@ -68,6 +78,11 @@ struct FeedParseResult {
   std::vector<ParsedIndicator> indicators;  // in file order, duplicates removed
   std::vector<FeedError> errors;            // in file order
   uint64_t lines = 0;                       // physical lines in the content
+  // Records the format can express but iocd cannot match, by reason ("stix pattern uses
+  // AND", "zeek type Intel::EMAIL"): counted and reported, never silently dropped.
+  std::map<std::string, uint64_t> unsupported;
+  // Records skipped on purpose by the format's rules (MISP to_ids=false ...), by reason.
+  std::map<std::string, uint64_t> skipped;
 };
 
 // Parses a plain one-indicator-per-line feed. Never fails as a whole: bad lines are errors.

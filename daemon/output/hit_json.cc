@@ -62,6 +62,11 @@ class JsonWriter {
     Key(key);
     String(value);
   }
+  void Number(std::string_view key, uint64_t value) {
+    Key(key);
+    Separate();
+    out_->append(std::to_string(value));
+  }
 
  private:
   // Emits the ',' needed before a value or key, unless it directly follows a key.
@@ -230,6 +235,13 @@ std::string FormatHitJson(const iocd::hit::Hit& hit) {
     w.BeginObject();
     w.Field("type", e.indicator_type());
     w.Field("name", e.indicator());
+    if (e.has_confidence()) w.Number("confidence", e.confidence());
+    if (e.tags_size() > 0) {
+      w.Key("tags");
+      w.BeginArray();
+      for (const auto& tag : e.tags()) w.String(tag);
+      w.EndArray();
+    }
     w.Key("context");
     WriteContext(e.context(), &w);
     w.EndObject();

@@ -224,6 +224,46 @@ class RocksIndicatorStore final : public IndicatorStore {
   }
 
   Status ForEachEntry(const std::function<void(const Indicator&, FeedId)>& fn) override {
+    return ForEachEntryWithValue([&](const Indicator& ind, FeedId feed, std::string_view) { fn(ind, feed); });
+  }
+
+  Status PutFeedState(const iocd::store::FeedState& state) override {
+    std::lock_guard write_lock(write_mu_);
+    auto existing = GetFeed(state.name());
+    if (!existing.ok()) return existing.status();
+    if (existing->id() != state.id()) {
+      return Status::InvalidArgument("feed '" + state.name() + "' has id " + std::to_string(existing->id()) +
+                                     ", not " + std::to_string(state.id()));
+    }
+    return FromRocks(db_->Put(SyncWrite(), feeds_cf_, state.name(), state.SerializeAsString()),
+                     "writing state of feed '" + state.name() + "'");
+  }
+
+  Result<uint64_t> PurgeEntries(std::string_view feed, const std::vector<Indicator>& indicators) override {
+    std::lock_guard write_lock(write_mu_);
+    auto state = GetFeed(feed);
+    if (!state.ok()) return state.status();
+    rocksdb::WriteBatch batch;
+    uint64_t deleted = 0;
+    std::string ignored;
+    for (const Indicator& ind : indicators) {
+      std::string key = EntryKey(state->id(), ind);
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), entries_cf_, key, &ignored);
+      if (s.IsNotFound()) continue;
+      if (!s.ok()) return FromRocks(s, "reading feed '" + std::string(feed) + "'");
+      batch.Delete(entries_cf_, key).PermitUncheckedError();
+      ++deleted;
+    }
+    if (deleted == 0) return deleted;
+    state->set_indicator_count(state->indicator_count() >= deleted ? state->indicator_count() - deleted : 0);
+    batch.Put(feeds_cf_, state->name(), state->SerializeAsString()).PermitUncheckedError();
+    Status s = FromRocks(db_->Write(SyncWrite(), &batch), "purging feed '" + std::string(feed) + "'");
+    if (!s.ok()) return s;
+    return deleted;
+  }
+
+  Status ForEachEntryWithValue(
+      const std::function<void(const Indicator&, FeedId, std::string_view)>& fn) override {
     rocksdb::ReadOptions ro;
     ro.fill_cache = false;  // a full scan would only evict what hits need
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, entries_cf_));
@@ -232,7 +272,7 @@ class RocksIndicatorStore final : public IndicatorStore {
       std::optional<Indicator> indicator;
       if (key.size() > 4) indicator = Indicator::Decode(key.substr(4));
       if (!indicator) return Status::Corruption("undecodable indicator key in the store");
-      fn(*indicator, DecodeFeedId(key));
+      fn(*indicator, DecodeFeedId(key), ToView(it->value()));
     }
     return FromRocks(it->status(), "scanning indicators");
   }

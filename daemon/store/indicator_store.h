@@ -78,10 +78,20 @@ class IndicatorStore {
                                            iocd::store::FeedState* stored = nullptr) = 0;
   // Removes the feed and its whole contribution; OK if it does not exist.
   virtual Status RemoveFeed(std::string_view name) = 0;
+  // Rewrites the feed's state only (e.g. last_checked_unix_ms after an unchanged check).
+  // NotFound if the feed is not in the store; the id must match the stored one.
+  virtual Status PutFeedState(const iocd::store::FeedState& state) = 0;
+  // Deletes the listed entries of the feed (expired ones) and lowers its indicator_count,
+  // in one atomic write. Entries not stored are ignored. Returns how many were deleted.
+  virtual Result<uint64_t> PurgeEntries(std::string_view feed, const std::vector<Indicator>& indicators) = 0;
 
   // Calls fn for every (indicator, feed) pair in the store, feed by feed. Used to build the
   // match index; reads a consistent snapshot.
   virtual Status ForEachEntry(const std::function<void(const Indicator&, FeedId)>& fn) = 0;
+  // The same, also passing the serialized FeedEntry (valid during the call only), for
+  // callers that need expiry or context while scanning.
+  virtual Status ForEachEntryWithValue(
+      const std::function<void(const Indicator&, FeedId, std::string_view entry)>& fn) = 0;
   // What feed `feed` says about `indicator`; NotFound if the feed does not list it.
   virtual Result<iocd::store::FeedEntry> GetEntry(FeedId feed, const Indicator& indicator) = 0;
 };

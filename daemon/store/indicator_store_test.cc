@@ -182,3 +182,36 @@ TEST(IndicatorStoreTest, RefusesUnknownFormatVersion) {
 
 }  // namespace
 }  // namespace iocd
+
+namespace iocd {
+namespace {
+
+TEST(IndicatorStoreTest, PurgeEntriesDeletesAndRecounts) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->ReplaceFeed(State("a"), {Entry("1.2.3.4"), Entry("evil.com"), Entry("5.6.7.8")}).ok());
+  auto purged = store->PurgeEntries("a", {*ParseIndicator("evil.com"), *ParseIndicator("9.9.9.9")});
+  ASSERT_TRUE(purged.ok()) << purged.status().ToString();
+  EXPECT_EQ(*purged, 1u);
+  EXPECT_EQ(store->GetFeed("a")->indicator_count(), 2u);
+  EXPECT_EQ(AllEntries(*store), (std::set<std::pair<std::string, std::string>>{{"1.2.3.4", "a"}, {"5.6.7.8", "a"}}));
+  EXPECT_EQ(store->PurgeEntries("nope", {}).status().code(), StatusCode::kNotFound);
+}
+
+TEST(IndicatorStoreTest, PutFeedStateRewritesStateOnly) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  iocd::store::FeedState stored;
+  ASSERT_TRUE(store->ReplaceFeed(State("a"), {Entry("1.2.3.4")}, &stored).ok());
+  stored.set_last_checked_unix_ms(12345);
+  ASSERT_TRUE(store->PutFeedState(stored).ok());
+  EXPECT_EQ(store->GetFeed("a")->last_checked_unix_ms(), 12345);
+  EXPECT_EQ(store->GetFeed("a")->indicator_count(), 1u);
+  stored.set_id(99);
+  EXPECT_EQ(store->PutFeedState(stored).code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace iocd

@@ -85,6 +85,16 @@ std::vector<std::string> LineReceiver::WaitFor(const std::function<bool(const st
   return ok ? lines_ : std::vector<std::string>{};
 }
 
+bool LineReceiver::WaitForCount(size_t n, std::chrono::seconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return lines_.size() >= n; });
+}
+
+size_t LineReceiver::count() {
+  std::lock_guard lock(mu_);
+  return lines_.size();
+}
+
 std::vector<std::string> LineReceiver::lines() {
   std::lock_guard lock(mu_);
   return lines_;

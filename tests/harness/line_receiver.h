@@ -22,6 +22,9 @@ class LineReceiver {
   // an empty vector on timeout (a hang guard, not a synchronisation).
   std::vector<std::string> WaitFor(const std::function<bool(const std::string&)>& pred,
                                    std::chrono::seconds timeout = std::chrono::seconds(30));
+  // Waits until at least n lines have arrived; false on timeout (a hang guard).
+  bool WaitForCount(size_t n, std::chrono::seconds timeout = std::chrono::seconds(30));
+  size_t count();
   std::vector<std::string> lines();
   // Forgets the lines received so far.
   void Clear();
