@@ -6,6 +6,7 @@
 #include <google/protobuf/message.h>
 #include <google/protobuf/reflection.h>
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -13,8 +14,13 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <utility>
+
+#include "common/duration.h"
+#include "indicator/indicator.h"
 
 namespace iocd {
 namespace {
@@ -512,6 +518,13 @@ class Mapper {
 // ---------------------------------------------------------------------------------------
 // Writing zero where the schema has a non-zero default.
 
+// 0.5 -> "0.5", not "0.500000".
+std::string ShortestText(double d) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  return ec == std::errc() ? std::string(buf, end) : std::to_string(d);
+}
+
 // A singular scalar's value as a user would write it, for "use the default (X)" messages.
 std::string ValueText(const Message& msg, const FieldDescriptor* field) {
   const Reflection* refl = msg.GetReflection();
@@ -529,9 +542,9 @@ std::string ValueText(const Message& msg, const FieldDescriptor* field) {
     case FieldDescriptor::CPPTYPE_BOOL:
       return refl->GetBool(msg, field) ? "true" : "false";
     case FieldDescriptor::CPPTYPE_DOUBLE:
-      return std::to_string(refl->GetDouble(msg, field));
+      return ShortestText(refl->GetDouble(msg, field));
     case FieldDescriptor::CPPTYPE_FLOAT:
-      return std::to_string(refl->GetFloat(msg, field));
+      return ShortestText(refl->GetFloat(msg, field));
     case FieldDescriptor::CPPTYPE_ENUM:
       return YamlEnumName(*refl->GetEnum(msg, field));
     case FieldDescriptor::CPPTYPE_MESSAGE:
@@ -602,7 +615,11 @@ class Validator {
       ValidateInput(IndexPath("inputs", i), c.inputs(i), &names);
     names.clear();
     for (int i = 0; i < c.feeds_size(); ++i)
-      ValidateFeed(IndexPath("feeds", i), c.mutable_feeds(i), &names);
+      ValidateFeed(IndexPath("feeds", i), c.mutable_feeds(i), /*allowlist=*/false, &names);
+    names.clear();
+    for (int i = 0; i < c.allowlists_size(); ++i) {
+      ValidateFeed(IndexPath("allowlists", i), c.mutable_allowlists(i), /*allowlist=*/true, &names);
+    }
     names.clear();
     for (int i = 0; i < c.outputs_size(); ++i)
       ValidateOutput(IndexPath("outputs", i), c.outputs(i), &names);
@@ -694,14 +711,67 @@ class Validator {
     }
   }
 
-  void ValidateFeed(const std::string& path, config::Feed* feed,
+  // Feeds and allowlists share the Feed message.
+  void ValidateFeed(const std::string& path, config::Feed* feed, bool allowlist,
                     std::map<std::string, std::string>* names) {
     ValidateName(path, feed->name(), names);
-    if (feed->path().empty()) Error(path + ".path", "required");
+    if (feed->path().empty() && feed->url().empty()) {
+      Error(path + ".path", "required: give path (a file) or url");
+    } else if (!feed->path().empty() && !feed->url().empty()) {
+      Error(path + ".url", "give either path or url, not both");
+    } else if (!feed->url().empty()) {
+      std::string lower;
+      for (char ch : feed->url()) lower += AsciiLower(ch);
+      bool http = lower.rfind("http://", 0) == 0 && lower.size() > 7;
+      bool https = lower.rfind("https://", 0) == 0 && lower.size() > 8;
+      if (!http && !https) {
+        Error(path + ".url", "must be an http:// or https:// URL, got " + Quote(feed->url()));
+      }
+    }
+    ValidateDuration(path + ".update_interval", feed->update_interval());
+    if (!feed->ttl().empty()) ValidateDuration(path + ".ttl", feed->ttl());
+    if (feed->has_confidence() && feed->confidence() > 100) {
+      Error(path + ".confidence", "must be 0..100, got " + std::to_string(feed->confidence()));
+    }
+    if (feed->has_max_shrink() && !(feed->max_shrink() >= 0.0 && feed->max_shrink() <= 1.0)) {
+      Error(path + ".max_shrink",
+            "must be between 0 and 1 (1 disables the check), got " +
+                ValueText(*feed, feed->GetDescriptor()->FindFieldByName("max_shrink")));
+    }
+    for (int i = 0; i < feed->tags_size(); ++i) {
+      if (feed->tags(i).empty()) Error(IndexPath(path + ".tags", i), "must not be empty");
+    }
+    if (feed->context().count("") != 0) {
+      Error(path + ".context", "a context field name must not be empty");
+    }
+    if (feed->drop_indicators() && !allowlist) {
+      Error(path + ".drop_indicators", "only for allowlists");
+    }
+
     if (feed->format() == config::FEED_FORMAT_UNSPECIFIED) {
       Error(path + ".format",
             "required; valid values: " + ValidEnumNames(*config::FeedFormat_descriptor()));
       return;
+    }
+    const std::string format_name =
+        YamlEnumName(*config::FeedFormat_descriptor()->FindValueByNumber(feed->format()));
+    if (allowlist && feed->format() != config::FEED_FORMAT_PLAIN &&
+        feed->format() != config::FEED_FORMAT_WARNINGLIST) {
+      Error(path + ".format", "an allowlist's format is plain or warninglist, got " + format_name);
+    }
+    if (feed->misp_include_non_ids() && feed->format() != config::FEED_FORMAT_MISP) {
+      Error(path + ".misp_include_non_ids",
+            "only for format misp (this feed's format is " + format_name + ")");
+    }
+    if (!feed->type().empty()) {
+      if (feed->format() != config::FEED_FORMAT_PLAIN) {
+        Error(path + ".type", "only for format plain (this feed's format is " + format_name + ")");
+      } else if (!ParseTypeName(feed->type())) {
+        std::vector<std::string> types;
+        for (IndicatorType t : kAllIndicatorTypes) types.emplace_back(TypeName(t));
+        Error(path + ".type", "unknown indicator type " + Quote(feed->type()) +
+                                  "; valid types: " + Join(types, ", "));
+      }
     }
     if (feed->format() != config::FEED_FORMAT_CSV) {
       if (feed->has_csv()) {
@@ -736,6 +806,15 @@ class Validator {
       std::string entry_path = csv_path + ".context_columns." + field;
       if (field.empty()) Error(entry_path, "a context field name must not be empty");
       ValidateColumn(entry_path, column, csv->header());
+    }
+  }
+
+  void ValidateDuration(const std::string& path, const std::string& text) {
+    Result<std::chrono::milliseconds> d = ParseDuration(text);
+    if (!d.ok()) {
+      Error(path, d.status().message());
+    } else if (d->count() <= 0) {
+      Error(path, "must be longer than 0, got " + Quote(text));
     }
   }
 
@@ -790,6 +869,58 @@ bool IsValidHostname(std::string_view host) {
   return !IsAllDigits(last_label);
 }
 
+// Records where each document starts; the content is not needed.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// An error if text is not exactly one YAML document (zero is fine: an empty config).
+// Throws YAML::ParserException on syntax errors, like YAML::Load.
+//
+// Needed because of a yaml-cpp 0.7 bug: a stray flow token at block level (", a" on its own
+// line) makes the parser return an empty document without consuming the token, again and
+// again. YAML::Load then silently returns null for the whole file, and YAML::LoadAll
+// allocates documents until memory runs out. The parser is therefore driven here one
+// document at a time, and a document that starts where the previous one did is an error.
+std::optional<ConfigError> CheckDocuments(const std::string& text, const std::string& source) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts docs;
+  auto at = [&](const YAML::Mark& m, std::string message) {
+    return ConfigError{source, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0, "",
+                       std::move(message)};
+  };
+  while (parser.HandleNextDocument(docs)) {
+    const size_t n = docs.starts.size();
+    if (n >= 2 && docs.starts[n - 1].pos == docs.starts[n - 2].pos) {
+      const YAML::Mark& m = docs.starts[n - 1];
+      const bool comma = m.pos >= 0 && static_cast<size_t>(m.pos) < text.size() &&
+                         text[static_cast<size_t>(m.pos)] == ',';
+      return at(m, comma ? "YAML syntax error: ',' outside [ ] or { }"
+                         : "YAML syntax error: unexpected content");
+    }
+    if (n >= 3) break;  // a third start tells a second document from a stuck parser
+  }
+  if (docs.starts.size() >= 2) {
+    return at(docs.starts[1], "only one YAML document is allowed; '---' starts a second one");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 // -----------------------------------------------------------------------------------------
@@ -833,6 +964,23 @@ std::string YamlEnumName(const EnumValueDescriptor& value) {
   return out;
 }
 
+namespace {
+
+void ApplyFeedDefaults(config::Feed* feed) {
+  if (!feed->has_enabled()) feed->set_enabled(true);
+  if (!feed->has_subdomains()) feed->set_subdomains(true);
+  if (!feed->has_max_shrink()) feed->set_max_shrink(0.5);
+  if (feed->update_interval().empty())
+    feed->set_update_interval(feed->url().empty() ? "10s" : "1h");
+  if (feed->format() == config::FEED_FORMAT_CSV || feed->has_csv()) {
+    config::CsvOptions* csv = feed->mutable_csv();
+    if (csv->delimiter().empty()) csv->set_delimiter(",");
+    if (csv->value_column().empty()) csv->set_value_column("1");
+  }
+}
+
+}  // namespace
+
 void ApplyDefaults(config::Config* c) {
   if (c->state_dir().empty()) c->set_state_dir("./var/iocd");
   if (c->threads() == 0) c->set_threads(1);
@@ -841,13 +989,13 @@ void ApplyDefaults(config::Config* c) {
     if (in.max_message_bytes() == 0) in.set_max_message_bytes(1048576);
     if (in.max_connections() == 0) in.set_max_connections(1024);
   }
-  for (config::Feed& feed : *c->mutable_feeds()) {
-    if (!feed.has_enabled()) feed.set_enabled(true);
-    if (feed.format() == config::FEED_FORMAT_CSV || feed.has_csv()) {
-      config::CsvOptions* csv = feed.mutable_csv();
-      if (csv->delimiter().empty()) csv->set_delimiter(",");
-      if (csv->value_column().empty()) csv->set_value_column("1");
-    }
+  if (c->control_socket().empty()) {
+    std::string dir = c->state_dir();
+    if (dir.back() != '/') dir += '/';
+    c->set_control_socket(dir + "control.sock");
+  }
+  for (auto* feeds : {c->mutable_feeds(), c->mutable_allowlists()}) {
+    for (config::Feed& feed : *feeds) ApplyFeedDefaults(&feed);
   }
   for (config::Output& out : *c->mutable_outputs()) {
     if (out.format() == config::OUTPUT_FORMAT_UNSPECIFIED)
@@ -866,16 +1014,15 @@ Result<LoadedConfig> ParseConfigWithPositions(std::string_view yaml_text,
   std::vector<std::string> errored_paths;
   bool mapped = false;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
-    if (docs.size() > 1) {
-      YAML::Mark m = docs[1].Mark();
-      errors.push_back({loaded.source_name, m.line >= 0 ? m.line + 1 : 0,
-                        m.line >= 0 ? m.column + 1 : 0, "",
-                        "only one YAML document is allowed; '---' starts a second one"});
+    const std::string text(yaml_text);
+    std::optional<ConfigError> structure_error = CheckDocuments(text, loaded.source_name);
+    if (structure_error) {
+      errors.push_back(std::move(*structure_error));
+    } else {
+      Mapper mapper(&loaded, &errors, &errored_paths);
+      mapper.MapRoot(YAML::Load(text));
+      mapped = true;
     }
-    Mapper mapper(&loaded, &errors, &errored_paths);
-    mapper.MapRoot(docs.empty() ? YAML::Node() : docs[0]);
-    mapped = true;
   } catch (const YAML::ParserException& e) {
     // yaml-cpp marks are 0-based.
     errors.push_back({loaded.source_name, e.mark.line >= 0 ? e.mark.line + 1 : 0,

@@ -14,12 +14,18 @@
 // ("feeds[1].csv.delimiter"). All errors found are reported, not just the first.
 //
 // What a loaded Config guarantees to its users (they need not re-check): every default is
-// filled in; names are present and unique per section; inputs[].listen parses with
+// filled in (optional fields with a default, such as feeds[].enabled, subdomains and
+// max_shrink, are present; control_socket is set); names are present and unique per
+// section (inputs, feeds, allowlists, outputs); inputs[].listen parses with
 // ParseHostPort(allow_hostname=false) and tcp outputs' address with allow_hostname=true;
-// a csv feed has csv options, and csv.delimiter is exactly one byte (a "tab"/"\t" spelling
-// is turned into a real tab character); logging.level is trace/debug/info/warn/error;
-// threads is 1..64. Not checked: whether feed files exist or state_dir is writable (the
-// daemon reports those when it uses them; LoadedConfig::ErrorAt gives them a line number).
+// a feed or allowlist has exactly one of path and url (url is http:// or https://);
+// update_interval, and ttl when set, parse with ParseDuration and are > 0; confidence is
+// 0..100; max_shrink is 0..1; type, when set, is a ParseTypeName name on a plain feed;
+// allowlists are plain or warninglist; a csv feed has csv options, and csv.delimiter is
+// exactly one byte (a "tab"/"\t" spelling is turned into a real tab character);
+// logging.level is trace/debug/info/warn/error; threads is 1..64. Not checked: whether
+// feed files exist, urls answer or state_dir is writable (the daemon reports those when it
+// uses them; LoadedConfig::ErrorAt gives them a line number).
 //
 // Errors: a bad config is InvalidArgument whose message holds every error, one per line,
 // each "file:line:col: key.path: message". An unreadable file is IoError naming the path.

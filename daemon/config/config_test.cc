@@ -74,6 +74,14 @@ TEST(ParseConfigTest, ParsesTheDefaultShape) {
   EXPECT_TRUE(c.feeds(0).has_enabled());
   EXPECT_TRUE(c.feeds(0).enabled());
   EXPECT_FALSE(c.feeds(0).has_csv());
+  EXPECT_EQ(c.feeds(0).url(), "");
+  EXPECT_EQ(c.feeds(0).update_interval(), "10s");
+  EXPECT_TRUE(c.feeds(0).subdomains());
+  EXPECT_EQ(c.feeds(0).max_shrink(), 0.5);
+  EXPECT_FALSE(c.feeds(0).has_confidence());
+  EXPECT_EQ(c.feeds(0).ttl(), "");
+  EXPECT_EQ(c.allowlists_size(), 0);
+  EXPECT_EQ(c.control_socket(), "./var/iocd/control.sock");
 
   ASSERT_EQ(c.outputs_size(), 1);
   EXPECT_EQ(c.outputs(0).name(), "console");
@@ -182,6 +190,10 @@ TEST(ApplyDefaultsTest, FillsEveryDocumentedDefault) {
   plain_feed->set_format(config::FEED_FORMAT_PLAIN);
   plain_feed->set_enabled(false);
   c.add_outputs();
+  config::Feed* remote = c.add_allowlists();
+  remote->set_url("https://example.org/list.json");
+  remote->set_subdomains(false);
+  remote->set_max_shrink(1);
 
   ApplyDefaults(&c);
   EXPECT_EQ(c.state_dir(), "./var/iocd");
@@ -199,6 +211,23 @@ TEST(ApplyDefaultsTest, FillsEveryDocumentedDefault) {
   EXPECT_FALSE(c.feeds(1).has_csv());  // csv options only for csv feeds
   EXPECT_EQ(c.outputs(0).format(), config::OUTPUT_FORMAT_JSON);
   EXPECT_EQ(c.outputs(0).queue_size(), 100000u);
+  EXPECT_EQ(c.control_socket(), "./var/iocd/control.sock");
+  EXPECT_EQ(c.feeds(0).update_interval(), "10s");  // a file: a cheap size/mtime check
+  EXPECT_TRUE(c.feeds(0).has_subdomains());
+  EXPECT_TRUE(c.feeds(0).subdomains());
+  EXPECT_TRUE(c.feeds(0).has_max_shrink());
+  EXPECT_EQ(c.feeds(0).max_shrink(), 0.5);
+  EXPECT_FALSE(c.feeds(0).has_confidence());  // no default
+  // Allowlists get the feed defaults too; written values are kept.
+  EXPECT_TRUE(c.allowlists(0).enabled());
+  EXPECT_EQ(c.allowlists(0).update_interval(), "1h");  // a url
+  EXPECT_FALSE(c.allowlists(0).subdomains());
+  EXPECT_EQ(c.allowlists(0).max_shrink(), 1.0);
+
+  config::Config with_dir;
+  with_dir.set_state_dir("/var/lib/iocd/");
+  ApplyDefaults(&with_dir);
+  EXPECT_EQ(with_dir.control_socket(), "/var/lib/iocd/control.sock");
 
   config::Config again = c;
   ApplyDefaults(&again);
@@ -209,8 +238,14 @@ TEST(DefaultConfigTest, EmbeddedDefaultParsesToTheDocumentedShape) {
   EXPECT_THAT(std::string(EmbeddedDefaultConfig()), HasSubstr("state_dir: ./var/iocd\n"));
   Result<config::Config> def = DefaultConfig();
   ASSERT_TRUE(def.ok()) << def.status().ToString();
-  Result<config::Config> shape = ParseConfig(kShape, "shape");
-  ASSERT_TRUE(shape.ok());
+  // The issue's shape, plus the default allowlist of reserved addresses.
+  Result<config::Config> shape = ParseConfig(std::string(kShape) +
+                                                 "allowlists:\n"
+                                                 "  - name: reserved\n"
+                                                 "    path: config/allowlists/reserved.txt\n"
+                                                 "    format: plain\n",
+                                             "shape");
+  ASSERT_TRUE(shape.ok()) << shape.status().ToString();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*def, *shape))
       << def->DebugString();
 }
@@ -240,7 +275,8 @@ TEST(ExampleConfigTest, ExampleFileParses) {
   EXPECT_EQ(csv_feed->csv().context_columns().at("description"), "2");
   EXPECT_EQ(csv_feed->format(), config::FEED_FORMAT_CSV);
   EXPECT_EQ(c.inputs_size(), 1);
-  EXPECT_EQ(c.feeds_size(), 3);
+  EXPECT_EQ(c.feeds_size(), 5);
+  EXPECT_EQ(c.allowlists_size(), 1);
   EXPECT_EQ(c.outputs_size(), 2);
   const config::Output* tcp = nullptr;
   for (const config::Output& o : c.outputs()) {
@@ -253,7 +289,7 @@ TEST(ExampleConfigTest, ExampleFileParses) {
 TEST(ParseConfigErrorsTest, UnknownKeyAtTopLevel) {
   EXPECT_THAT(Errors("state_dir: ./x\nthread: 2\n"),
               ElementsAre("iocd.yaml:2:1: thread: unknown key 'thread'; valid keys: state_dir, "
-                          "inputs, feeds, outputs, logging, threads"));
+                          "inputs, feeds, outputs, logging, threads, allowlists, control_socket"));
 }
 
 TEST(ParseConfigErrorsTest, UnknownKeyNested) {
@@ -327,8 +363,8 @@ TEST(ParseConfigErrorsTest, BadEnumValues) {
               ElementsAre("iocd.yaml:2:41: outputs[0].format: unknown value 'xml'; valid "
                           "values: json"));
   EXPECT_THAT(Errors("feeds:\n  - {name: f, path: p, format: [plain]}\n"),
-              ElementsAre("iocd.yaml:2:32: feeds[0].format: expected one of plain, csv, got a "
-                          "sequence"));
+              ElementsAre("iocd.yaml:2:32: feeds[0].format: expected one of plain, csv, "
+                          "kaspersky-json, misp, stix2, zeek-intel, warninglist, got a sequence"));
 }
 
 TEST(ParseConfigErrorsTest, ListenAddresses) {
@@ -404,8 +440,9 @@ TEST(ParseConfigErrorsTest, MissingRequiredFields) {
                      "  -\n"),
               ElementsAre("iocd.yaml:2:5: inputs[0].name: required",
                           "iocd.yaml:2:5: inputs[0].protocol: required; valid values: syslog-tcp",
-                          "iocd.yaml:4:5: feeds[0].path: required",
-                          "iocd.yaml:4:5: feeds[0].format: required; valid values: plain, csv",
+                          "iocd.yaml:4:5: feeds[0].path: required: give path (a file) or url",
+                          "iocd.yaml:4:5: feeds[0].format: required; valid values: plain, csv, "
+                          "kaspersky-json, misp, stix2, zeek-intel, warninglist",
                           "iocd.yaml:6:3: outputs[0].name: required",
                           "iocd.yaml:6:3: outputs[0].protocol: required; valid values: tcp, "
                           "stdout"));
@@ -443,6 +480,111 @@ TEST(ParseConfigErrorsTest, CsvOptions) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->feeds(0).csv().delimiter(), ",");
   EXPECT_EQ(r->feeds(0).csv().value_column(), "1");
+}
+
+TEST(ParseConfigTest, FeedSourcesAndOptions) {
+  Result<config::Config> r = ParseConfig(R"(
+control_socket: "off"
+feeds:
+  - name: remote
+    url: https://feeds.example.org/bad.txt
+    format: plain
+    type: domain
+    update_interval: 15m
+    ttl: 7d
+    confidence: 80
+    tags: [c2, botnet]
+    subdomains: false
+    max_shrink: 0.25
+    context: {threat: Emotet}
+  - name: misp
+    path: feeds/misp
+    format: misp
+    misp_include_non_ids: true
+allowlists:
+  - name: top
+    path: allow/top.json
+    format: warninglist
+    drop_indicators: true
+)",
+                                         "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->control_socket(), "off");
+  const config::Feed& f = r->feeds(0);
+  EXPECT_EQ(f.url(), "https://feeds.example.org/bad.txt");
+  EXPECT_EQ(f.type(), "domain");
+  EXPECT_EQ(f.update_interval(), "15m");
+  EXPECT_EQ(f.ttl(), "7d");
+  EXPECT_TRUE(f.has_confidence());
+  EXPECT_EQ(f.confidence(), 80u);
+  EXPECT_THAT(std::vector<std::string>(f.tags().begin(), f.tags().end()),
+              ElementsAre("c2", "botnet"));
+  EXPECT_FALSE(f.subdomains());
+  EXPECT_EQ(f.max_shrink(), 0.25);
+  EXPECT_EQ(f.context().at("threat"), "Emotet");
+  EXPECT_TRUE(r->feeds(1).misp_include_non_ids());
+  ASSERT_EQ(r->allowlists_size(), 1);
+  EXPECT_EQ(r->allowlists(0).format(), config::FEED_FORMAT_WARNINGLIST);
+  EXPECT_TRUE(r->allowlists(0).drop_indicators());
+  EXPECT_EQ(r->allowlists(0).update_interval(), "10s");
+}
+
+TEST(ParseConfigErrorsTest, FeedSourcesAndOptions) {
+  const struct {
+    const char* entry;  // one feeds[] entry in flow style, on line 2
+    const char* error;
+  } cases[] = {
+      {"{name: f, format: plain}",
+       "iocd.yaml:2:5: feeds[0].path: required: give path (a file) or url"},
+      {"{name: f, path: p, url: 'http://x/y', format: plain}",
+       "iocd.yaml:2:29: feeds[0].url: give either path or url, not both"},
+      {"{name: f, url: 'ftp://x/y', format: plain}",
+       "iocd.yaml:2:20: feeds[0].url: must be an http:// or https:// URL, got 'ftp://x/y'"},
+      {"{name: f, path: p, format: plain, update_interval: soon}",
+       "iocd.yaml:2:56: feeds[0].update_interval: bad duration 'soon': expected a number (use "
+       "e.g. 30s, 15m, 1h, 7d)"},
+      {"{name: f, path: p, format: plain, ttl: 0s}",
+       "iocd.yaml:2:44: feeds[0].ttl: must be longer than 0, got '0s'"},
+      {"{name: f, path: p, format: plain, confidence: 101}",
+       "iocd.yaml:2:51: feeds[0].confidence: must be 0..100, got 101"},
+      {"{name: f, path: p, format: plain, max_shrink: 1.5}",
+       "iocd.yaml:2:51: feeds[0].max_shrink: must be between 0 and 1 (1 disables the check), got "
+       "1.5"},
+      {"{name: f, path: p, format: plain, max_shrink: lots}",
+       "iocd.yaml:2:51: feeds[0].max_shrink: expected a number, got 'lots'"},
+      {"{name: f, path: p, format: plain, type: ipv5}",
+       "iocd.yaml:2:45: feeds[0].type: unknown indicator type 'ipv5'; valid types: ipv4, ipv6, "
+       "cidr4, cidr6, domain, url, md5, sha1, sha256"},
+      {"{name: f, path: p, format: stix2, type: ipv4}",
+       "iocd.yaml:2:45: feeds[0].type: only for format plain (this feed's format is stix2)"},
+      {"{name: f, path: p, format: plain, misp_include_non_ids: yes}",
+       "iocd.yaml:2:61: feeds[0].misp_include_non_ids: only for format misp (this feed's format "
+       "is plain)"},
+      {"{name: f, path: p, format: plain, drop_indicators: true}",
+       "iocd.yaml:2:56: feeds[0].drop_indicators: only for allowlists"},
+      {"{name: f, path: p, format: plain, tags: [a, '']}",
+       "iocd.yaml:2:49: feeds[0].tags[1]: must not be empty"},
+      {"{name: f, path: p, format: plain, update_interval: ''}",
+       "iocd.yaml:2:56: feeds[0].update_interval: must not be empty; omit the key to use the "
+       "default (\"10s\")"},
+  };
+  for (const auto& tc : cases) {
+    EXPECT_THAT(Errors(std::string("feeds:\n  - ") + tc.entry + "\n"), ElementsAre(tc.error))
+        << tc.entry;
+  }
+  EXPECT_THAT(Errors("allowlists:\n  - {name: a, path: p, format: csv}\n"),
+              ElementsAre("iocd.yaml:2:32: allowlists[0].format: an allowlist's format is plain or "
+                          "warninglist, got csv"));
+  EXPECT_THAT(Errors("allowlists:\n  - {name: a, path: p, format: plain}\n"
+                     "  - {name: a, path: q, format: plain}\n"),
+              ElementsAre("iocd.yaml:3:12: allowlists[1].name: duplicate name 'a', already used by "
+                          "allowlists[0] (line 2)"));
+  // A feed and an allowlist may share a name: they are different sections.
+  Result<config::Config> r = ParseConfig(
+      "feeds:\n  - {name: a, path: p, format: plain}\n"
+      "allowlists:\n  - {name: a, path: q, format: plain}\n",
+      "t");
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
 }
 
 TEST(ParseConfigErrorsTest, ExplicitZeroWhereTheDefaultIsNotZero) {
@@ -484,8 +626,22 @@ TEST(ParseConfigErrorsTest, YamlSyntaxErrorHasItsPosition) {
 
 TEST(ParseConfigErrorsTest, OnlyOneDocument) {
   EXPECT_THAT(Errors("threads: 1\n---\nthreads: 2\n"),
+              ElementsAre("iocd.yaml:2:1: only one YAML document is allowed; '---' starts a "
+                          "second one"));
+  EXPECT_THAT(Errors("threads: 1\n...\n---\n"),
               ElementsAre("iocd.yaml:3:1: only one YAML document is allowed; '---' starts a "
                           "second one"));
+}
+
+// yaml-cpp 0.7 loops on a stray ',' at block level (LoadAll allocates until memory runs
+// out; Load silently returns an empty document).
+TEST(ParseConfigErrorsTest, StrayCommaIsAnErrorNotAHang) {
+  EXPECT_THAT(Errors(", a\n"),
+              ElementsAre("iocd.yaml:1:1: YAML syntax error: ',' outside [ ] or { }"));
+  EXPECT_THAT(Errors("# comment\n, Default: ./var/iocd\nthreads: 1\n"),
+              ElementsAre("iocd.yaml:2:1: YAML syntax error: ',' outside [ ] or { }"));
+  EXPECT_THAT(Errors("- a\n, b\n"),
+              ElementsAre("iocd.yaml:2:1: YAML syntax error: ',' outside [ ] or { }"));
 }
 
 TEST(ParseConfigErrorsTest, ReportsEveryErrorInSourceOrder) {
@@ -508,7 +664,9 @@ TEST(ParseConfigErrorsTest, ReportsEveryErrorInSourceOrder) {
                           "iocd.yaml:5:13: inputs[0].listen: host must be an IP address, got "
                           "'localhost'",
                           "iocd.yaml:10:5: feeds[0].colour: unknown key 'colour'; valid keys: "
-                          "name, path, format, csv, enabled",
+                          "name, path, format, csv, enabled, url, update_interval, confidence, "
+                          "tags, ttl, subdomains, max_shrink, type, context, "
+                          "misp_include_non_ids, drop_indicators",
                           "iocd.yaml:12:5: outputs[0].address: required for protocol tcp "
                           "(host:port)",
                           "iocd.yaml:13:18: logging.level: unknown level 'loud'; valid levels: "
