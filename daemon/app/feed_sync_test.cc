@@ -152,3 +152,111 @@ TEST_F(FeedSyncTest, RemovesFeedsNoLongerConfiguredOrDisabled) {
 
 }  // namespace
 }  // namespace iocd
+
+#include "fetch/test_http_server.h"
+
+namespace iocd {
+namespace {
+
+// A URL feed: fetched with conditional GET; an unchanged server answer (304) re-imports
+// nothing; a gzip body loads; a server error keeps the previous version.
+TEST_F(FeedSyncTest, UrlFeedUsesConditionalGetAndKeepsVersionOnErrors) {
+  std::mutex mu;
+  std::string body = "1.2.3.4\nevil.com\n";
+  std::string etag = "\"v1\"";
+  int status = 200;
+  testing::TestHttpServer server([&](const testing::TestRequest& req) {
+    std::lock_guard lock(mu);
+    testing::TestResponse resp;
+    if (status != 200) {
+      resp.status = status;
+      return resp;
+    }
+    if (req.Header("if-none-match") == etag) {
+      resp.status = 304;
+      return resp;
+    }
+    resp.headers.emplace_back("ETag", etag);
+    resp.headers.emplace_back("Content-Encoding", "gzip");
+    resp.body = testing::GzipForTest(body);
+    return resp;
+  });
+  auto* feed = feeds_.Add();
+  feed->set_name("remote");
+  feed->set_url(server.Url("/feed.txt"));
+  feed->set_format(iocd::config::FEED_FORMAT_PLAIN);
+
+  FeedSync sync(store_.get());
+  auto first = sync.SyncOne(*feed);
+  ASSERT_EQ(first.outcome, Outcome::kImported) << first.error;
+  EXPECT_EQ(first.indicators, 2u);
+  EXPECT_EQ(store_->GetFeed("remote")->etag(), "\"v1\"");
+
+  auto second = sync.SyncOne(*feed);
+  EXPECT_EQ(second.outcome, Outcome::kUnchanged);
+  ASSERT_EQ(server.requests().size(), 2u);
+  EXPECT_EQ(server.requests()[1].Header("if-none-match"), "\"v1\"");
+
+  {
+    std::lock_guard lock(mu);
+    body = "5.6.7.8\nevil.com\n";
+    etag = "\"v2\"";
+  }
+  auto third = sync.SyncOne(*feed);
+  ASSERT_EQ(third.outcome, Outcome::kImported) << third.error;
+  EXPECT_EQ(Stored("remote"), (std::set<std::string>{"5.6.7.8", "evil.com"}));
+
+  {
+    std::lock_guard lock(mu);
+    status = 500;
+  }
+  auto fourth = sync.SyncOne(*feed);
+  EXPECT_EQ(fourth.outcome, Outcome::kFailed);
+  EXPECT_NE(fourth.error.find("500"), std::string::npos) << fourth.error;
+  EXPECT_EQ(Stored("remote"), (std::set<std::string>{"5.6.7.8", "evil.com"}));
+}
+
+TEST_F(FeedSyncTest, ShrinkBeyondMaxShrinkKeepsThePreviousVersion) {
+  std::string many;
+  for (int i = 1; i <= 10; ++i) many += "10.0.0." + std::to_string(i) + "\n";
+  std::string path = Write("a.txt", many);
+  auto* feed = AddFeed("a", path);
+  FeedSync sync(store_.get());
+  ASSERT_EQ(sync.SyncOne(*feed).outcome, Outcome::kImported);
+  Write("a.txt", "10.0.0.1\n10.0.0.2\n10.0.0.3\n10.0.0.4\n");  // 60% smaller; default max_shrink 0.5
+  auto report = sync.SyncOne(*feed);
+  EXPECT_EQ(report.outcome, Outcome::kFailed);
+  EXPECT_NE(report.error.find("shrink the feed from 10 to 4"), std::string::npos) << report.error;
+  EXPECT_EQ(Stored("a").size(), 10u);
+  feed->set_max_shrink(1.0);  // the operator accepts it
+  EXPECT_EQ(sync.SyncOne(*feed).outcome, Outcome::kImported);
+  EXPECT_EQ(Stored("a").size(), 4u);
+}
+
+TEST_F(FeedSyncTest, TtlAndStaticContextAndExactDomains) {
+  int64_t now = 1'800'000'000'000;
+  std::string path = Write("a.txt", "evil.com\n");
+  auto* feed = AddFeed("a", path);
+  feed->set_ttl("1h");
+  feed->set_subdomains(false);
+  (*feed->mutable_context())["threat"] = "Emotet";
+  FeedSync sync(store_.get(), [&] { return now; });
+  ASSERT_EQ(sync.SyncOne(*feed).outcome, Outcome::kImported);
+  auto state = store_->GetFeed("a");
+  EXPECT_EQ(state->ttl_ms(), 3600000);
+  EXPECT_EQ(state->last_checked_unix_ms(), now);
+  auto entry = store_->GetEntry(state->id(), *ParseIndicator("evil.com"));
+  ASSERT_TRUE(entry.ok());
+  EXPECT_TRUE(entry->exact_domain());
+  ASSERT_EQ(entry->context_size(), 1);
+  EXPECT_EQ(entry->context(0).key(), "threat");
+  EXPECT_EQ(entry->context(0).value(), "Emotet");
+
+  // Checked again, unchanged, 30 minutes later: the check time moves on.
+  now += 30 * 60 * 1000;
+  EXPECT_EQ(sync.SyncOne(*feed).outcome, Outcome::kUnchanged);
+  EXPECT_EQ(store_->GetFeed("a")->last_checked_unix_ms(), now);
+}
+
+}  // namespace
+}  // namespace iocd

@@ -1,0 +1,109 @@
+#include "app/snapshot.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace iocd {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SnapshotTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "iocd-snap-XXXXXX").string();
+    dir_ = mkdtemp(tmpl.data());
+    store_ = std::move(IndicatorStore::Open({dir_}).value());
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // Writes feed `name` with (value, expires) entries.
+  void Put(const std::string& name, std::vector<std::pair<std::string, int64_t>> values, int64_t ttl_ms = 0,
+           int64_t last_checked = 0) {
+    iocd::store::FeedState state;
+    state.set_name(name);
+    state.set_ttl_ms(ttl_ms);
+    state.set_last_checked_unix_ms(last_checked);
+    std::vector<FeedContribution> entries;
+    for (const auto& [v, expires] : values) {
+      FeedContribution c{*ParseIndicator(v), {}};
+      c.entry.set_value(v);
+      c.entry.set_expires_unix_ms(expires);
+      if (expires != 0) state.set_has_entry_expiry(true);
+      entries.push_back(std::move(c));
+    }
+    ASSERT_TRUE(store_->ReplaceFeed(state, std::move(entries)).ok());
+  }
+
+  Result<BuiltSnapshot> Build(int64_t now, const Allowlist* drop = nullptr) {
+    auto empty = AllowlistBuilder().Build();
+    return BuildSnapshot(*store_, feeds_, empty, drop != nullptr ? *drop : *empty, counters_, now);
+  }
+
+  static bool Matches(const MatchSnapshot& snap, std::string_view observable) {
+    std::vector<IndexMatch> out;
+    snap.index->Lookup(*ParseIndicator(observable), &out);
+    return !out.empty();
+  }
+
+  std::string dir_;
+  std::unique_ptr<IndicatorStore> store_;
+  google::protobuf::RepeatedPtrField<iocd::config::Feed> feeds_;
+  SuppressionCounters counters_;
+};
+
+TEST_F(SnapshotTest, ExpiredEntriesLeaveTheIndexAndAreReturnedForPurging) {
+  const int64_t now = 1'000'000;
+  Put("a", {{"1.1.1.1", 0}, {"2.2.2.2", now - 1}, {"3.3.3.3", now + 500}});
+  auto built = Build(now);
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  EXPECT_TRUE(Matches(*built->snapshot, "1.1.1.1"));
+  EXPECT_FALSE(Matches(*built->snapshot, "2.2.2.2"));
+  EXPECT_TRUE(Matches(*built->snapshot, "3.3.3.3"));
+  ASSERT_EQ(built->expired.size(), 1u);
+  ASSERT_EQ(built->expired["a"].size(), 1u);
+  EXPECT_EQ(built->expired["a"][0].Display(), "2.2.2.2");
+  EXPECT_EQ(built->snapshot->next_expiry_unix_ms, now + 500);
+}
+
+TEST_F(SnapshotTest, StaleFeedExpiresAsAWhole) {
+  const int64_t now = 10'000'000;
+  Put("fresh", {{"1.1.1.1", 0}}, /*ttl_ms=*/1000, /*last_checked=*/now - 10);
+  Put("stale", {{"2.2.2.2", 0}, {"3.3.3.3", 0}}, /*ttl_ms=*/1000, /*last_checked=*/now - 5000);
+  auto built = Build(now);
+  ASSERT_TRUE(built.ok());
+  EXPECT_TRUE(Matches(*built->snapshot, "1.1.1.1"));
+  EXPECT_FALSE(Matches(*built->snapshot, "2.2.2.2"));
+  EXPECT_EQ(built->expired["stale"].size(), 2u);
+  EXPECT_EQ(built->snapshot->next_expiry_unix_ms, now - 10 + 1000);
+}
+
+TEST_F(SnapshotTest, DropAllowlistLeavesIndicatorsOutAndFeedInfoIsCarried) {
+  Put("a", {{"1.1.1.1", 0}, {"127.0.0.1", 0}, {"evil.com", 0}});
+  auto* f = feeds_.Add();
+  f->set_name("a");
+  f->set_confidence(80);
+  f->add_tags("tlp:green");
+  AllowlistBuilder b;
+  uint32_t id = b.AddList("loopback");
+  ASSERT_TRUE(b.Add(id, *ParseIndicator("127.0.0.0/8"), true).ok());
+  auto drop = std::move(b).Build();
+  auto built = Build(1, drop.get());
+  ASSERT_TRUE(built.ok());
+  EXPECT_EQ(built->dropped_by_allowlist, 1u);
+  EXPECT_FALSE(Matches(*built->snapshot, "127.0.0.1"));
+  EXPECT_TRUE(Matches(*built->snapshot, "evil.com"));
+  const FeedInfo* info = built->snapshot->feed(store_->GetFeed("a")->id());
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->name, "a");
+  EXPECT_EQ(info->confidence, 80u);
+  EXPECT_EQ(info->tags, std::vector<std::string>{"tlp:green"});
+}
+
+}  // namespace
+}  // namespace iocd
