@@ -1,5 +1,7 @@
 #include "app/event_processor.h"
 
+#include "app/collecting_output_for_test.h"
+
 #include "app/feed_sync.h"
 
 #include <gtest/gtest.h>
@@ -13,27 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Keeps every hit it is given; stands in for an output in unit tests only (the end-to-end
-// tests use the real TCP output).
-class CollectingOutput : public HitOutput {
- public:
-  const std::string& name() const override { return name_; }
-  void Submit(std::shared_ptr<const iocd::hit::Hit> hit) override {
-    std::lock_guard lock(mu_);
-    hits_.push_back(std::move(hit));
-  }
-  void Shutdown(std::chrono::steady_clock::time_point) override {}
-  OutputStats stats() const override { return {}; }
-  std::vector<std::shared_ptr<const iocd::hit::Hit>> hits() {
-    std::lock_guard lock(mu_);
-    return hits_;
-  }
-
- private:
-  std::string name_ = "collect";
-  std::mutex mu_;
-  std::vector<std::shared_ptr<const iocd::hit::Hit>> hits_;
-};
 
 FeedContribution Entry(std::string_view value, std::string_view threat) {
   FeedContribution c{*ParseIndicator(value), {}};

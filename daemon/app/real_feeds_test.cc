@@ -11,6 +11,8 @@
 #include <mutex>
 
 #include "app/event_processor.h"
+
+#include "app/collecting_output_for_test.h"
 #include "app/feed_sync.h"
 
 namespace iocd {
@@ -23,25 +25,6 @@ std::string DataDir() {
   return (fs::path(src != nullptr ? src : ".") / ".." / "shared" / "data" / "feeds").string();
 }
 
-class CollectingOutput : public HitOutput {
- public:
-  const std::string& name() const override { return name_; }
-  void Submit(std::shared_ptr<const iocd::hit::Hit> hit) override {
-    std::lock_guard lock(mu_);
-    hits_.push_back(std::move(hit));
-  }
-  void Shutdown(std::chrono::steady_clock::time_point) override {}
-  OutputStats stats() const override { return {}; }
-  std::vector<std::shared_ptr<const iocd::hit::Hit>> Take() {
-    std::lock_guard lock(mu_);
-    return std::exchange(hits_, {});
-  }
-
- private:
-  std::string name_ = "collect";
-  std::mutex mu_;
-  std::vector<std::shared_ptr<const iocd::hit::Hit>> hits_;
-};
 
 std::string Context(const iocd::hit::Enrichment& e, const std::string& key) {
   for (const auto& f : e.context()) {

@@ -1,0 +1,38 @@
+// Test-only: a HitOutput that keeps every hit it is given, for unit tests of the event
+// path. The end-to-end tests use the real TCP output instead.
+#pragma once
+
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "output/hit_output.h"
+
+namespace iocd {
+
+class CollectingOutput : public HitOutput {
+ public:
+  const std::string& name() const override { return name_; }
+  void Submit(std::shared_ptr<const iocd::hit::Hit> hit) override {
+    std::lock_guard lock(mu_);
+    hits_.push_back(std::move(hit));
+  }
+  void Shutdown(std::chrono::steady_clock::time_point) override {}
+  OutputStats stats() const override { return {}; }
+  std::vector<std::shared_ptr<const iocd::hit::Hit>> hits() {
+    std::lock_guard lock(mu_);
+    return hits_;
+  }
+  // Returns the hits so far and forgets them.
+  std::vector<std::shared_ptr<const iocd::hit::Hit>> Take() {
+    std::lock_guard lock(mu_);
+    return std::exchange(hits_, {});
+  }
+
+ private:
+  std::string name_ = "collect";
+  std::mutex mu_;
+  std::vector<std::shared_ptr<const iocd::hit::Hit>> hits_;
+};
+
+}  // namespace iocd
