@@ -178,7 +178,11 @@ Result<FeedParseResult> ParseFeedDocuments(const iocd::config::Feed& feed,
       default:
         return Status::InvalidArgument("unsupported format");
     }
-    Merge(std::move(part), &seen, &merged);
+    if (documents.size() == 1) {
+      merged = std::move(part);  // a single document is already de-duplicated by its parser
+    } else {
+      Merge(std::move(part), &seen, &merged);
+    }
   }
   if (!feed.type().empty()) {
     auto type = ParseTypeName(feed.type());

@@ -34,7 +34,7 @@ struct Value {
   const char* kaspersky_key;
 };
 
-// Indicator i of set `seed`: 40% IPv4, 10% /24 ranges, 20% domains, 10% URLs, 10% MD5,
+// Indicator i of set `seed` (unique for i < 10M): 40% IPv4, 10% /28 ranges, 20% domains, 10% URLs, 10% MD5,
 // 10% SHA256. Distinct seeds give disjoint sets (the seed is part of every value).
 Value MakeValue(uint64_t i, uint64_t seed) {
   uint64_t r = SplitMix(seed * 0x100000000ULL + i);
@@ -51,13 +51,13 @@ Value MakeValue(uint64_t i, uint64_t seed) {
     case 0: case 1: case 2: case 3:
       return {dotted(addr), "Intel::ADDR", "ipv4-addr:value", "ip-dst", "ip"};
     case 4:
-      return {dotted((static_cast<uint32_t>(100 + seed) << 24) | (static_cast<uint32_t>(i & 0xffff) << 8)) + "/24",
+      return {dotted((static_cast<uint32_t>(100 + seed) << 24) | (static_cast<uint32_t>(i / 10) << 4)) + "/28",
               "Intel::SUBNET", "ipv4-addr:value", "ip-dst", "ip"};
     case 5: case 6:
-      return {fmt::format("h{:x}-s{}.example{}.net", r & 0xffffffffff, seed, i % 97), "Intel::DOMAIN",
+      return {fmt::format("h{:x}-{:x}-s{}.example{}.net", i, r & 0xffff, seed, i % 97), "Intel::DOMAIN",
               "domain-name:value", "domain", "domain"};
     case 7:
-      return {fmt::format("http://u{:x}-s{}.example.org/gate{}.php", r & 0xffffffff, seed, i), "Intel::URL",
+      return {fmt::format("http://u{:x}-s{}.example.org/gate{}.php", r & 0xffff, seed, i), "Intel::URL",
               "url:value", "url", "url"};
     case 8:
       return {hex(r, seed ^ i, 32), "Intel::FILE_HASH", "file:hashes.'MD5'", "md5", "md5"};

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/feed_source.h"
 #include "feedbench.h"
 
 int main(int argc, char** argv) {
@@ -12,7 +13,17 @@ int main(int argc, char** argv) {
   app.add_option("--work-dir", options.work_dir, "Scratch directory (stores and feed files)");
   app.add_option("--load", options.load_sizes, "Indicator counts for the per-format load workloads");
   app.add_option("--reload", options.reload_sizes, "Indicator counts for the reload workloads");
+  std::vector<std::string> formats;
+  app.add_option("--format", formats, "Only these formats (plain, csv, zeek-intel, kaspersky-json, stix2, misp)");
   CLI11_PARSE(app, argc, argv);
+  for (const auto& name : formats) {
+    for (int f = iocd::config::FeedFormat_MIN; f <= iocd::config::FeedFormat_MAX; ++f) {
+      if (iocd::config::FeedFormat_IsValid(f) &&
+          iocd::FormatName(static_cast<iocd::config::FeedFormat>(f)) == name) {
+        options.formats.push_back(static_cast<iocd::config::FeedFormat>(f));
+      }
+    }
+  }
   int rc = iocd::bench::RunFeedBench(options, std::cout);
   std::filesystem::remove_all(options.work_dir);
   return rc;
