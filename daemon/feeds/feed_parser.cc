@@ -7,81 +7,19 @@
 #include <unordered_set>
 #include <utility>
 
+#include "feeds/parse_util.h"
+
 namespace iocd {
 namespace {
-
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-constexpr size_t kMaxQuotedText = 80;
-
-bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 bool IsAllBlank(std::string_view s) { return std::all_of(s.begin(), s.end(), IsBlank); }
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) {
-      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    };
-    if (lower(a[i]) != lower(b[i])) return false;
+    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
   }
   return true;
-}
-
-std::string_view StripBom(std::string_view content) {
-  if (content.substr(0, kUtf8Bom.size()) == kUtf8Bom) content.remove_prefix(kUtf8Bom.size());
-  return content;
-}
-
-// Physical lines: every LF ends one, and a non-empty tail without LF is one more.
-uint64_t CountLines(std::string_view content) {
-  uint64_t n = static_cast<uint64_t>(std::count(content.begin(), content.end(), '\n'));
-  if (!content.empty() && content.back() != '\n') ++n;
-  return n;
-}
-
-// Error messages end up in logs and in iocctl output: control bytes from a broken feed
-// must not reach a terminal or split a log line.
-std::string EscapeControl(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// 'text', cut to kMaxQuotedText bytes (not inside a UTF-8 sequence) with "..." when cut.
-std::string Quote(std::string_view text) {
-  bool cut = false;
-  if (text.size() > kMaxQuotedText) {
-    size_t n = kMaxQuotedText;
-    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-    text = text.substr(0, n);
-    cut = true;
-  }
-  return "'" + std::string(text) + (cut ? "...'" : "'");
-}
-
-store::ContextField MakeField(std::string_view key, std::string_view value) {
-  store::ContextField f;
-  f.set_key(std::string(key));
-  f.set_value(std::string(value));
-  return f;
 }
 
 // Collects results, keeping the first occurrence of each indicator.
@@ -110,14 +48,11 @@ class ResultBuilder {
 FeedParseResult ParsePlainFeed(std::string_view content) {
   content = StripBom(content);
   ResultBuilder out(content);
-  size_t pos = 0;
-  uint32_t line_no = 0;
-  while (pos < content.size()) {
-    size_t nl = content.find('\n', pos);
-    size_t end = nl == std::string_view::npos ? content.size() : nl;
-    std::string_view line = Trim(content.substr(pos, end - pos));
-    pos = end + 1;
-    ++line_no;
+  LineReader lines(content);
+  std::string_view line;
+  while (lines.Next(&line)) {
+    const uint32_t line_no = lines.line_number();
+    line = Trim(line);
     if (line.empty() || line.front() == '#') continue;
 
     // A '#' right after whitespace starts a trailing comment; one inside a token

@@ -3,15 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "feeds/testdata_util.h"
 
 namespace iocd {
 
@@ -36,19 +34,6 @@ std::vector<std::string> Describe(const FeedParseResult& r) {
   std::vector<std::string> out;
   for (const ParsedIndicator& p : r.indicators) out.push_back(Describe(p));
   return out;
-}
-
-// Reads a file of the repository: ctest sets IOCD_SOURCE_DIR and runs in the repo root.
-std::optional<std::string> ReadRepoFile(const std::string& relative) {
-  std::filesystem::path root = ".";
-  if (const char* dir = std::getenv("IOCD_SOURCE_DIR"); dir != nullptr && *dir != '\0') {
-    root = dir;
-  }
-  std::ifstream in(root / relative, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
 }
 
 config::CsvOptions Csv(std::string delimiter, std::string value_column, bool header = false) {

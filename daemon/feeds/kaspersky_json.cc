@@ -11,66 +11,15 @@
 #include <utility>
 #include <vector>
 
+#include "feeds/parse_util.h"
+
 namespace iocd {
 namespace {
 
 namespace dom = simdjson::dom;
 
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr std::string_view kNoIndicator =
     ": no indicator field (mask, url, domain, ip, md5, sha1, sha256)";
-
-bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (IsBlank(s.front()) || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (IsBlank(s.back()) || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
-
-uint64_t CountLines(std::string_view content) {
-  uint64_t n = static_cast<uint64_t>(std::count(content.begin(), content.end(), '\n'));
-  if (!content.empty() && content.back() != '\n') ++n;
-  return n;
-}
-
-// Messages reach logs and terminals: control bytes from a broken feed are escaped.
-std::string EscapeControl(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string_view TypeNameOf(dom::element_type t) {
-  switch (t) {
-    case dom::element_type::ARRAY:
-      return "an array";
-    case dom::element_type::OBJECT:
-      return "an object";
-    case dom::element_type::INT64:
-    case dom::element_type::UINT64:
-    case dom::element_type::DOUBLE:
-      return "a number";
-    case dom::element_type::STRING:
-      return "a string";
-    case dom::element_type::BOOL:
-      return "a boolean";
-    case dom::element_type::NULL_VALUE:
-      return "null";
-  }
-  return "unknown";
-}
 
 // A scalar as context text; nullopt for null, containers and "".
 std::optional<std::string> ScalarText(dom::element e) {
@@ -256,7 +205,7 @@ class RecordReader {
       AddError(line, where + ": " + std::string(TypeNameOf(value.type())) + ", expected a string");
       return;
     }
-    std::string text(Trim(Refang(raw)));
+    std::string text(Trim(Refang(raw), kBlankOrNewline));
     if (text.empty()) {
       AddError(line, where + ": empty value");
       return;
@@ -323,7 +272,7 @@ class RecordReader {
                  where + ": " + std::string(TypeNameOf(hash.value.type())) + ", expected a string");
         continue;
       }
-      std::string text(Trim(raw));
+      std::string text(Trim(raw, kBlankOrNewline));
       Result<Indicator> indicator = ParseIndicatorAs(*type, text);
       if (!indicator.ok()) {
         AddError(line, where + ": " + indicator.status().message());
@@ -360,28 +309,23 @@ class RecordReader {
 
 // The first line with anything but whitespace, or an empty view.
 std::string_view FirstNonBlankLine(std::string_view content) {
-  size_t pos = 0;
-  while (pos < content.size()) {
-    size_t nl = content.find('\n', pos);
-    size_t end = nl == std::string_view::npos ? content.size() : nl;
-    std::string_view line = Trim(content.substr(pos, end - pos));
+  LineReader lines(content);
+  std::string_view line;
+  while (lines.Next(&line)) {
+    line = Trim(line, kBlankOrNewline);
     if (!line.empty()) return line;
-    pos = end + 1;
   }
   return {};
 }
 
 // NDJSON: each non-blank line is one record; a broken line is an error of that line.
 void ReadLines(std::string_view content, dom::parser* parser, RecordReader* reader) {
-  size_t pos = 0;
-  uint32_t line_no = 0;
+  LineReader lines(content);
+  std::string_view line;
   uint32_t index = 0;
-  while (pos < content.size()) {
-    size_t nl = content.find('\n', pos);
-    size_t end = nl == std::string_view::npos ? content.size() : nl;
-    std::string_view line = Trim(content.substr(pos, end - pos));
-    pos = end + 1;
-    ++line_no;
+  while (lines.Next(&line)) {
+    const uint32_t line_no = lines.line_number();
+    line = Trim(line, kBlankOrNewline);
     if (line.empty()) continue;
     dom::element record;
     if (auto err = parser->parse(line.data(), line.size(), true).get(record); err) {
@@ -396,7 +340,7 @@ void ReadLines(std::string_view content, dom::parser* parser, RecordReader* read
 }  // namespace
 
 std::optional<int64_t> ParseKasperskyTime(std::string_view text) {
-  text = Trim(text);
+  text = Trim(text, kBlankOrNewline);
   // dd.MM.yyyy HH:mm[:ss]
   if (text.size() != 16 && text.size() != 19) return std::nullopt;
   auto number = [&text](size_t at, size_t len) -> int64_t {
@@ -427,7 +371,7 @@ std::optional<int64_t> ParseKasperskyTime(std::string_view text) {
 }
 
 FeedParseResult ParseKasperskyJsonFeed(std::string_view content) {
-  if (content.substr(0, kUtf8Bom.size()) == kUtf8Bom) content.remove_prefix(kUtf8Bom.size());
+  content = StripBom(content);
   FeedParseResult result;
   result.lines = CountLines(content);
   RecordReader reader(&result);

@@ -3,15 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "feeds/testdata_util.h"
 
 namespace iocd {
 namespace {
@@ -35,25 +33,6 @@ std::vector<std::string> Describe(const FeedParseResult& r) {
   std::vector<std::string> out;
   for (const ParsedIndicator& p : r.indicators) out.push_back(Describe(p));
   return out;
-}
-
-std::vector<std::string> Errors(const FeedParseResult& r) {
-  std::vector<std::string> out;
-  for (const FeedError& e : r.errors) out.push_back(std::to_string(e.line) + ": " + e.message);
-  return out;
-}
-
-std::filesystem::path SourceRoot() {
-  const char* dir = std::getenv("IOCD_SOURCE_DIR");
-  return (dir != nullptr && *dir != '\0') ? std::filesystem::path(dir) : ".";
-}
-
-std::optional<std::string> ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
 }
 
 const char kImproperStructure[] =

@@ -8,93 +8,12 @@
 #include <unordered_set>
 #include <utility>
 
+#include "feeds/parse_util.h"
 #include "feeds/stix2.h"  // ParseRfc3339UnixMs
 #include "indicator/indicator.h"
 
 namespace iocd {
 namespace {
-
-// Text helpers. feed_parser.cc and stix2.cc keep file-local copies of the same few lines.
-
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-constexpr size_t kMaxQuotedText = 80;
-
-std::string_view StripBom(std::string_view content) {
-  if (content.substr(0, kUtf8Bom.size()) == kUtf8Bom) content.remove_prefix(kUtf8Bom.size());
-  return content;
-}
-
-std::string_view TruncateUtf8(std::string_view text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  size_t n = max_bytes;
-  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-  return text.substr(0, n);
-}
-
-// Messages end up in logs: control bytes from a broken feed must not split a log line.
-std::string EscapeControl(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string Quote(std::string_view text) {
-  std::string_view cut = TruncateUtf8(text, kMaxQuotedText);
-  return "'" + std::string(cut) + (cut.size() < text.size() ? "...'" : "'");
-}
-
-store::ContextField MakeField(std::string_view key, std::string_view value) {
-  store::ContextField f;
-  f.set_key(std::string(key));
-  f.set_value(std::string(value));
-  return f;
-}
-
-bool GetString(simdjson::dom::object obj, std::string_view key, std::string_view* out) {
-  return obj[key].get(*out) == simdjson::SUCCESS;
-}
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& item : items) {
-    if (!out.empty()) out += ", ";
-    out += item;
-  }
-  return out;
-}
-
-void AppendUnique(std::vector<std::string>* items, std::string_view item) {
-  for (const std::string& existing : *items) {
-    if (existing == item) return;
-  }
-  items->emplace_back(item);
-}
-
-std::string_view Trim(std::string_view s) {
-  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string ToLowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool IsAllDigits(std::string_view s) {
   if (s.empty()) return false;
@@ -115,7 +34,7 @@ bool ReadFlag(simdjson::dom::object obj, std::string_view key, bool absent) {
   if (e.get(n) == simdjson::SUCCESS) return n != 0;
   std::string_view s;
   if (e.get(s) == simdjson::SUCCESS) {
-    std::string lower = ToLowerAscii(Trim(s));
+    std::string lower = ToLowerAscii(Trim(s, kJsonWhitespace));
     if (lower == "1" || lower == "true") return true;
     if (lower == "0" || lower == "false") return false;
   }
@@ -127,7 +46,7 @@ std::optional<std::string> ReadScalarText(simdjson::dom::object obj, std::string
   simdjson::dom::element e;
   if (obj[key].get(e) != simdjson::SUCCESS) return std::nullopt;
   std::string_view s;
-  if (e.get(s) == simdjson::SUCCESS) return std::string(Trim(s));
+  if (e.get(s) == simdjson::SUCCESS) return std::string(Trim(s, kJsonWhitespace));
   int64_t n;
   if (e.get(n) == simdjson::SUCCESS) return std::to_string(n);
   return std::nullopt;
@@ -163,7 +82,7 @@ std::vector<std::string_view> ReadTags(simdjson::dom::object obj) {
     simdjson::dom::object tag;
     std::string_view name;
     if (e.get(tag) == simdjson::SUCCESS && GetString(tag, "name", &name)) {
-      name = Trim(name);
+      name = Trim(name, kJsonWhitespace);
       if (!name.empty()) tags.push_back(name);
     }
   }
@@ -299,7 +218,7 @@ class EventParser {
       AddError(line, where + ": no \"type\" string");
       return;
     }
-    std::string type = ToLowerAscii(Trim(type_view));
+    std::string type = ToLowerAscii(Trim(type_view, kJsonWhitespace));
     if (type == "link") {
       ++result_.skipped["misp type link"];
       return;
@@ -313,9 +232,10 @@ class EventParser {
       return;
     }
     Extracted extracted;
-    std::string problem = Extract(type, Trim(value_view), &extracted);
+    std::string problem = Extract(type, Trim(value_view, kJsonWhitespace), &extracted);
     if (!problem.empty()) {
-      AddError(line, where + ": " + type + " value " + Quote(Trim(value_view)) + " " + problem);
+      AddError(line, where + ": " + type + " value " + Quote(Trim(value_view, kJsonWhitespace)) +
+                         " " + problem);
       return;
     }
 
@@ -349,7 +269,7 @@ class EventParser {
   // with the value ("is not a valid domain"), empty when it parsed.
   static std::string Extract(const std::string& type, std::string_view value, Extracted* out) {
     auto add = [out](IndicatorType as, std::string_view text) {
-      text = Trim(text);
+      text = Trim(text, kJsonWhitespace);
       Result<Indicator> indicator = ParseIndicatorAs(as, text);
       if (!indicator.ok()) return false;
       out->indicators.emplace_back(std::move(indicator).value(), std::string(text));
@@ -371,7 +291,8 @@ class EventParser {
     // Composite types: "left|right".
     size_t bar = type.rfind("filename|", 0) == 0 ? value.rfind('|') : value.find('|');
     if (bar == std::string_view::npos) return "has no '|' between its two parts";
-    std::string_view left = Trim(value.substr(0, bar)), right = Trim(value.substr(bar + 1));
+    std::string_view left = Trim(value.substr(0, bar), kJsonWhitespace),
+                     right = Trim(value.substr(bar + 1), kJsonWhitespace);
     if (type == "ip-src|port" || type == "ip-dst|port") {
       uint32_t port = 0;
       auto [ptr, ec] = std::from_chars(right.data(), right.data() + right.size(), port);
@@ -409,8 +330,8 @@ class EventParser {
     add("threat_level", event_.threat_level);
     add("date", event_.date);
     std::string_view s;
-    if (GetString(attr, "category", &s)) add("category", Trim(s));
-    if (GetString(attr, "comment", &s)) add("comment", Trim(s));
+    if (GetString(attr, "category", &s)) add("category", Trim(s, kJsonWhitespace));
+    if (GetString(attr, "comment", &s)) add("comment", Trim(s, kJsonWhitespace));
     if (GetString(attr, "uuid", &s)) add("attribute_uuid", s);
     if (object_name != nullptr) add("object", *object_name);
     add("filename", extracted.filename);
@@ -435,7 +356,7 @@ class EventParser {
   static int64_t LastSeen(simdjson::dom::object attr) {
     std::string_view text;
     if (GetString(attr, "last_seen", &text)) {
-      if (auto ms = ParseRfc3339UnixMs(Trim(text))) return *ms;
+      if (auto ms = ParseRfc3339UnixMs(Trim(text, kJsonWhitespace))) return *ms;
     }
     std::optional<std::string> ts = ReadScalarText(attr, "timestamp");
     int64_t seconds = 0;

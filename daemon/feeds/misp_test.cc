@@ -3,15 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "feeds/testdata_util.h"
 
 namespace iocd {
 namespace {
@@ -20,19 +18,6 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 
-// Reads a file of the repository: ctest sets IOCD_SOURCE_DIR and runs in the repo root.
-std::optional<std::string> ReadRepoFile(const std::string& relative) {
-  std::filesystem::path root = ".";
-  if (const char* dir = std::getenv("IOCD_SOURCE_DIR"); dir != nullptr && *dir != '\0') {
-    root = dir;
-  }
-  std::ifstream in(root / relative, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
-
 // "line type display <- value"
 std::vector<std::string> Describe(const FeedParseResult& r) {
   std::vector<std::string> out;
@@ -40,18 +25,6 @@ std::vector<std::string> Describe(const FeedParseResult& r) {
     out.push_back(std::to_string(p.line) + " " + std::string(TypeName(p.indicator.type)) + " " +
                   p.indicator.Display() + " <- " + p.value);
   }
-  return out;
-}
-
-std::vector<std::string> Context(const ParsedIndicator& p) {
-  std::vector<std::string> out;
-  for (const store::ContextField& f : p.context) out.push_back(f.key() + "=" + f.value());
-  return out;
-}
-
-std::vector<std::string> Errors(const FeedParseResult& r) {
-  std::vector<std::string> out;
-  for (const FeedError& e : r.errors) out.push_back(std::to_string(e.line) + ": " + e.message);
   return out;
 }
 

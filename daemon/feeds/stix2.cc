@@ -9,77 +9,10 @@
 #include <unordered_set>
 #include <utility>
 
+#include "feeds/parse_util.h"
+
 namespace iocd {
 namespace {
-
-// Text helpers. feed_parser.cc and misp.cc keep file-local copies of the same few lines.
-
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-constexpr size_t kMaxQuotedText = 80;
-
-std::string_view StripBom(std::string_view content) {
-  if (content.substr(0, kUtf8Bom.size()) == kUtf8Bom) content.remove_prefix(kUtf8Bom.size());
-  return content;
-}
-
-// At most max_bytes of text, never cutting a UTF-8 sequence.
-std::string_view TruncateUtf8(std::string_view text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  size_t n = max_bytes;
-  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-  return text.substr(0, n);
-}
-
-// Messages end up in logs: control bytes from a broken feed must not split a log line.
-std::string EscapeControl(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// 'text', cut to kMaxQuotedText bytes with "..." when cut.
-std::string Quote(std::string_view text) {
-  std::string_view cut = TruncateUtf8(text, kMaxQuotedText);
-  return "'" + std::string(cut) + (cut.size() < text.size() ? "...'" : "'");
-}
-
-store::ContextField MakeField(std::string_view key, std::string_view value) {
-  store::ContextField f;
-  f.set_key(std::string(key));
-  f.set_value(std::string(value));
-  return f;
-}
-
-bool GetString(simdjson::dom::object obj, std::string_view key, std::string_view* out) {
-  return obj[key].get(*out) == simdjson::SUCCESS;
-}
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& item : items) {
-    if (!out.empty()) out += ", ";
-    out += item;
-  }
-  return out;
-}
-
-void AppendUnique(std::vector<std::string>* items, std::string_view item) {
-  for (const std::string& existing : *items) {
-    if (existing == item) return;
-  }
-  items->emplace_back(item);
-}
 
 // ---------------------------------------------------------------------------------------
 // Pattern parser
@@ -103,13 +36,6 @@ enum UnsupportedKind : size_t {
 bool IsIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool IsIdentChar(char c) { return IsIdentStart(c) || (c >= '0' && c <= '9') || c == '-'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-std::string ToLowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ToLowerAscii(c);
-  return out;
-}
 
 // Text from a pattern that goes into a reason key: bounded and printable.
 std::string ReasonText(std::string_view s) {

@@ -8,57 +8,17 @@
 #include <unordered_set>
 #include <utility>
 
+#include "feeds/parse_util.h"
+
 namespace iocd {
 namespace {
 
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr std::string_view kNotAnIndicator = "not an indicator";
-
-uint64_t CountLines(std::string_view content) {
-  uint64_t n = static_cast<uint64_t>(std::count(content.begin(), content.end(), '\n'));
-  if (!content.empty() && content.back() != '\n') ++n;
-  return n;
-}
-
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = Lower(c);
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string_view TypeNameOf(simdjson::dom::element_type t) {
-  switch (t) {
-    case simdjson::dom::element_type::ARRAY:
-      return "an array";
-    case simdjson::dom::element_type::OBJECT:
-      return "an object";
-    case simdjson::dom::element_type::INT64:
-    case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE:
-      return "a number";
-    case simdjson::dom::element_type::STRING:
-      return "a string";
-    case simdjson::dom::element_type::BOOL:
-      return "a boolean";
-    case simdjson::dom::element_type::NULL_VALUE:
-      return "null";
-  }
-  return "unknown";
-}
 
 enum class ListType { kString, kHostname, kCidr, kSubstring, kRegex };
 
 std::optional<ListType> ListTypeOf(std::string_view name) {
-  std::string lower = ToLower(name);
+  std::string lower = ToLowerAscii(name);
   if (lower == "string") return ListType::kString;
   if (lower == "hostname") return ListType::kHostname;
   if (lower == "cidr") return ListType::kCidr;
@@ -107,7 +67,7 @@ std::optional<std::pair<Indicator, bool>> ReadEntry(ListType type, std::string_v
 }  // namespace
 
 Result<Warninglist> ParseWarninglist(std::string_view content) {
-  if (content.substr(0, kUtf8Bom.size()) == kUtf8Bom) content.remove_prefix(kUtf8Bom.size());
+  content = StripBom(content);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (auto err = parser.parse(content.data(), content.size(), true).get(doc); err) {
@@ -138,7 +98,7 @@ Result<Warninglist> ParseWarninglist(std::string_view content) {
   }
 
   Warninglist out;
-  out.type = ToLower(type_name);
+  out.type = ToLowerAscii(type_name);
   std::string_view text;
   if (root["name"].get(text) == simdjson::SUCCESS) out.name = std::string(text);
   if (root["description"].get(text) == simdjson::SUCCESS) out.description = std::string(text);
@@ -159,7 +119,7 @@ Result<Warninglist> ParseWarninglist(std::string_view content) {
                                                     ", expected a string"});
       continue;
     }
-    std::string_view value = Trim(raw);
+    std::string_view value = Trim(raw, kJsonWhitespace);
     if (*type == ListType::kRegex) {
       ++entries.unsupported["warninglist type regex"];
       continue;
@@ -169,7 +129,7 @@ Result<Warninglist> ParseWarninglist(std::string_view content) {
       continue;
     }
     if (*type == ListType::kSubstring) {
-      std::string pattern = ToLower(value);
+      std::string pattern = ToLowerAscii(value);
       if (seen_substrings.insert(pattern).second) out.substrings.push_back(std::move(pattern));
       continue;
     }

@@ -4,15 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "feeds/testdata_util.h"
 
 namespace iocd {
 namespace {
@@ -35,31 +34,6 @@ std::vector<std::string> Describe(const FeedParseResult& r) {
     out.push_back(Describe(p));
   }
   return out;
-}
-
-std::vector<std::string> Errors(const FeedParseResult& r) {
-  std::vector<std::string> out;
-  for (const FeedError& e : r.errors) out.push_back(std::to_string(e.line) + ": " + e.message);
-  return out;
-}
-
-std::map<std::string, uint64_t> CountByType(const FeedParseResult& r) {
-  std::map<std::string, uint64_t> out;
-  for (const ParsedIndicator& p : r.indicators) ++out[std::string(TypeName(p.indicator.type))];
-  return out;
-}
-
-std::filesystem::path SourceRoot() {
-  const char* dir = std::getenv("IOCD_SOURCE_DIR");
-  return (dir != nullptr && *dir != '\0') ? std::filesystem::path(dir) : ".";
-}
-
-std::optional<std::string> ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
 }
 
 std::string List(std::string_view type, std::string_view entries) {
@@ -365,7 +339,7 @@ void PrintTo(const RealList& l, std::ostream* os) { *os << l.file; }
 
 class RealWarninglistTest : public ::testing::TestWithParam<RealList> {};
 
-std::filesystem::path SharedAllowlists() { return SourceRoot() / "../shared/data/allowlists"; }
+std::filesystem::path SharedAllowlists() { return SharedDataDir() / "allowlists"; }
 
 TEST_P(RealWarninglistTest, ParsesWithExactCounts) {
   const RealList& l = GetParam();

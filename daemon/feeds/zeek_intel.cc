@@ -7,57 +7,13 @@
 #include <utility>
 #include <vector>
 
+#include "feeds/parse_util.h"
+
 namespace iocd {
 namespace {
 
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-constexpr size_t kMaxQuotedText = 80;
 constexpr std::string_view kIntelPrefix = "Intel::";
 constexpr std::string_view kMetaPrefix = "meta.";
-
-bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-uint64_t CountLines(std::string_view content) {
-  uint64_t n = static_cast<uint64_t>(std::count(content.begin(), content.end(), '\n'));
-  if (!content.empty() && content.back() != '\n') ++n;
-  return n;
-}
-
-// Messages reach logs and terminals: control bytes from a broken feed are escaped.
-std::string EscapeControl(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// 'text', cut to kMaxQuotedText bytes (not inside a UTF-8 sequence) with "..." when cut.
-std::string Quote(std::string_view text) {
-  bool cut = false;
-  if (text.size() > kMaxQuotedText) {
-    size_t n = kMaxQuotedText;
-    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-    text = text.substr(0, n);
-    cut = true;
-  }
-  return "'" + std::string(text) + (cut ? "...'" : "'");
-}
 
 std::vector<std::string_view> Split(std::string_view line, char sep) {
   std::vector<std::string_view> out;
@@ -101,13 +57,6 @@ std::optional<std::string_view> Directive(std::string_view line, std::string_vie
   if (rest.empty() || (rest.front() != ' ' && rest.front() != '\t')) return std::nullopt;
   rest.remove_prefix(1);
   return rest;
-}
-
-store::ContextField MakeField(std::string_view key, std::string_view value) {
-  store::ContextField f;
-  f.set_key(std::string(key));
-  f.set_value(std::string(value));
-  return f;
 }
 
 // The columns rows are read with: from the last #fields line, or the default.
@@ -193,7 +142,7 @@ Result<Indicator> ParseAsKind(ZeekKind kind, std::string_view value) {
 }  // namespace
 
 FeedParseResult ParseZeekIntelFeed(std::string_view content) {
-  if (content.substr(0, kUtf8Bom.size()) == kUtf8Bom) content.remove_prefix(kUtf8Bom.size());
+  content = StripBom(content);
   FeedParseResult result;
   result.lines = CountLines(content);
   std::unordered_set<std::string> seen;
@@ -204,14 +153,10 @@ FeedParseResult ParseZeekIntelFeed(std::string_view content) {
   char sep = '\t';
   std::vector<std::string> absent_markers = {"", "-"};
   Columns cols = DefaultColumns();
-  size_t pos = 0;
-  uint32_t line_no = 0;
-  while (pos < content.size()) {
-    size_t nl = content.find('\n', pos);
-    size_t end = nl == std::string_view::npos ? content.size() : nl;
-    std::string_view line = content.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
+  LineReader lines(content);
+  std::string_view line;
+  while (lines.Next(&line)) {
+    const uint32_t line_no = lines.line_number();
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (Trim(line).empty()) continue;
 

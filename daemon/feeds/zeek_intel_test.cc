@@ -4,15 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "feeds/testdata_util.h"
 
 namespace iocd {
 namespace {
@@ -33,31 +32,6 @@ std::vector<std::string> Describe(const FeedParseResult& r) {
   std::vector<std::string> out;
   for (const ParsedIndicator& p : r.indicators) out.push_back(Describe(p));
   return out;
-}
-
-std::vector<std::string> Errors(const FeedParseResult& r) {
-  std::vector<std::string> out;
-  for (const FeedError& e : r.errors) out.push_back(std::to_string(e.line) + ": " + e.message);
-  return out;
-}
-
-std::map<std::string, uint64_t> CountByType(const FeedParseResult& r) {
-  std::map<std::string, uint64_t> out;
-  for (const ParsedIndicator& p : r.indicators) ++out[std::string(TypeName(p.indicator.type))];
-  return out;
-}
-
-std::filesystem::path SourceRoot() {
-  const char* dir = std::getenv("IOCD_SOURCE_DIR");
-  return (dir != nullptr && *dir != '\0') ? std::filesystem::path(dir) : ".";
-}
-
-std::optional<std::string> ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
 }
 
 const char kHeader[] = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\n";
@@ -378,7 +352,7 @@ void PrintTo(const RealZeekFeed& f, std::ostream* os) { *os << f.file; }
 
 class RealZeekFeedTest : public ::testing::TestWithParam<RealZeekFeed> {};
 
-std::filesystem::path SharedFeeds() { return SourceRoot() / "../shared/data/feeds"; }
+std::filesystem::path SharedFeeds() { return SharedDataDir() / "feeds"; }
 
 TEST_P(RealZeekFeedTest, ParsesWithExactCounts) {
   const RealZeekFeed& f = GetParam();
