@@ -317,7 +317,6 @@ class DaemonImpl final : public Daemon {
       summary += "feed " + feed.name() + ": " + OutcomeName(report.outcome) + ", " +
                  std::to_string(report.indicators) + " indicators" +
                  (report.error.empty() ? "" : " (" + report.error + ")") + "\n";
-      last_reports_[feed.name()] = report;
     }
     if (request.all) {
       for (auto it = schedule_.begin(); it != schedule_.end();) {
@@ -327,7 +326,6 @@ class DaemonImpl final : public Daemon {
         FeedSync::Log(nullptr, report);
         changed = true;
         summary += "feed " + report.feed + ": " + OutcomeName(report.outcome) + "\n";
-        last_reports_.erase(report.feed);
       }
     }
     bool allowlists_changed = request.all && LoadAllowlists(config);
@@ -487,7 +485,6 @@ class DaemonImpl final : public Daemon {
 
   // Reload thread state (also touched by Init before the thread starts).
   std::map<std::string, FeedSchedule> schedule_;
-  std::map<std::string, FeedSyncReport> last_reports_;
   std::map<std::string, AllowlistContent> allowlist_contents_;
   std::shared_ptr<const Allowlist> allowlist_ = AllowlistBuilder().Build();
   std::shared_ptr<const Allowlist> drop_allowlist_ = AllowlistBuilder().Build();
