@@ -1,27 +1,17 @@
 #include "store/indicator_store.h"
 
 #include <gtest/gtest.h>
+
 #include <rocksdb/db.h>
 
 #include <filesystem>
 #include <map>
 #include <set>
 
+#include "common/temp_dir.h"
+
 namespace iocd {
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "iocd-store-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 FeedContribution Entry(std::string_view value, std::map<std::string, std::string> context = {}) {
   auto indicator = ParseIndicator(value);
