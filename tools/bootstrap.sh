@@ -16,6 +16,12 @@ packages=(
   libssl-dev zlib1g-dev
   libsimdjson-dev     # JSON feed formats (STIX, MISP, Kaspersky, warninglists)
   bsdutils            # logger(1), used by the integration tests and the quick start
+  libidn2-dev         # IDN domains to punycode, on both sides of a match
+  libpsl-dev publicsuffix  # public suffix list: reject "com"/"co.uk" indicators, validate domains
+  libvectorscan-dev   # per-source extraction rules compiled into one multi-regex database
+  openssl             # s_client, used by the TLS integration tests
+  rsyslog rsyslog-relp  # the real SIEM-side receiver in the delivery integration tests
+  ripgrep gawk        # baselines in tools/ benchmarks (docs/PERFORMANCE.md)
 )
 
 missing=()
