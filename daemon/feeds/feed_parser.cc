@@ -1,11 +1,14 @@
 #include "feeds/feed_parser.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
+#include <functional>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "feeds/parse_util.h"
 
@@ -22,36 +25,97 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// A set of indicators, held as indices into a vector the caller owns, so no key is
+// copied. Open addressing with linear probing, at most half full.
+class IndicatorIndexSet {
+ public:
+  explicit IndicatorIndexSet(size_t expected) { Resize(std::max<size_t>(16, std::bit_ceil(expected * 2 + 1))); }
+
+  // Inserts items[i] unless an equal indicator is already in; returns whether it was added.
+  bool Insert(const std::vector<ParsedIndicator>& items, uint32_t i) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow(items);
+    const Indicator& wanted = items[i].indicator;
+    const size_t h = Hash(wanted);
+    const uint64_t tag = h >> 32 << 32;
+    for (size_t s = h & mask_;; s = (s + 1) & mask_) {
+      if (slots_[s] == 0) {
+        slots_[s] = tag | (i + 1);
+        ++size_;
+        return true;
+      }
+      if ((slots_[s] >> 32 << 32) == tag && items[(slots_[s] & 0xffffffffu) - 1].indicator == wanted) return false;
+    }
+  }
+
+ private:
+  static size_t Hash(const Indicator& ind) {
+    // std::hash's low and high bits both vary; the high 32 are kept in the slot as a tag so
+    // most mismatches are rejected without touching the item.
+    return std::hash<std::string_view>{}(ind.key) ^ (static_cast<size_t>(ind.type) * 0x9e3779b97f4a7c15ull);
+  }
+  void Resize(size_t n) {
+    slots_.assign(n, 0);
+    mask_ = n - 1;
+    size_ = 0;
+  }
+  void Grow(const std::vector<ParsedIndicator>& items) {
+    std::vector<uint64_t> old = std::move(slots_);
+    Resize(old.size() * 2);
+    for (uint64_t v : old) {
+      if (v == 0) continue;
+      size_t s = Hash(items[(v & 0xffffffffu) - 1].indicator) & mask_;
+      while (slots_[s] != 0) s = (s + 1) & mask_;
+      slots_[s] = v;
+      ++size_;
+    }
+  }
+
+  std::vector<uint64_t> slots_;  // high 32 bits: hash tag; low 32: index + 1; 0 is empty
+  size_t mask_ = 0;
+  size_t size_ = 0;
+};
+
 // Collects results, keeping the first occurrence of each indicator.
 class ResultBuilder {
  public:
-  explicit ResultBuilder(std::string_view content) { result_.lines = CountLines(content); }
+  explicit ResultBuilder(std::string_view content) : seen_(0) {
+    result_.lines = CountLines(content);
+    seen_ = IndicatorIndexSet(result_.lines);
+    result_.indicators.reserve(result_.lines);
+  }
 
   void AddError(uint32_t line, std::string_view message) {
     result_.errors.push_back(FeedError{line, EscapeControl(message)});
   }
 
   void AddIndicator(ParsedIndicator parsed) {
-    if (!seen_.insert(parsed.indicator.Encoded()).second) return;
     result_.indicators.push_back(std::move(parsed));
+    if (!seen_.Insert(result_.indicators, result_.indicators.size() - 1)) result_.indicators.pop_back();
   }
 
-  FeedParseResult Finish() && { return std::move(result_); }
+  // Appends a part parsed separately (a later stretch of the same content), in order.
+  void Append(FeedParseResult part) {
+    for (auto& e : part.errors) result_.errors.push_back(std::move(e));
+    for (auto& p : part.indicators) AddIndicator(std::move(p));
+  }
+
+  FeedParseResult Finish() && {
+    result_.indicators.shrink_to_fit();
+    return std::move(result_);
+  }
 
  private:
   FeedParseResult result_;
-  std::unordered_set<std::string> seen_;
+  IndicatorIndexSet seen_;
 };
 
-}  // namespace
-
-FeedParseResult ParsePlainFeed(std::string_view content) {
-  content = StripBom(content);
-  ResultBuilder out(content);
+// Parses the plain-format lines of `content` (a stretch of whole lines) whose first line
+// is number first_line; duplicates are NOT removed here.
+void ParsePlainLines(std::string_view content, uint32_t first_line, FeedParseResult* out) {
   LineReader lines(content);
   std::string_view line;
   while (lines.Next(&line)) {
-    const uint32_t line_no = lines.line_number();
+    const uint32_t line_no = first_line + lines.line_number() - 1;
     line = Trim(line);
     if (line.empty() || line.front() == '#') continue;
 
@@ -70,13 +134,47 @@ FeedParseResult ParsePlainFeed(std::string_view content) {
     std::string refanged(Trim(Refang(value)));
     Result<Indicator> indicator = ParseIndicator(refanged);
     if (!indicator.ok()) {
-      out.AddError(line_no, indicator.status().message());
+      out->errors.push_back(FeedError{line_no, EscapeControl(indicator.status().message())});
       continue;
     }
     ParsedIndicator parsed{std::move(indicator).value(), std::move(refanged), line_no, {}};
     if (!comment.empty()) parsed.context.push_back(MakeField("comment", comment));
-    out.AddIndicator(std::move(parsed));
+    out->indicators.push_back(std::move(parsed));
   }
+}
+
+// Feeds smaller than this are parsed on the calling thread.
+constexpr size_t kParallelPlainBytes = 4 << 20;
+
+}  // namespace
+
+FeedParseResult ParsePlainFeed(std::string_view content) {
+  content = StripBom(content);
+  ResultBuilder out(content);
+  // Large feeds: one stretch of whole lines per core, parsed in parallel, then merged in
+  // file order so errors stay ordered and the first occurrence of a duplicate still wins.
+  const size_t threads =
+      content.size() < kParallelPlainBytes ? 1 : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+  std::vector<std::string_view> parts;
+  for (size_t begin = 0, i = 0; begin < content.size(); ++i) {
+    size_t end = i + 1 == threads ? content.size() : content.size() * (i + 1) / threads;
+    if (end < begin) end = begin;
+    size_t nl = content.find('\n', end == 0 ? 0 : end - 1);
+    end = nl == std::string_view::npos ? content.size() : nl + 1;
+    parts.push_back(content.substr(begin, end - begin));
+    begin = end;
+  }
+  std::vector<FeedParseResult> results(parts.size());
+  std::vector<uint32_t> first_lines(parts.size(), 1);
+  for (size_t i = 1; i < parts.size(); ++i) first_lines[i] = first_lines[i - 1] + CountLines(parts[i - 1]);
+  {
+    std::vector<std::jthread> workers;
+    for (size_t i = 1; i < parts.size(); ++i) {
+      workers.emplace_back([&, i] { ParsePlainLines(parts[i], first_lines[i], &results[i]); });
+    }
+    if (!parts.empty()) ParsePlainLines(parts[0], 1, &results[0]);
+  }
+  for (auto& r : results) out.Append(std::move(r));
   return std::move(out).Finish();
 }
 

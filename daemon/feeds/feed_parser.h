@@ -20,7 +20,9 @@
 // Plain format (FEED_FORMAT_PLAIN): one indicator per line. A trailing comment, i.e.
 // whitespace then '#' then text ("evil.com  # dropper C2"), is kept as the context field
 // "comment". Section comments on their own line (maltrail's "# Reference: ...") are not
-// attached to the entries below them.
+// attached to the entries below them. A plain feed over 4 MiB is parsed by up to one
+// thread per core (stretches of whole lines, merged in file order), with exactly the
+// result a single pass would give.
 //
 // CSV format (FEED_FORMAT_CSV): RFC 4180 records (quoted fields, "" for a quote inside
 // quotes, delimiters and newlines inside quotes) with the options of
@@ -29,7 +31,8 @@
 // missing from a short row is simply absent, as are empty context cells. Context fields
 // are returned in column order (ties by field name), since the proto map has no order.
 //
-// Thread safety: all functions are pure and thread-safe.
+// Thread safety: all functions are pure and thread-safe (ParsePlainFeed may start and
+// join threads of its own).
 #pragma once
 
 #include <cstdint>

@@ -472,6 +472,37 @@ INSTANTIATE_TEST_SUITE_P(
 // ---------------------------------------------------------------------------------------
 // Fixture files
 
+// A feed large enough to be parsed in parallel gives what a single pass gives: errors in
+// file order with their line numbers, and the first of two equal indicators wins even when
+// they fall in different stretches.
+TEST(PlainFeedLargeTest, ParallelParseMatchesSinglePass) {
+  std::string content;
+  uint32_t lines = 0;
+  std::vector<uint32_t> bad_lines;
+  while (content.size() < 9u << 20) {
+    ++lines;
+    if (lines % 100000 == 0) {
+      content += "not an indicator\n";
+      bad_lines.push_back(lines);
+    } else if (lines % 1000 == 0) {
+      content += "10.0.0.1  # again " + std::to_string(lines) + "\n";  // duplicate of line 1
+    } else {
+      content += "h" + std::to_string(lines) + ".example.com\n";
+    }
+  }
+  content = "10.0.0.1  # first\n" + content;  // becomes line 1; the others shift by one
+  FeedParseResult r = ParsePlainFeed(content);
+  EXPECT_EQ(r.lines, lines + 1);
+  ASSERT_EQ(r.errors.size(), bad_lines.size());
+  for (size_t i = 0; i < bad_lines.size(); ++i) EXPECT_EQ(r.errors[i].line, bad_lines[i] + 1);
+  const uint32_t dups = lines / 1000 - lines / 100000;
+  ASSERT_EQ(r.indicators.size(), 1 + lines - bad_lines.size() - dups);
+  EXPECT_EQ(Describe(r.indicators[0]), "1 ipv4 10.0.0.1 <- 10.0.0.1 {comment=first}");
+  EXPECT_EQ(Describe(r.indicators[1]), "2 domain h1.example.com <- h1.example.com");
+  EXPECT_EQ(Describe(r.indicators.back()), Describe(ParsePlainFeed(content).indicators.back()));
+  for (size_t i = 1; i < r.indicators.size(); ++i) ASSERT_LT(r.indicators[i - 1].line, r.indicators[i].line);
+}
+
 TEST(FeedFixtureTest, MaltrailStylePlainList) {
   std::optional<std::string> content = ReadRepoFile("daemon/feeds/testdata/maltrail_style.txt");
   ASSERT_TRUE(content.has_value()) << "run from the repo root or set IOCD_SOURCE_DIR";
