@@ -43,6 +43,9 @@ void LineReceiver::Loop() {
     for (int c : conns) fds.push_back({c, POLLIN, 0});
     if (poll(fds.data(), fds.size(), -1) < 0) continue;
     if (fds[0].revents != 0) break;
+    // Only the connections that were polled have an entry in fds; one accepted now is
+    // polled from the next round on.
+    size_t polled = conns.size();
     if (fds[1].revents != 0) {
       int c = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (c >= 0) {
@@ -50,7 +53,7 @@ void LineReceiver::Loop() {
         partial.emplace_back();
       }
     }
-    for (size_t i = 0; i < conns.size();) {
+    for (size_t i = 0; i < polled;) {
       if (fds[i + 2].revents == 0) {
         ++i;
         continue;
@@ -62,6 +65,7 @@ void LineReceiver::Loop() {
         conns.erase(conns.begin() + i);
         partial.erase(partial.begin() + i);
         fds.erase(fds.begin() + i + 2);
+        --polled;
         continue;
       }
       partial[i].append(buf, n);
