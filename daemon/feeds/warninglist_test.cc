@@ -369,20 +369,21 @@ INSTANTIATE_TEST_SUITE_P(
                  "cidr",
                  {{"cidr4", 1604}, {"cidr6", 2086}, {"ipv4", 146}, {"ipv6", 11}},
                  0},
-        RealList{"misp-wl_cisco_top1000.json", "string", {{"domain", 1000}}, 0},
-        RealList{"misp-wl_cisco_top10k.json", "string", {{"domain", 10000}}, 0},
+        // "aquila.it" is a public suffix (ICANN section), refused as an indicator.
+        RealList{"misp-wl_cisco_top1000.json", "string", {{"domain", 999}}, 1},
+        RealList{"misp-wl_cisco_top10k.json", "string", {{"domain", 9999}}, 1},
         RealList{"misp-wl_cloudflare.json", "cidr", {{"cidr4", 15}, {"cidr6", 7}}, 0},
         RealList{"misp-wl_common-ioc-false-positive.json",
                  "string",
                  {{"md5", 23}, {"sha1", 23}, {"sha256", 23}},
                  0},
         RealList{"misp-wl_crl-hostname.json", "string", {{"domain", 222}}, 0},
-        // The sha512 and sha224 of the empty input are not indicator types of iocd; the
-        // empty ssdeep hash "3::" reads as the IPv6 address 3:: (harmless in an allowlist).
+        // The sha224 of the empty input is not an indicator type of iocd; the empty
+        // ssdeep hash "3::" reads as the IPv6 address 3:: (harmless in an allowlist).
         RealList{"misp-wl_empty-hashes.json",
                  "string",
-                 {{"ipv6", 1}, {"md5", 1}, {"sha1", 1}, {"sha256", 1}},
-                 2},
+                 {{"ipv6", 1}, {"md5", 1}, {"sha1", 1}, {"sha256", 1}, {"sha512", 1}},
+                 1},
         RealList{"misp-wl_google-gcp.json", "cidr", {{"cidr4", 441}, {"cidr6", 30}}, 0},
         RealList{"misp-wl_ipv6-linklocal.json", "cidr", {{"cidr6", 1}}, 0},
         RealList{"misp-wl_microsoft-azure.json",
@@ -427,6 +428,10 @@ TEST(RealWarninglistTest, SpotValues) {
   EXPECT_THAT(
       Describe(r->entries),
       ElementsAre("1 ipv6 3:: <- 3::",
+                  "2 sha512 cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+                  "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e <- "
+                  "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+                  "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
                   "4 md5 d41d8cd98f00b204e9800998ecf8427e <- "
                   "d41d8cd98f00b204e9800998ecf8427e",
                   "5 sha1 da39a3ee5e6b4b0d3255bfef95601890afd80709 <- "

@@ -1,6 +1,8 @@
 #include "indicator/indicator.h"
 
 #include <arpa/inet.h>
+#include <idn2.h>
+#include <libpsl.h>
 
 #include <algorithm>
 #include <cstring>
@@ -181,7 +183,8 @@ std::optional<Indicator> ParseHash(std::string_view s) {
   switch (raw->size()) {
     case 16: return Indicator{IndicatorType::kMd5, std::move(*raw)};
     case 20: return Indicator{IndicatorType::kSha1, std::move(*raw)};
-    default: return Indicator{IndicatorType::kSha256, std::move(*raw)};
+    case 32: return Indicator{IndicatorType::kSha256, std::move(*raw)};
+    default: return Indicator{IndicatorType::kSha512, std::move(*raw)};
   }
 }
 
@@ -216,16 +219,68 @@ std::string_view HostOfAuthority(std::string_view authority) {
   return authority.substr(0, colon);
 }
 
-// Canonical host for a URL key; nullopt when it is neither an address nor a DNS name.
-std::optional<std::string> NormalizeUrlHost(std::string_view host) {
-  std::string h = ToLower(host);
-  // Collapse repeated dots and trim dots at both ends.
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+bool HasNonAscii(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+// IDNA 2008 / UTS #46 non-transitional conversion of a UTF-8 name to ASCII; nullopt when
+// libidn2 refuses it (invalid UTF-8, disallowed code points, bad bidi).
+std::optional<std::string> IdnToAscii(std::string_view text) {
+  std::string input(text);
+  char* output = nullptr;
+  int rc = idn2_to_ascii_8z(input.c_str(), &output, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+  if (rc != IDN2_OK || output == nullptr) {
+    idn2_free(output);
+    return std::nullopt;
+  }
+  std::string out(output);
+  idn2_free(output);
+  return out;
+}
+
+// Drops one leading "www." when at least two labels remain ("www.com" stays).
+void DropWww(std::string* host) {
+  if (StartsWithNoCase(*host, "www.") && host->find('.', 4) != std::string::npos) host->erase(0, 4);
+}
+
+// Lower-cases, collapses repeated dots and trims dots at both ends.
+std::string CollapseHost(std::string_view host) {
   std::string collapsed;
-  for (char c : h) {
+  collapsed.reserve(host.size());
+  for (char c : host) {
+    c = Lower(c);
     if (c == '.' && (collapsed.empty() || collapsed.back() == '.')) continue;
     collapsed.push_back(c);
   }
   while (!collapsed.empty() && collapsed.back() == '.') collapsed.pop_back();
+  return collapsed;
+}
+
+// Canonical host for a URL key; nullopt when it is neither an address nor a DNS name.
+std::optional<std::string> NormalizeUrlHost(std::string_view raw_host) {
+  std::string decoded;
+  std::string_view host = raw_host;
+  if (host.find('%') != std::string_view::npos) {
+    decoded = PercentDecode(host);
+    host = decoded;
+  }
+  std::string h(host);
+  // Collapse repeated dots and trim dots at both ends.
+  std::string collapsed = CollapseHost(h);
   if (collapsed.empty()) return std::nullopt;
   if (collapsed.front() == '[') {
     auto v6 = ParseIpv6(std::string_view(collapsed).substr(1, collapsed.size() - 2));
@@ -241,8 +296,76 @@ std::optional<std::string> NormalizeUrlHost(std::string_view host) {
     in_addr addr;
     if (inet_aton(collapsed.c_str(), &addr) != 0) return Ipv4Text(ntohl(addr.s_addr));
   }
-  if (StartsWithNoCase(collapsed, "www.")) collapsed.erase(0, 4);
+  if (HasNonAscii(collapsed)) {
+    auto ascii = IdnToAscii(collapsed);
+    if (!ascii) return std::nullopt;
+    collapsed = CollapseHost(*ascii);
+  }
+  DropWww(&collapsed);
   return NormalizeDomain(collapsed);
+}
+
+// Host of a URL mask: as NormalizeUrlHost, but '*' may stand in labels (never read as an
+// address); runs of '*' collapse. nullopt without a label free of '*' or when a label is
+// not a DNS label once its '*' are taken out.
+std::optional<std::string> NormalizeMaskHost(std::string_view raw_host) {
+  std::string host = CollapseHost(PercentDecode(raw_host));
+  if (host.find('*') == std::string::npos) return NormalizeUrlHost(host);
+  DropWww(&host);
+  std::string out;
+  bool has_fixed_label = false;
+  size_t start = 0;
+  while (start <= host.size()) {
+    size_t dot = host.find('.', start);
+    if (dot == std::string::npos) dot = host.size();
+    std::string label = host.substr(start, dot - start);
+    std::string squeezed;
+    for (char c : label) {
+      if (c == '*' && !squeezed.empty() && squeezed.back() == '*') continue;
+      squeezed.push_back(c);
+    }
+    if (squeezed.find('*') == std::string::npos) {
+      has_fixed_label = true;
+      if (HasNonAscii(squeezed)) {
+        auto ascii = IdnToAscii(squeezed);
+        if (!ascii) return std::nullopt;
+        squeezed = ToLower(*ascii);
+      }
+    }
+    for (char c : squeezed) {
+      bool ok = (c >= 'a' && c <= 'z') || IsDigit(c) || c == '-' || c == '_' || c == '*';
+      if (!ok) return std::nullopt;
+    }
+    if (squeezed.empty() || squeezed.size() > 63) return std::nullopt;
+    if (!out.empty()) out.push_back('.');
+    out += squeezed;
+    start = dot + 1;
+  }
+  if (!has_fixed_label || out.size() > 253) return std::nullopt;
+  return out;
+}
+
+// Glob match where '*' stands for any run of characters (possibly empty); linear in
+// practice (backtracks only to the last '*').
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  size_t p = 0, t = 0;
+  size_t star = std::string_view::npos, star_t = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      star_t = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++star_t;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
 }
 
 std::string PercentDecodeLower(std::string_view s) {
@@ -297,6 +420,8 @@ std::string_view TypeName(IndicatorType type) {
     case IndicatorType::kMd5: return "md5";
     case IndicatorType::kSha1: return "sha1";
     case IndicatorType::kSha256: return "sha256";
+    case IndicatorType::kUrlMask: return "url-mask";
+    case IndicatorType::kSha512: return "sha512";
   }
   return "unknown";
 }
@@ -317,7 +442,8 @@ std::optional<IndicatorType> ParseTypeName(std::string_view name) {
       {"subnet", IndicatorType::kCidr4},     {"domain-name", IndicatorType::kDomain},
       {"hostname", IndicatorType::kDomain},  {"fqdn", IndicatorType::kDomain},
       {"uri", IndicatorType::kUrl},          {"sha-1", IndicatorType::kSha1},
-      {"sha-256", IndicatorType::kSha256},
+      {"sha-256", IndicatorType::kSha256},  {"sha-512", IndicatorType::kSha512},
+      {"mask", IndicatorType::kUrlMask},     {"url_mask", IndicatorType::kUrlMask},
   };
   for (const Alias& a : kAliases) {
     if (n == a.name) return a.type;
@@ -346,8 +472,10 @@ std::optional<Indicator> Indicator::Decode(std::string_view encoded) {
     case IndicatorType::kMd5: want = 16; break;
     case IndicatorType::kSha1: want = 20; break;
     case IndicatorType::kSha256: want = 32; break;
+    case IndicatorType::kSha512: want = 64; break;
     case IndicatorType::kDomain:
     case IndicatorType::kUrl:
+    case IndicatorType::kUrlMask:
       if (key.empty()) return std::nullopt;
       return Indicator{type, std::string(key)};
     default: return std::nullopt;
@@ -366,10 +494,12 @@ std::string Indicator::Display() const {
     case IndicatorType::kCidr6:
       return Ipv6Text(key.substr(0, 16)) + "/" + std::to_string(static_cast<uint8_t>(key[16]));
     case IndicatorType::kDomain:
-    case IndicatorType::kUrl: return key;
+    case IndicatorType::kUrl:
+    case IndicatorType::kUrlMask: return key;
     case IndicatorType::kMd5:
     case IndicatorType::kSha1:
-    case IndicatorType::kSha256: {
+    case IndicatorType::kSha256:
+    case IndicatorType::kSha512: {
       std::string out;
       out.reserve(key.size() * 2);
       for (unsigned char c : key) {
@@ -459,6 +589,13 @@ std::optional<std::array<uint8_t, 16>> ParseIpv6(std::string_view text) {
 }
 
 std::optional<std::string> NormalizeDomain(std::string_view text) {
+  std::string ascii;
+  if (HasNonAscii(text)) {
+    auto converted = IdnToAscii(text);
+    if (!converted) return std::nullopt;
+    ascii = std::move(*converted);
+    text = ascii;
+  }
   if (!text.empty() && text.back() == '.') text.remove_suffix(1);
   if (text.empty() || text.size() > 253) return std::nullopt;
   std::string out;
@@ -485,16 +622,35 @@ std::optional<std::string> NormalizeDomain(std::string_view text) {
   return out;
 }
 
+bool IsPublicSuffix(std::string_view normalized_domain) {
+  // The newest of the built-in list and the system's; loaded once, then read-only.
+  static const psl_ctx_t* const kPsl = [] {
+    const psl_ctx_t* latest = psl_latest(nullptr);
+    return latest != nullptr ? latest : psl_builtin();
+  }();
+  if (kPsl == nullptr || normalized_domain.empty()) return false;
+  std::string name(normalized_domain);
+  return psl_is_public_suffix2(kPsl, name.c_str(), PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE) != 0;
+}
+
 std::string_view UrlHost(std::string_view url) { return HostOfAuthority(AuthorityOf(url)); }
 
-std::optional<std::string> NormalizeUrl(std::string_view text) {
+namespace {
+
+// NormalizeUrl and NormalizeUrlMask: the same steps, the host read one way or the other.
+std::optional<std::string> NormalizeUrlImpl(std::string_view text, bool mask) {
   text = Trim(text);
-  if (HasScheme(text)) text.remove_prefix(text.find("://") + 3);
+  if (HasScheme(text)) {
+    text.remove_prefix(text.find("://") + 3);
+  } else if (text.size() > 2 && text[0] == '/' && text[1] == '/') {
+    text.remove_prefix(2);
+  }
   size_t hash = text.find('#');
   if (hash != std::string_view::npos) text = text.substr(0, hash);
   std::string_view authority = text.substr(0, FindAny(text, "/?\\"));
   std::string_view rest = text.substr(authority.size());
-  auto host = NormalizeUrlHost(HostOfAuthority(authority));
+  auto host = mask ? NormalizeMaskHost(HostOfAuthority(authority))
+                   : NormalizeUrlHost(HostOfAuthority(authority));
   if (!host) return std::nullopt;
 
   std::string_view path = rest;
@@ -511,17 +667,63 @@ std::optional<std::string> NormalizeUrl(std::string_view text) {
   if (p.empty()) p = "/";
   p = NormalizePath(PercentDecodeLower(p));
 
+  std::string decoded_query = has_query ? PercentDecodeLower(query) : std::string();
+  if (decoded_query.empty()) has_query = false;
+
   std::string out = std::move(*host);
   if (p != "/" || has_query) out += p;
   if (has_query) {
     out += '?';
-    out += PercentDecodeLower(query);
+    out += decoded_query;
+  }
+  if (mask) {
+    std::string squeezed;
+    squeezed.reserve(out.size());
+    for (char c : out) {
+      if (c == '*' && !squeezed.empty() && squeezed.back() == '*') continue;
+      squeezed.push_back(c);
+    }
+    out = std::move(squeezed);
   }
   return out;
 }
 
+}  // namespace
+
+std::optional<std::string> NormalizeUrl(std::string_view text) { return NormalizeUrlImpl(text, false); }
+
+std::optional<std::string> NormalizeUrlMask(std::string_view text) {
+  if (text.find('*') == std::string_view::npos) return std::nullopt;
+  auto key = NormalizeUrlImpl(text, true);
+  if (!key || key->find('*') == std::string::npos) return std::nullopt;
+  return key;
+}
+
+std::string_view HostOfUrlKey(std::string_view key) { return key.substr(0, FindAny(key, "/?")); }
+
+std::string_view UrlMaskFixedHost(std::string_view mask_key) {
+  std::string_view host = HostOfUrlKey(mask_key);
+  size_t star = host.rfind('*');
+  if (star == std::string_view::npos) return host;
+  size_t dot = host.find('.', star);
+  return dot == std::string_view::npos ? std::string_view() : host.substr(dot + 1);
+}
+
+bool UrlMaskMatches(std::string_view mask_key, std::string_view url_key) {
+  const std::string_view mask_host = HostOfUrlKey(mask_key);
+  const std::string_view url_host = HostOfUrlKey(url_key);
+  if (!GlobMatch(mask_host, url_host)) return false;
+  const std::string_view mask_rest = mask_key.substr(mask_host.size());
+  if (mask_rest.empty()) return true;
+  std::string_view url_rest = url_key.substr(url_host.size());
+  if (url_rest.empty()) url_rest = "/";
+  return GlobMatch(mask_rest, url_rest);
+}
+
 std::optional<std::string> DecodeHexDigest(std::string_view hex) {
-  if (hex.size() != 32 && hex.size() != 40 && hex.size() != 64) return std::nullopt;
+  if (hex.size() != 32 && hex.size() != 40 && hex.size() != 64 && hex.size() != 128) {
+    return std::nullopt;
+  }
   std::string out;
   out.reserve(hex.size() / 2);
   for (size_t i = 0; i < hex.size(); i += 2) {
@@ -533,9 +735,40 @@ std::optional<std::string> DecodeHexDigest(std::string_view hex) {
   return out;
 }
 
+namespace {
+
+Result<Indicator> DomainIndicator(std::string domain) {
+  if (IsPublicSuffix(domain)) {
+    return Status::InvalidArgument("a public suffix (would match a whole registry): " + Quoted(domain));
+  }
+  return Indicator{IndicatorType::kDomain, std::move(domain)};
+}
+
+Result<Indicator> UrlMaskIndicator(std::string_view s) {
+  auto key = NormalizeUrlMask(s);
+  if (!key) return Status::InvalidArgument("URL mask without a valid host: " + Quoted(s));
+  // "*.com", "*.*.co.uk/x": nothing but '*' labels in front of a public suffix.
+  const std::string_view host = HostOfUrlKey(*key);
+  const std::string_view fixed = UrlMaskFixedHost(*key);
+  const std::string_view wild = host.substr(0, host.size() - fixed.size());
+  if (std::all_of(wild.begin(), wild.end(), [](char c) { return c == '*' || c == '.'; }) &&
+      (fixed.empty() || IsPublicSuffix(fixed))) {
+    return Status::InvalidArgument("URL mask on a whole public suffix: " + Quoted(s));
+  }
+  return Indicator{IndicatorType::kUrlMask, std::move(*key)};
+}
+
+}  // namespace
+
 Result<Indicator> ParseIndicator(std::string_view text) {
   std::string_view s = Trim(text);
   if (s.empty()) return Status::InvalidArgument("empty indicator");
+  if (s.find('*') != std::string_view::npos) {
+    if (FindAny(s, " \t") != std::string_view::npos && !HasScheme(s)) {
+      return Status::InvalidArgument("not a recognised indicator (contains whitespace): " + Quoted(s));
+    }
+    return UrlMaskIndicator(s);
+  }
   if (HasScheme(s)) {
     if (auto url = NormalizeUrl(s)) return Indicator{IndicatorType::kUrl, std::move(*url)};
     return Status::InvalidArgument("URL without a valid host: " + Quoted(s));
@@ -557,7 +790,7 @@ Result<Indicator> ParseIndicator(std::string_view text) {
     }
     return Status::InvalidArgument("not a CIDR range or URL: " + Quoted(s));
   }
-  if (auto domain = NormalizeDomain(s)) return Indicator{IndicatorType::kDomain, std::move(*domain)};
+  if (auto domain = NormalizeDomain(s)) return DomainIndicator(std::move(*domain));
   return Status::InvalidArgument("not a recognised indicator: " + Quoted(s));
 }
 
@@ -574,14 +807,18 @@ Result<Indicator> ParseIndicatorAs(IndicatorType type, std::string_view text) {
       got = s.find('/') != std::string_view::npos ? ParseCidr(s) : ParseAddress(s);
       break;
     case IndicatorType::kDomain:
-      if (auto d = NormalizeDomain(s)) got = Indicator{IndicatorType::kDomain, std::move(*d)};
+      if (auto d = NormalizeDomain(s)) return DomainIndicator(std::move(*d));
       break;
     case IndicatorType::kUrl:
+    case IndicatorType::kUrlMask:
+      // A URL column may hold masks; a mask column may hold plain URLs.
+      if (s.find('*') != std::string_view::npos) return UrlMaskIndicator(s);
       if (auto u = NormalizeUrl(s)) got = Indicator{IndicatorType::kUrl, std::move(*u)};
       break;
     case IndicatorType::kMd5:
     case IndicatorType::kSha1:
     case IndicatorType::kSha256:
+    case IndicatorType::kSha512:
       got = ParseHash(s);
       if (got && got->type != type) got.reset();
       break;

@@ -6,13 +6,23 @@
 // insert and on lookup (the Zeek intel framework's rule).
 //
 // Canonical keys (Indicator::key), by type:
-//   ipv4    4 bytes, network order            ipv6    16 bytes, network order
+//   ipv4    4 bytes, network order            ipv6    16 bytes, network order (never an
+//                                             IPv4-mapped address: that is an ipv4)
 //   cidr4   4 bytes masked + 1 byte length    cidr6   16 bytes masked + 1 byte length
-//   domain  lower-case ASCII, no trailing dot
+//           (length 0..31)                            (length 0..127)
+//   domain  NormalizeDomain's output: lower-case ASCII, IDN labels in punycode ("xn--"),
+//           no trailing dot
 //   url     NormalizeUrl's output (host + path + query, no scheme/port/userinfo/fragment)
-//   md5/sha1/sha256  the raw digest bytes (16/20/32)
+//   url-mask NormalizeUrlMask's output: a url key in which '*' stands for any run of
+//           characters (see NormalizeUrlMask)
+//   md5/sha1/sha256/sha512  the raw digest bytes (16/20/32/64)
 // Indicator::Encoded() prefixes the key with the type byte; that string is the indicator's
 // identity in the store and in the index.
+//
+// Indicators versus observables: ParseIndicator / ParseIndicatorAs are for what a feed
+// lists and reject what must never be an indicator (a public suffix such as "com" or
+// "co.uk": IsPublicSuffix). The normalisers (NormalizeDomain, NormalizeUrl, ParseIpv4/6) accept
+// anything well-formed and are what observables go through.
 //
 // Thread safety: all functions are pure and thread-safe.
 // Errors: ParseIndicator returns InvalidArgument with a short reason a person can act on.
@@ -38,16 +48,20 @@ enum class IndicatorType : uint8_t {
   kMd5 = 7,
   kSha1 = 8,
   kSha256 = 9,
+  kUrlMask = 10,
+  kSha512 = 11,
 };
 inline constexpr IndicatorType kAllIndicatorTypes[] = {
     IndicatorType::kIpv4,   IndicatorType::kIpv6, IndicatorType::kCidr4,
     IndicatorType::kCidr6,  IndicatorType::kDomain, IndicatorType::kUrl,
-    IndicatorType::kMd5,    IndicatorType::kSha1, IndicatorType::kSha256};
+    IndicatorType::kMd5,    IndicatorType::kSha1, IndicatorType::kSha256,
+    IndicatorType::kUrlMask, IndicatorType::kSha512};
 
-// "ipv4", "ipv6", "cidr4", "cidr6", "domain", "url", "md5", "sha1", "sha256".
+// "ipv4", "ipv6", "cidr4", "cidr6", "domain", "url", "md5", "sha1", "sha256", "url-mask",
+// "sha512".
 std::string_view TypeName(IndicatorType type);
 // The names above, case-insensitively, plus common aliases from feeds ("ip", "ipv4-addr",
-// "domain-name", "hostname", "fqdn", "cidr", "subnet", "sha-1", "sha-256", "uri").
+// "domain-name", "hostname", "fqdn", "cidr", "subnet", "sha-1", "sha-256", "sha-512", "uri", "mask", "url_mask").
 // "ip" and "cidr" mean "detect v4 or v6": ParseIndicatorAs accepts either family for them.
 std::optional<IndicatorType> ParseTypeName(std::string_view name);
 
@@ -71,8 +85,12 @@ std::string Refang(std::string_view text);
 // Detects the type of one indicator as feeds list it (already refanged, surrounding
 // whitespace ignored) and normalises it. Accepted: IPv4, IPv6 (an IPv4-mapped address
 // becomes ipv4), either with a ":port" ("1.2.3.4:443", "[::1]:443"; the port is dropped),
-// CIDR (host bits are cleared; /32 and /128 become exact addresses), MD5/SHA1/SHA256 in hex,
-// URLs with a scheme, "host/path" without one, and domain names.
+// CIDR (host bits are cleared; /32 and /128 become exact addresses), MD5/SHA1/SHA256/SHA512
+// in hex, URLs with a scheme, "host/path" without one, URL masks (any of those forms with a
+// '*' in the host or path: "*.evil.com/gate/*", "evil.com/*.php"), and domain names
+// (Unicode names are converted to punycode).
+// Rejected with a reason: a domain that is a public suffix ("com", "co.uk": it would match
+// a whole registry) and a URL mask whose host, apart from '*' labels, is one ("*.com/x").
 Result<Indicator> ParseIndicator(std::string_view text);
 // Like ParseIndicator, but the value must be of the given type.
 Result<Indicator> ParseIndicatorAs(IndicatorType type, std::string_view text);
@@ -82,18 +100,64 @@ std::optional<uint32_t> ParseIpv4(std::string_view text);
 // Any RFC 4291 text form.
 std::optional<std::array<uint8_t, 16>> ParseIpv6(std::string_view text);
 // Lower-cases and validates a DNS name: 2+ labels of [a-z0-9_-], 1-63 chars each, 253 at
-// most, the last label not all digits; one trailing dot is dropped.
+// most, the last label not all digits; one trailing dot is dropped. A name with non-ASCII
+// (UTF-8) bytes is first converted with IDNA 2008 / UTS #46 non-transitional processing
+// (libidn2: "Bücher.de" -> "xn--bcher-kva.de", "faß.de" -> "xn--fa-hia.de"); nullopt when
+// that fails. Accepts public suffixes: callers on the indicator side check IsPublicSuffix.
 std::optional<std::string> NormalizeDomain(std::string_view text);
+// Whether a normalised domain is itself a public suffix ("com", "co.uk", "xn--p1ai") per
+// the ICANN section of the Public Suffix List (libpsl: the newer of its built-in list and
+// the system's /usr/share/publicsuffix; an unlisted TLD is not a suffix: no "*" rule).
+// The private section ("github.io", "ddns.net", "blogspot.com") is deliberately left out:
+// those are services that suspicious-domain feeds list on purpose (dynamic DNS) and that
+// allowlists of top sites list too.
+bool IsPublicSuffix(std::string_view normalized_domain);
 // Canonical URL key: scheme, userinfo, port, fragment and a leading "www." dropped; host
 // lower-cased with repeated dots collapsed and numeric IPv4 forms (hex, octal, integer)
 // turned into a dotted quad; '\' read as '/', "//" collapsed and dot segments resolved in
 // the path; path and query percent-decoded once and lower-cased; a bare "/" path dropped.
 // "https://www.Example.com:443/?q=hello%20world#f" -> "example.com/?q=hello world".
+// In detail: surrounding whitespace trimmed; "scheme://" or a leading "//" dropped; the
+// fragment ('#' onwards) dropped; the authority ends at the first '/', '?' or ''; userinfo
+// (up to the last '@') and ":port" dropped; the host percent-decoded, lower-cased, repeated
+// dots collapsed and dots at its ends trimmed; a host inet_aton reads as a number ("0x7f.1",
+// "017700000001", "2130706433") becomes a dotted quad; "[v6]" stays bracketed in its
+// canonical text form ("[::ffff:1.2.3.4]" becomes "1.2.3.4"); otherwise one leading "www."
+// is dropped (unless only one label would be left) and the rest must pass NormalizeDomain
+// (so IDN hosts become punycode). In the path '' becomes '/', then it is percent-decoded
+// once and lower-cased, then "." and ".." segments are resolved and empty segments ("//")
+// dropped, keeping a trailing '/'; the query is percent-decoded once and lower-cased; a
+// path of just "/" with no query, and an empty query, are dropped.
 // nullopt when there is no valid host.
 std::optional<std::string> NormalizeUrl(std::string_view text);
+// Canonical key of a URL mask: NormalizeUrl's rules, except that '*' is allowed in host
+// labels, where it stands for any run of host characters (possibly empty, '.' included),
+// and in the path and query, where it stands for any run of characters ('/' included);
+// runs of '*' collapse to one. The host must have at least
+// one label without '*' (so "*" or "*/x" are rejected); a host with '*' is lower-cased,
+// dot-collapsed and loses a leading "www." like any other, but is never read as a number;
+// its labels without '*' go through IDN conversion. nullopt when the text has no '*' or no
+// valid host.
+std::optional<std::string> NormalizeUrlMask(std::string_view text);
+// The fixed part of a url-mask key's host: its longest suffix of whole labels without '*'
+// ("*.evil.com/x" -> "evil.com", "a*b.c.evil.com" -> "c.evil.com", "evil*.com" -> "com",
+// "evil.com/*" -> "evil.com"). Every host the mask matches ends with it on a label boundary
+// (or equals it), which is how the index finds the masks to try for a host.
+std::string_view UrlMaskFixedHost(std::string_view mask_key);
+// The host of a url or url-mask key (up to the first '/' or '?').
+std::string_view HostOfUrlKey(std::string_view key);
+// Whether a url key (NormalizeUrl's output) matches a url-mask key (NormalizeUrlMask's
+// output). Host and the rest (path and query) are matched separately, so a '*' in the host
+// never reaches into the path. A mask without '/' or '?' names hosts: it matches every URL
+// on a matching host, whatever its path ("*.evil.com" matches "a.evil.com/x?y", not
+// "evil.com"). Otherwise the rest must match too ("evil.com/gate/*" matches
+// "evil.com/gate/a.php", not "evil.com/gate"); a url key without a path is matched as if
+// its path were "/" (so "evil.com/*" matches "evil.com", the key of "http://evil.com/").
+// Case-sensitive: both keys are already lower-case.
+bool UrlMaskMatches(std::string_view mask_key, std::string_view url_key);
 // The host part of a URL (after scheme and userinfo, before port/path), as written.
 std::string_view UrlHost(std::string_view url);
-// Hex digest of 32/40/64 hex digits -> raw bytes; nullopt for anything else.
+// Hex digest of 32/40/64/128 hex digits -> raw bytes; nullopt for anything else.
 std::optional<std::string> DecodeHexDigest(std::string_view hex);
 
 }  // namespace iocd

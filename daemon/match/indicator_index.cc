@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "match/cidr4_table.h"
+#include "match/fixed_key_table.h"
 #include "match/prefix_table.h"
 
 namespace iocd {
@@ -41,6 +43,20 @@ uint64_t HashKey(IndicatorType type, std::string_view key) {
   return x;
 }
 
+// Orders url-mask keys most specific first: more literal (non-'*') characters, then bytes.
+bool MoreSpecificMask(std::string_view a, std::string_view b) {
+  const auto literal = [](std::string_view k) {
+    return k.size() - static_cast<size_t>(std::count(k.begin(), k.end(), '*'));
+  };
+  const size_t la = literal(a), lb = literal(b);
+  return la != lb ? la > lb : a < b;
+}
+
+bool IsV4Mapped(std::string_view key16) {
+  static constexpr char kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\xff', '\xff'};
+  return std::memcmp(key16.data(), kPrefix, sizeof(kPrefix)) == 0;
+}
+
 uint32_t Ipv4FromKey(std::string_view key) {
   return uint32_t{static_cast<uint8_t>(key[0])} << 24 |
          uint32_t{static_cast<uint8_t>(key[1])} << 16 |
@@ -69,11 +85,28 @@ size_t KnownKeySize(IndicatorType type) {
       return 20;
     case IndicatorType::kSha256:
       return 32;
+    case IndicatorType::kSha512:
+      return 64;
     case IndicatorType::kDomain:
     case IndicatorType::kUrl:
+    case IndicatorType::kUrlMask:
       return 0;  // variable
   }
   return 0;
+}
+
+// Which FixedKeyTable holds a type (-1: not a fixed-size exact type).
+constexpr int kFixedTables = 6;
+int FixedTableOf(IndicatorType type) {
+  switch (type) {
+    case IndicatorType::kIpv4: return 0;
+    case IndicatorType::kIpv6: return 1;
+    case IndicatorType::kMd5: return 2;
+    case IndicatorType::kSha1: return 3;
+    case IndicatorType::kSha256: return 4;
+    case IndicatorType::kSha512: return 5;
+    default: return -1;
+  }
 }
 
 bool IsKnownType(IndicatorType type) {
@@ -95,6 +128,10 @@ std::string CheckCanonical(const Indicator& indicator) {
     }
   } else if (key.empty()) {
     return "empty " + type_name + " key";
+  }
+  if (indicator.type == IndicatorType::kUrlMask &&
+      key.find('*') == std::string_view::npos) {
+    return "url-mask key without '*' (a plain URL is a url indicator)";
   }
   if (indicator.type == IndicatorType::kCidr4) {
     const int length = static_cast<uint8_t>(key[4]);
@@ -122,10 +159,13 @@ std::string CheckCanonical(const Indicator& indicator) {
 
 }  // namespace
 
-// Layout: entries_ in a flat vector; all keys back to back in one char pool, all feed lists
-// back to back in one FeedId pool; exact-match types in one open-addressing hash table of
-// entry ids; cidr4/cidr6 in prefix tables whose values are entry ids.
+// Layout: addresses and digests in one FixedKeyTable per type (key bytes and feed reference
+// inline in the slot). Everything else as entries in a flat vector, with all their keys back
+// to back in one char pool and all feed lists in one FeedId pool: domains and urls in one
+// open-addressing table of entry ids, cidr4/cidr6 in prefix tables whose values are entry
+// ids, url masks grouped by fixed host.
 struct IndicatorIndex::Rep {
+  std::array<FixedKeyTable, kFixedTables> fixed_tables;
   // A slot of the exact-match table: an entry id (kNoEntry when free) and the high half of
   // the key's hash, so most mismatches are rejected without touching the key pool.
   struct Slot {
@@ -137,8 +177,14 @@ struct IndicatorIndex::Rep {
   std::vector<char> keys;
   std::vector<FeedId> feeds;
   std::vector<Slot> slots;  // size is 0 or a power of two, at most half full
-  Ipv4PrefixTable<uint32_t> cidr4;
+  Cidr4Table cidr4;
   Ipv6PrefixTable<uint32_t> cidr6;
+  // url-mask entry ids grouped by UrlMaskFixedHost (a view into `keys`): each group is a
+  // run of mask_ids, most specific first. A host is checked against the groups of each of
+  // its label suffixes and of "".
+  std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> mask_groups;  // offset, length
+  std::vector<uint32_t> mask_ids;
+  bool has_host_only_masks = false;
   std::array<size_t, 256> counts{};  // by IndicatorType value
 
   std::string_view KeyOf(const Entry& e) const {
@@ -179,7 +225,41 @@ struct IndicatorIndex::Rep {
   }
 
   void AppendExact(IndicatorType type, std::string_view key, std::vector<IndexMatch>* out) const {
+    if (const int t = FixedTableOf(type); t >= 0) {
+      FixedKeyTable::Hit hit;
+      if (fixed_tables[static_cast<size_t>(t)].Find(key, &hit)) out->push_back(IndexMatch{type, hit.key, hit.feeds});
+      return;
+    }
     if (const uint32_t id = FindExact(type, key); id != kNoEntry) out->push_back(MatchOf(id));
+  }
+
+  // Appends the url masks matching `url_key` (a url key, or a bare host when host_only),
+  // most specific first.
+  void AppendMasks(std::string_view url_key, bool host_only, std::vector<IndexMatch>* out) const {
+    if (mask_ids.empty() || (host_only && !has_host_only_masks)) return;
+    const size_t first = out->size();
+    const std::string_view host = HostOfUrlKey(url_key);
+    const auto try_group = [&](std::string_view fixed) {
+      const auto found = mask_groups.find(fixed);
+      if (found == mask_groups.end()) return;
+      for (uint32_t i = 0; i < found->second.second; ++i) {
+        const uint32_t id = mask_ids[found->second.first + i];
+        const std::string_view mask = KeyOf(entries[id]);
+        if (host_only && HostOfUrlKey(mask).size() != mask.size()) continue;
+        if (UrlMaskMatches(mask, url_key)) out->push_back(MatchOf(id));
+      }
+    };
+    for (size_t start = 0;;) {
+      try_group(host.substr(start));
+      const size_t dot = host.find('.', start);
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+    try_group(std::string_view());
+    if (out->size() - first > 1) {
+      std::sort(out->begin() + static_cast<std::ptrdiff_t>(first), out->end(),
+                [](const IndexMatch& a, const IndexMatch& b) { return MoreSpecificMask(a.key, b.key); });
+    }
   }
 };
 
@@ -198,33 +278,75 @@ void IndicatorIndex::Lookup(const Indicator& observable, std::vector<IndexMatch>
       return;
     case IndicatorType::kIpv6:
       if (key.size() != 16) return;
+      if (IsV4Mapped(key)) {
+        // ::ffff:a.b.c.d is the IPv4 address a.b.c.d (ParseIndicator says so too).
+        const std::string_view v4 = key.substr(12);
+        r.AppendExact(IndicatorType::kIpv4, v4, out);
+        r.cidr4.ForEachCovering(Ipv4FromKey(v4), append_id);
+        return;
+      }
       r.AppendExact(IndicatorType::kIpv6, key, out);
       r.cidr6.ForEachCovering(Ipv6FromKey(key), append_id);
       return;
     case IndicatorType::kDomain: {
-      if (r.counts[static_cast<uint8_t>(IndicatorType::kDomain)] == 0) return;
       // The name itself, then the suffix after each dot: whole labels only.
       size_t start = 0;
-      while (true) {
+      while (r.counts[static_cast<uint8_t>(IndicatorType::kDomain)] != 0) {
         if (start < key.size()) r.AppendExact(IndicatorType::kDomain, key.substr(start), out);
         const size_t dot = key.find('.', start);
-        if (dot == std::string_view::npos) return;
+        if (dot == std::string_view::npos) break;
         start = dot + 1;
       }
+      if (key.find_first_of("/?") == std::string_view::npos) r.AppendMasks(key, true, out);
+      return;
     }
     case IndicatorType::kUrl:
+      r.AppendExact(IndicatorType::kUrl, key, out);
+      r.AppendMasks(key, false, out);
+      return;
     case IndicatorType::kMd5:
     case IndicatorType::kSha1:
     case IndicatorType::kSha256:
+    case IndicatorType::kSha512:
       r.AppendExact(observable.type, key, out);
       return;
     case IndicatorType::kCidr4:
     case IndicatorType::kCidr6:
+    case IndicatorType::kUrlMask:
       return;
   }
 }
 
-size_t IndicatorIndex::size() const { return rep_->entries.size(); }
+void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::vector<IndexMatch>* out,
+                                 std::vector<size_t>* ends) const {
+  const Rep& r = *rep_;
+  // Groups of kGroup: first prefetch the home slot of every fixed-size key, then look each
+  // up; by the time the second loop reaches an observable its slot is (usually) in cache,
+  // so up to kGroup DRAM misses overlap instead of queueing.
+  constexpr size_t kGroup = 16;
+  for (size_t begin = 0; begin < observables.size(); begin += kGroup) {
+    const size_t end = std::min(observables.size(), begin + kGroup);
+    for (size_t i = begin; i < end; ++i) {
+      const Indicator& o = observables[i];
+      if (const int t = FixedTableOf(o.type); t >= 0) {
+        if (const void* home = r.fixed_tables[static_cast<size_t>(t)].Home(o.key)) __builtin_prefetch(home);
+      }
+      if (o.type == IndicatorType::kIpv4 && o.key.size() == 4) {
+        if (const void* home = r.cidr4.Home(Ipv4FromKey(o.key))) __builtin_prefetch(home);
+      }
+    }
+    for (size_t i = begin; i < end; ++i) {
+      Lookup(observables[i], out);
+      ends->push_back(out->size());
+    }
+  }
+}
+
+size_t IndicatorIndex::size() const {
+  size_t n = rep_->entries.size();
+  for (const FixedKeyTable& t : rep_->fixed_tables) n += t.size();
+  return n;
+}
 
 size_t IndicatorIndex::CountByType(IndicatorType type) const {
   return rep_->counts[static_cast<uint8_t>(type)];
@@ -232,9 +354,14 @@ size_t IndicatorIndex::CountByType(IndicatorType type) const {
 
 size_t IndicatorIndex::ApproximateMemoryUsage() const {
   const Rep& r = *rep_;
-  return sizeof(Rep) + r.entries.capacity() * sizeof(Entry) + r.keys.capacity() +
+  size_t fixed = 0;
+  for (const FixedKeyTable& t : r.fixed_tables) fixed += t.ApproximateMemoryUsage();
+  return sizeof(Rep) + fixed + r.entries.capacity() * sizeof(Entry) + r.keys.capacity() +
          r.feeds.capacity() * sizeof(FeedId) + r.slots.capacity() * sizeof(Rep::Slot) +
-         r.cidr4.ApproximateMemoryUsage() + r.cidr6.ApproximateMemoryUsage();
+         r.cidr4.ApproximateMemoryUsage() + r.cidr6.ApproximateMemoryUsage() +
+         r.mask_ids.capacity() * sizeof(uint32_t) +
+         r.mask_groups.size() * (sizeof(void*) * 2 + sizeof(std::string_view) + 8) +
+         r.mask_groups.bucket_count() * sizeof(void*);
 }
 
 struct IndexBuilder::State {
@@ -289,49 +416,88 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
   s.postings.erase(std::unique(s.postings.begin(), s.postings.end()), s.postings.end());
 
   const size_t n = s.encoded_by_id.size();
-  rep->entries.resize(n);
-  rep->keys.reserve(s.key_bytes);
+  // Fixed-size types go to their FixedKeyTable; the rest become entries, renumbered densely.
+  std::array<size_t, kFixedTables> fixed_counts{};
+  size_t entry_count = 0;
   size_t exact_count = 0;
   for (size_t id = 0; id < n; ++id) {
-    const std::string& encoded = *s.encoded_by_id[id];
-    Entry& e = rep->entries[id];
-    e.type = static_cast<IndicatorType>(encoded[0]);
-    e.key_offset = static_cast<uint32_t>(rep->keys.size());
-    e.key_length = static_cast<uint32_t>(encoded.size() - 1);
-    rep->keys.insert(rep->keys.end(), encoded.begin() + 1, encoded.end());
-    ++rep->counts[static_cast<uint8_t>(e.type)];
-    if (e.type != IndicatorType::kCidr4 && e.type != IndicatorType::kCidr6) ++exact_count;
-  }
-
-  // Postings are sorted by id, so each entry's feeds are one ascending run.
-  rep->feeds.reserve(s.postings.size());
-  for (size_t i = 0; i < s.postings.size();) {
-    const uint32_t id = s.postings[i].first;
-    Entry& e = rep->entries[id];
-    e.feeds_offset = static_cast<uint32_t>(rep->feeds.size());
-    for (; i < s.postings.size() && s.postings[i].first == id; ++i) {
-      rep->feeds.push_back(s.postings[i].second);
+    const auto type = static_cast<IndicatorType>((*s.encoded_by_id[id])[0]);
+    ++rep->counts[static_cast<uint8_t>(type)];
+    if (const int t = FixedTableOf(type); t >= 0) {
+      ++fixed_counts[static_cast<size_t>(t)];
+    } else {
+      ++entry_count;
+      if (type == IndicatorType::kDomain || type == IndicatorType::kUrl) ++exact_count;
     }
-    e.feeds_length = static_cast<uint32_t>(rep->feeds.size() - e.feeds_offset);
   }
-
+  for (IndicatorType type : kAllIndicatorTypes) {
+    if (const int t = FixedTableOf(type); t >= 0) {
+      rep->fixed_tables[static_cast<size_t>(t)].Init(KnownKeySize(type), fixed_counts[static_cast<size_t>(t)]);
+    }
+  }
+  rep->entries.reserve(entry_count);
   if (exact_count > 0) {
     size_t capacity = 8;
     while (capacity < exact_count * 2) capacity *= 2;
     rep->slots.resize(capacity);
   }
+
+  // Postings are sorted by id, so each indicator's feeds are one ascending run.
+  std::vector<Cidr4Table::Prefix> cidr4_prefixes;
+  std::vector<FeedId> run;
+  size_t p = 0;
   for (uint32_t id = 0; id < n; ++id) {
-    const Entry& e = rep->entries[id];
-    const std::string_view key = rep->KeyOf(e);
-    switch (e.type) {
+    run.clear();
+    for (; p < s.postings.size() && s.postings[p].first == id; ++p) run.push_back(s.postings[p].second);
+    const std::string& encoded = *s.encoded_by_id[id];
+    const auto type = static_cast<IndicatorType>(encoded[0]);
+    const std::string_view key = std::string_view(encoded).substr(1);
+    if (const int t = FixedTableOf(type); t >= 0) {
+      rep->fixed_tables[static_cast<size_t>(t)].Insert(key, run);
+      continue;
+    }
+    const auto entry_id = static_cast<uint32_t>(rep->entries.size());
+    Entry e;
+    e.type = type;
+    e.key_offset = static_cast<uint32_t>(rep->keys.size());
+    e.key_length = static_cast<uint32_t>(key.size());
+    rep->keys.insert(rep->keys.end(), key.begin(), key.end());
+    e.feeds_offset = static_cast<uint32_t>(rep->feeds.size());
+    e.feeds_length = static_cast<uint32_t>(run.size());
+    rep->feeds.insert(rep->feeds.end(), run.begin(), run.end());
+    rep->entries.push_back(e);
+    switch (type) {
       case IndicatorType::kCidr4:
-        rep->cidr4.Insert(Ipv4FromKey(key), static_cast<uint8_t>(key[4]), id);
+        cidr4_prefixes.push_back({Ipv4FromKey(key), static_cast<uint8_t>(key[4]), entry_id});
         break;
       case IndicatorType::kCidr6:
-        rep->cidr6.Insert(Ipv6FromKey(key), static_cast<uint8_t>(key[16]), id);
+        rep->cidr6.Insert(Ipv6FromKey(key), static_cast<uint8_t>(key[16]), entry_id);
+        break;
+      case IndicatorType::kUrlMask:
+        rep->mask_ids.push_back(entry_id);
+        if (HostOfUrlKey(key).size() == key.size()) rep->has_host_only_masks = true;
         break;
       default:
-        rep->InsertExact(id);
+        rep->InsertExact(entry_id);
+    }
+  }
+  rep->cidr4.Build(std::move(cidr4_prefixes));
+  rep->keys.shrink_to_fit();
+  rep->feeds.shrink_to_fit();
+
+  if (!rep->mask_ids.empty()) {
+    IndicatorIndex::Rep& r = *rep;
+    std::sort(r.mask_ids.begin(), r.mask_ids.end(), [&r](uint32_t a, uint32_t b) {
+      const std::string_view ka = r.KeyOf(r.entries[a]), kb = r.KeyOf(r.entries[b]);
+      const std::string_view fa = UrlMaskFixedHost(ka), fb = UrlMaskFixedHost(kb);
+      return fa != fb ? fa < fb : MoreSpecificMask(ka, kb);
+    });
+    for (uint32_t i = 0; i < r.mask_ids.size();) {
+      const std::string_view fixed = UrlMaskFixedHost(r.KeyOf(r.entries[r.mask_ids[i]]));
+      uint32_t j = i;
+      while (j < r.mask_ids.size() && UrlMaskFixedHost(r.KeyOf(r.entries[r.mask_ids[j]])) == fixed) ++j;
+      r.mask_groups.emplace(fixed, std::pair{i, j - i});
+      i = j;
     }
   }
 

@@ -8,12 +8,29 @@
 //
 // What matches (the observable is normalised the same way as the indicators, indicator.h):
 //   ipv4 observable   -> the exact ipv4 indicator, then every covering cidr4, longest first
-//   ipv6 observable   -> the exact ipv6 indicator, then every covering cidr6, longest first
+//                        (/31 down to /0; a /32 is an ipv4 indicator)
+//   ipv6 observable   -> the exact ipv6 indicator, then every covering cidr6, longest first;
+//                        an IPv4-mapped ipv6 key (::ffff:a.b.c.d) is looked up as the ipv4
+//                        a.b.c.d (so it matches ipv4 and cidr4 indicators only)
 //   domain "a.b.evil.com" -> the domain indicators "a.b.evil.com", "b.evil.com",
 //                        "evil.com", "com" that exist, in that order; only whole labels
-//                        match ("notevil.com" never matches "evil.com")
-//   url, md5, sha1, sha256 -> the indicator with the same type and key
-//   cidr4, cidr6      -> nothing (ranges are indicators, not observables)
+//                        match ("notevil.com" never matches "evil.com"); then the url-mask
+//                        indicators without a path whose host pattern matches the name
+//                        ("*.evil.com"), most specific first (see url-mask below)
+//   url               -> the url indicator with the same key, then every url-mask matching
+//                        the key (indicator.h UrlMaskMatches), most specific first: more
+//                        literal (non-'*') characters first, ties by key bytes. A url
+//                        observable is not looked up by its host here: the extractor emits
+//                        the host as a separate domain/ipv4/ipv6 observable (extractor.h).
+//   md5, sha1, sha256, sha512 -> the indicator with the same type and digest
+//   cidr4, cidr6, url-mask -> nothing (ranges and masks are indicators, not observables)
+// Exact-only domains (a feed's `subdomains: false`) are not the index's business: it
+// reports parent-domain matches and the event path drops those whose store entry says
+// exact_domain (app/event_processor.h).
+// url-mask lookups: masks are grouped by their fixed host (UrlMaskFixedHost: "evil.com" for
+// "*.evil.com/gate/*"); a lookup tries the groups of each label suffix of the observable's
+// host and the group of masks without a fixed host ("1.2.3.*/x"), so its cost grows with
+// the masks sharing a suffix with the host, not with all masks.
 // Each indicator appears once, with every feed that listed it. The index holds keys and
 // feed ids only; context lives in the store and is read when something matched (habit 7).
 //
@@ -26,11 +43,16 @@
 //
 // Errors: IndexBuilder::Add returns InvalidArgument for an indicator whose key is not
 // canonical for its type (wrong size, cidr host bits set, /32 or /128 ranges, empty
-// domain or url); the indicator is not added and the builder stays usable. Lookup never
+// domain or url, a url-mask without '*'); the indicator is not added and the builder stays
+// usable. Lookup never
 // fails: a malformed observable simply matches nothing.
 //
-// The representation is private (pimpl) so it can be replaced by flat, prefetch-friendly
-// tables without changing this header.
+// Representation (private, pimpl): addresses and digests live in flat open-addressing
+// tables holding the key bytes and a feed reference inline (match/fixed_key_table.h:
+// ~11 bytes per IPv4, ~29 per IPv6, ~51 per SHA256 indicator listed by one feed); cidr4
+// ranges in an interval table walked through parent links (match/cidr4_table.h), cidr6 in
+// per-length hash tables (match/prefix_table.h); domains, urls, ranges and masks in entry
+// records with pooled keys. ApproximateMemoryUsage counts all of it.
 #pragma once
 
 #include <cstddef>
@@ -72,6 +94,15 @@ class IndicatorIndex {
   // Appends every indicator matching `observable` to *out, most specific first (see the
   // table at the top of this file). Existing elements of *out are kept.
   void Lookup(const Indicator& observable, std::vector<IndexMatch>* out) const;
+
+  // Looks up many observables at once (e.g. every observable of a batch of events): for
+  // each observables[i] in order, appends exactly what Lookup would append to *out, then
+  // appends out->size() to *ends, so observable i's matches are
+  // (*out)[i == 0 ? start : (*ends)[i-1] .. (*ends)[i]) where start is out->size() on entry.
+  // Faster than a loop of Lookup on large indexes: it prefetches the hash-table slots of a
+  // group of observables before probing any, so their memory latencies overlap.
+  void LookupBatch(std::span<const Indicator> observables, std::vector<IndexMatch>* out,
+                   std::vector<size_t>* ends) const;
 
   // Distinct indicators (an indicator listed by several feeds counts once).
   size_t size() const;

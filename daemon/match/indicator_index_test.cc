@@ -149,8 +149,9 @@ TEST(IndicatorIndexTest, ExactMatchForEachType) {
 
   EXPECT_EQ(index->size(), 7u);
   for (IndicatorType type : kAllIndicatorTypes) {
-    const bool is_cidr = type == IndicatorType::kCidr4 || type == IndicatorType::kCidr6;
-    EXPECT_EQ(index->CountByType(type), is_cidr ? 0u : 1u) << TypeName(type);
+    const bool absent = type == IndicatorType::kCidr4 || type == IndicatorType::kCidr6 ||
+                        type == IndicatorType::kUrlMask || type == IndicatorType::kSha512;
+    EXPECT_EQ(index->CountByType(type), absent ? 0u : 1u) << TypeName(type);
   }
   EXPECT_THAT(LookupText(*index, "1.2.3.4"), ElementsAre("ipv4 1.2.3.4 [1]"));
   EXPECT_THAT(LookupText(*index, "2001:db8::1"), ElementsAre("ipv6 2001:db8::1 [2]"));

@@ -1,0 +1,264 @@
+// Table tests for the normalisers shared by indicators and observables: URLs (Kaspersky's
+// published rules), domains (case, trailing dot, IDN, public suffixes), URL masks, hashes.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "indicator/indicator.h"
+
+namespace iocd {
+namespace {
+
+struct UrlCase {
+  std::string_view in;
+  std::optional<std::string_view> out;  // nullopt: rejected
+  bool idempotent = true;               // whether out normalises to itself
+};
+
+class NormalizeUrlVectors : public testing::TestWithParam<UrlCase> {};
+
+TEST_P(NormalizeUrlVectors, Normalises) {
+  const UrlCase& c = GetParam();
+  std::optional<std::string> got = NormalizeUrl(c.in);
+  if (!c.out) {
+    EXPECT_EQ(got, std::nullopt) << c.in;
+    return;
+  }
+  ASSERT_TRUE(got.has_value()) << c.in;
+  EXPECT_EQ(*got, *c.out) << c.in;
+  // Normalisation is idempotent, except where a second pass would peel one more layer.
+  if (c.idempotent) {
+    EXPECT_EQ(NormalizeUrl(*got), *got) << c.in;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kaspersky, NormalizeUrlVectors,
+    testing::Values(
+        // The documented examples.
+        UrlCase{"https://www.example.com:443/?q=hello%20world#fragment", "example.com/?q=hello world"},
+        UrlCase{"http://example.com:80", "example.com"},
+        // Scheme, www., port, userinfo, fragment.
+        UrlCase{"ftp://example.com/file", "example.com/file"},
+        UrlCase{"HTTPS://EXAMPLE.COM/", "example.com"},
+        UrlCase{"//example.com/a", "example.com/a"},
+        UrlCase{"http://user:pass@example.com/a", "example.com/a"},
+        UrlCase{"http://a@b@example.com/a", "example.com/a"},
+        UrlCase{"http://example.com:8080/a", "example.com/a"},
+        UrlCase{"http://example.com:/a", "example.com/a"},
+        UrlCase{"http://example.com/a#frag/with?stuff", "example.com/a"},
+        UrlCase{"http://www.example.com", "example.com"},
+        UrlCase{"http://WWW.Example.Com/", "example.com"},
+        UrlCase{"http://www.www.example.com/", "www.example.com", false},
+        UrlCase{"http://www.com/", "www.com"},
+        UrlCase{"http://www2.example.com/", "www2.example.com"},
+        // Host: case, dots, numeric IPv4 forms, IPv6, percent-encoding, IDN.
+        UrlCase{"http://example..com/a", "example.com/a"},
+        UrlCase{"http://.example.com./a", "example.com/a"},
+        UrlCase{"http://example.com.../", "example.com"},
+        UrlCase{"http://0x7f.1/", "127.0.0.1"},
+        UrlCase{"http://0x7f000001/", "127.0.0.1"},
+        UrlCase{"http://017700000001/", "127.0.0.1"},
+        UrlCase{"http://2130706433/", "127.0.0.1"},
+        UrlCase{"http://0177.0.0.1/", "127.0.0.1"},
+        UrlCase{"http://127.1/x", "127.0.0.1/x"},
+        UrlCase{"http://1.2.3.4:8080/x", "1.2.3.4/x"},
+        UrlCase{"http://[2001:DB8::1]:8080/x", "[2001:db8::1]/x"},
+        UrlCase{"http://[::ffff:1.2.3.4]/x", "1.2.3.4/x"},
+        UrlCase{"http://ex%61mple.com/", "example.com"},
+        UrlCase{"http://Bücher.example/a", "xn--bcher-kva.example/a"},
+        UrlCase{"http://www.bücher.de/", "xn--bcher-kva.de"},
+        // Path: dot segments, backslashes, empty segments, decoding once, case.
+        UrlCase{"http://example.com/a/./b/../c", "example.com/a/c"},
+        UrlCase{"http://example.com/../../a", "example.com/a"},
+        UrlCase{"http://example.com/a/b/..", "example.com/a"},
+        UrlCase{"http://example.com/a/%2e%2e/b", "example.com/b"},
+        UrlCase{"http://example.com\\a\\b", "example.com/a/b"},
+        UrlCase{"http://example.com/a\\..\\b", "example.com/b"},
+        UrlCase{"http://example.com//a///b/", "example.com/a/b/"},
+        UrlCase{"http://example.com/A/B.PHP", "example.com/a/b.php"},
+        UrlCase{"http://example.com/%41%62?X=%3D", "example.com/ab?x=="},
+        UrlCase{"http://example.com/%2541", "example.com/%41", false},  // decoded once only
+        UrlCase{"http://example.com/a%zzb", "example.com/a%zzb"},
+        UrlCase{"http://example.com/a%2", "example.com/a%2"},
+        UrlCase{"http://example.com/a b", "example.com/a b"},
+        // Query.
+        UrlCase{"http://example.com?a=1", "example.com/?a=1"},
+        UrlCase{"http://example.com/p?A=B&C=%44", "example.com/p?a=b&c=d"},
+        UrlCase{"http://example.com/p?", "example.com/p"},
+        UrlCase{"http://example.com/?", "example.com"},
+        UrlCase{"http://example.com/p?a=/../b", "example.com/p?a=/../b"},
+        // Without a scheme.
+        UrlCase{"example.com/gate.php", "example.com/gate.php"},
+        UrlCase{"  example.com/x  ", "example.com/x"},
+        // Rejected: no host, bad host.
+        UrlCase{"http:///path", std::nullopt},
+        UrlCase{"http://bad host/", std::nullopt},
+        UrlCase{"http://", std::nullopt},
+        UrlCase{"http://com/", std::nullopt},
+        UrlCase{"http://ex*ample.com/", std::nullopt},
+        UrlCase{"http://[zz::1]/", std::nullopt}));
+
+TEST(NormalizeDomainTest, Vectors) {
+  struct Case {
+    std::string_view in;
+    std::optional<std::string_view> out;
+  };
+  for (const Case& c : {
+           Case{"Evil.COM", "evil.com"},
+           Case{"evil.com.", "evil.com"},
+           Case{"EVIL.com.", "evil.com"},
+           Case{"a-b_c.evil.co.uk", "a-b_c.evil.co.uk"},
+           Case{"xn--bcher-kva.de", "xn--bcher-kva.de"},
+           Case{"Bücher.de", "xn--bcher-kva.de"},
+           Case{"BÜCHER.DE", "xn--bcher-kva.de"},
+           Case{"faß.de", "xn--fa-hia.de"},  // non-transitional: ß is kept
+           Case{"пример.рф", "xn--e1afmkfd.xn--p1ai"},
+           Case{"例え.テスト", "xn--r8jz45g.xn--zckzah"},
+           Case{"evil..com", std::nullopt},
+           Case{"evil.com..", std::nullopt},
+           Case{"com", std::nullopt},
+           Case{"1.2.3.4", std::nullopt},
+           Case{"a b.com", std::nullopt},
+           Case{"\xff\xfe.com", std::nullopt},  // invalid UTF-8
+           Case{"", std::nullopt},
+       }) {
+    EXPECT_EQ(NormalizeDomain(c.in), c.out) << c.in;
+  }
+}
+
+TEST(PublicSuffixTest, RejectedAsIndicatorsOnly) {
+  for (std::string_view suffix : {"co.uk", "CO.UK", "com.au", "co.uk.", "gov.uk"}) {
+    Result<Indicator> got = ParseIndicator(suffix);
+    ASSERT_FALSE(got.ok()) << suffix;
+    EXPECT_EQ(got.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(got.status().message().find("public suffix"), std::string::npos) << got.status().message();
+    EXPECT_FALSE(ParseIndicatorAs(IndicatorType::kDomain, suffix).ok()) << suffix;
+    // The normaliser (the observable side) still accepts it.
+    EXPECT_TRUE(NormalizeDomain(suffix).has_value()) << suffix;
+  }
+  EXPECT_TRUE(IsPublicSuffix("com"));
+  EXPECT_TRUE(IsPublicSuffix("co.uk"));
+  EXPECT_FALSE(IsPublicSuffix("evil.co.uk"));
+  EXPECT_FALSE(IsPublicSuffix("example.com"));
+  // Private-section entries are services feeds list on purpose.
+  EXPECT_FALSE(IsPublicSuffix("github.io"));
+  EXPECT_EQ(ParseIndicator("ddns.net")->Display(), "ddns.net");
+  // Unlisted TLDs are not suffixes (no "*" default rule).
+  EXPECT_FALSE(IsPublicSuffix("dyn.example"));
+  EXPECT_EQ(ParseIndicator("evil.co.uk")->Display(), "evil.co.uk");
+  EXPECT_EQ(ParseIndicator("Bücher.de")->Display(), "xn--bcher-kva.de");
+  // A URL on a public suffix is an exact URL, not a registry-wide match: allowed.
+  EXPECT_EQ(ParseIndicator("http://co.uk/x")->Display(), "co.uk/x");
+}
+
+struct MaskCase {
+  std::string_view in;
+  std::optional<std::string_view> key;  // nullopt: ParseIndicator rejects it
+  std::string_view fixed_host;
+};
+
+class UrlMaskVectors : public testing::TestWithParam<MaskCase> {};
+
+TEST_P(UrlMaskVectors, ParsesAsMask) {
+  const MaskCase& c = GetParam();
+  Result<Indicator> got = ParseIndicator(c.in);
+  if (!c.key) {
+    EXPECT_FALSE(got.ok()) << c.in << " parsed as " << (got.ok() ? got->Display() : "");
+    return;
+  }
+  ASSERT_TRUE(got.ok()) << c.in << ": " << got.status().ToString();
+  EXPECT_EQ(got->type, IndicatorType::kUrlMask);
+  EXPECT_EQ(got->key, *c.key);
+  EXPECT_EQ(UrlMaskFixedHost(got->key), c.fixed_host);
+  auto decoded = Indicator::Decode(got->Encoded());
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(*decoded, *got);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Masks, UrlMaskVectors,
+    testing::Values(MaskCase{"*.evil.com/gate/*", "*.evil.com/gate/*", "evil.com"},
+                    MaskCase{"http://*.Evil.com:8080/Gate/*#x", "*.evil.com/gate/*", "evil.com"},
+                    MaskCase{"*.evil.com", "*.evil.com", "evil.com"},
+                    MaskCase{"**.evil.com/a/**", "*.evil.com/a/*", "evil.com"},
+                    MaskCase{"evil.com/*", "evil.com/*", "evil.com"},
+                    MaskCase{"www.evil.com/*.php", "evil.com/*.php", "evil.com"},
+                    MaskCase{"evil*.com", "evil*.com", "com"},
+                    MaskCase{"a*b.c.evil.com/x", "a*b.c.evil.com/x", "c.evil.com"},
+                    MaskCase{"*.*.evil.co.uk", "*.*.evil.co.uk", "evil.co.uk"},
+                    MaskCase{"1.2.3.*/x", "1.2.3.*/x", ""},
+                    MaskCase{"1.2.3.4/*", "1.2.3.4/*", "1.2.3.4"},
+                    MaskCase{"*.bücher.de/*", "*.xn--bcher-kva.de/*", "xn--bcher-kva.de"},
+                    MaskCase{"evil.com/a/./b/../*?Q=%41*", "evil.com/a/*?q=a*", "evil.com"},
+                    // Rejected: no fixed label, a whole public suffix, bad characters.
+                    MaskCase{"*", std::nullopt, ""},
+                    MaskCase{"*/x", std::nullopt, ""},
+                    MaskCase{"*.*", std::nullopt, ""},
+                    MaskCase{"*.com", std::nullopt, ""},
+                    MaskCase{"*.co.uk/*", std::nullopt, ""},
+                    MaskCase{"*.*.com", std::nullopt, ""},
+                    MaskCase{"ev il*.com", std::nullopt, ""},
+                    MaskCase{"*.ev!l.com", std::nullopt, ""}));
+
+TEST(UrlMaskMatchesTest, Vectors) {
+  struct Case {
+    std::string_view mask, url;
+    bool match;
+  };
+  for (const Case& c : {
+           Case{"*.evil.com/gate/*", "a.evil.com/gate/x.php", true},
+           Case{"*.evil.com/gate/*", "a.b.evil.com/gate/x/y?z=1", true},
+           Case{"*.evil.com/gate/*", "evil.com/gate/x.php", false},
+           Case{"*.evil.com/gate/*", "a.evil.com/gate", false},
+           Case{"*.evil.com/gate/*", "a.evil.com/other/gate/x", false},
+           // '*' in the host never reaches into the path.
+           Case{"*.evil.com/gate/*", "x.com/.evil.com/gate/a", false},
+           Case{"*.evil.com", "a.evil.com", true},
+           Case{"*.evil.com", "a.evil.com/any/path?q", true},
+           Case{"*.evil.com", "evil.com", false},
+           Case{"*.evil.com", "notevil.com", false},
+           Case{"*.evil.com", "a.evil.com.other", false},
+           Case{"evil*.com", "evil1.com/x", true},
+           Case{"evil*.com", "evil.com", true},
+           Case{"evil*.com", "a.evil1.com", false},
+           Case{"evil.com/*", "evil.com", true},
+           Case{"evil.com/*", "evil.com/", true},
+           Case{"evil.com/*", "evil.com/a", true},
+           Case{"evil.com/*", "evil.com/?q=1", true},
+           Case{"evil.com/*", "a.evil.com/a", false},
+           Case{"evil.com/*.php", "evil.com/a/b.php", true},
+           Case{"evil.com/*.php", "evil.com/a/b.php5", false},
+           Case{"evil.com/a/*?q=*", "evil.com/a/b?q=1", true},
+           Case{"evil.com/a/*?q=*", "evil.com/a/b", false},
+           Case{"1.2.3.*/x", "1.2.3.4/x", true},
+           Case{"1.2.3.*/x", "1.2.3.4/y", false},
+       }) {
+    EXPECT_EQ(UrlMaskMatches(c.mask, c.url), c.match) << c.mask << " vs " << c.url;
+  }
+}
+
+TEST(HashTest, AllSizesCaseInsensitive) {
+  const std::string sha512(128, 'A');
+  Result<Indicator> got = ParseIndicator(sha512);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->type, IndicatorType::kSha512);
+  EXPECT_EQ(got->key, std::string(64, '\xaa'));
+  EXPECT_EQ(got->Display(), std::string(128, 'a'));
+  EXPECT_EQ(*ParseIndicatorAs(IndicatorType::kSha512, std::string(128, 'a')), *got);
+  EXPECT_FALSE(ParseIndicatorAs(IndicatorType::kSha256, sha512).ok());
+  EXPECT_EQ(ParseIndicator(std::string(64, 'f'))->type, IndicatorType::kSha256);
+  EXPECT_EQ(ParseIndicator(std::string(40, 'F'))->type, IndicatorType::kSha1);
+  EXPECT_EQ(ParseIndicator(std::string(32, 'f'))->type, IndicatorType::kMd5);
+  EXPECT_EQ(ParseIndicator(std::string(32, 'F'))->key, ParseIndicator(std::string(32, 'f'))->key);
+  EXPECT_FALSE(ParseIndicator(std::string(127, 'a')).ok());
+  EXPECT_FALSE(ParseIndicator(std::string(130, 'a')).ok());
+  auto decoded = Indicator::Decode(got->Encoded());
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(*decoded, *got);
+}
+
+}  // namespace
+}  // namespace iocd

@@ -1,0 +1,141 @@
+// FixedKeyTable: an immutable open-addressing hash set of fixed-size keys (4 to 64 bytes:
+// IPv4/IPv6 addresses, digests), each with the list of feeds that listed it. The exact-match
+// tables of IndicatorIndex.
+//
+// Layout: one flat array of slots, each the key bytes followed by a 32-bit feed reference,
+// no pointers and no separate entry records, so a probe touches one or two cache lines and a
+// miss never leaves the array. A reference with the top bit clear is the only feed itself;
+// with it set, it is an offset into a side array holding [count, feed...] (an indicator
+// listed by several feeds; feed ids of 2^31 and above also go there). Load factor at most
+// 0.7 (linear probing; a miss costs about 5 slot compares on average). Memory per key:
+// (key size + 4) / 0.7 bytes, e.g. ~11 for IPv4, ~51 for SHA256, plus the rare lists.
+//
+// Slot positions come from a 64-bit hash reduced with a multiply (no power-of-two rounding,
+// so the table is no bigger than the load factor needs). Home() gives the first slot a key
+// probes so batch lookups can prefetch it.
+//
+// Thread safety: build on one thread (Init, Insert); afterwards the const methods are safe
+// from any number of threads and never allocate.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace iocd {
+
+class FixedKeyTable {
+ public:
+  using Feed = uint32_t;
+
+  // Sizes the table for `count` keys of `key_size` bytes (a multiple of 4, 4..64).
+  void Init(size_t key_size, size_t count) {
+    key_size_ = key_size;
+    stride_words_ = key_size / 4 + 1;
+    capacity_ = count == 0 ? 0 : count + count * 3 / 7 + 1;  // load <= 0.7
+    words_.assign(capacity_ * stride_words_, 0);
+    for (size_t i = 0; i < capacity_; ++i) words_[i * stride_words_ + stride_words_ - 1] = kEmpty;
+    lists_.clear();
+    size_ = 0;
+  }
+
+  // Adds a key (exactly key_size bytes, not yet present) listed by `feeds` (not empty).
+  void Insert(std::string_view key, std::span<const Feed> feeds) {
+    uint32_t ref;
+    if (feeds.size() == 1 && feeds[0] < kListBit) {
+      ref = feeds[0];
+    } else {
+      ref = kListBit | static_cast<uint32_t>(lists_.size());
+      lists_.push_back(static_cast<Feed>(feeds.size()));
+      lists_.insert(lists_.end(), feeds.begin(), feeds.end());
+    }
+    for (size_t i = HomeIndex(Hash(key));; i = i + 1 == capacity_ ? 0 : i + 1) {
+      uint32_t* slot = &words_[i * stride_words_];
+      if (slot[stride_words_ - 1] == kEmpty) {
+        std::memcpy(slot, key.data(), key_size_);
+        slot[stride_words_ - 1] = ref;
+        ++size_;
+        return;
+      }
+    }
+  }
+
+  // What a hit is: the key bytes as stored and the feeds listing it, both pointing into
+  // the table.
+  struct Hit {
+    std::string_view key;
+    std::span<const Feed> feeds;
+  };
+
+  // Finds `key`; false when absent (or of the wrong size).
+  bool Find(std::string_view key, Hit* hit) const {
+    if (capacity_ == 0 || key.size() != key_size_) return false;
+    for (size_t i = HomeIndex(Hash(key));; i = i + 1 == capacity_ ? 0 : i + 1) {
+      const uint32_t* slot = &words_[i * stride_words_];
+      const uint32_t ref = slot[stride_words_ - 1];
+      if (ref == kEmpty) return false;
+      if (std::memcmp(slot, key.data(), key_size_) == 0) {
+        hit->key = std::string_view(reinterpret_cast<const char*>(slot), key_size_);
+        if ((ref & kListBit) == 0) {
+          hit->feeds = std::span<const Feed>(&slot[stride_words_ - 1], 1);
+        } else {
+          const Feed* list = &lists_[ref & ~kListBit];
+          hit->feeds = std::span<const Feed>(list + 1, list[0]);
+        }
+        return true;
+      }
+    }
+  }
+
+  // The first slot `key` probes, for prefetching; nullptr when the table is empty.
+  const void* Home(std::string_view key) const {
+    if (capacity_ == 0 || key.size() != key_size_) return nullptr;
+    return &words_[HomeIndex(Hash(key)) * stride_words_];
+  }
+
+  size_t size() const { return size_; }
+  size_t ApproximateMemoryUsage() const {
+    return words_.capacity() * sizeof(uint32_t) + lists_.capacity() * sizeof(Feed);
+  }
+
+ private:
+  static constexpr uint32_t kEmpty = 0xFFFFFFFFu;
+  static constexpr uint32_t kListBit = 0x80000000u;
+
+  // Keys are addresses or digests; mix the first and last 8 (or 4) bytes so every bit
+  // counts (addresses from one network share their leading bytes).
+  uint64_t Hash(std::string_view key) const {
+    uint64_t a = 0, b = 0;
+    if (key_size_ >= 8) {
+      std::memcpy(&a, key.data(), 8);
+      std::memcpy(&b, key.data() + key_size_ - 8, 8);
+    } else {
+      uint32_t v;
+      std::memcpy(&v, key.data(), 4);
+      a = v;
+    }
+    uint64_t x = a ^ (b * 0x9E3779B97F4A7C15ull) ^ (key_size_ << 56);
+    x ^= x >> 31;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 29;
+    x *= 0x94D049BB133111EBull;
+    x ^= x >> 32;
+    return x;
+  }
+
+  size_t HomeIndex(uint64_t hash) const {
+    return static_cast<size_t>((static_cast<unsigned __int128>(hash) * capacity_) >> 64);
+  }
+
+  size_t key_size_ = 4;
+  size_t stride_words_ = 2;
+  size_t capacity_ = 0;
+  size_t size_ = 0;
+  std::vector<uint32_t> words_;
+  std::vector<Feed> lists_;
+};
+
+}  // namespace iocd
