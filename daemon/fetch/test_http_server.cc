@@ -124,21 +124,25 @@ void TestHttpServer::Serve() {
 }
 
 void TestHttpServer::ServeConnection(tcp::socket socket) {
-  TestRequest recorded;
-  bool got_request = false;
+  // The request is recorded before it is answered, so a client that has its answer can
+  // rely on requests() listing it.
+  TestHandler record_then_answer = [this](const TestRequest& req) {
+    {
+      std::lock_guard lock(mu_);
+      requests_.push_back(req);
+    }
+    return handler_(req);
+  };
+  TestRequest request;
   if (tls_ == nullptr) {
-    got_request = Exchange(socket, handler_, &recorded) || !recorded.method.empty();
+    Exchange(socket, record_then_answer, &request);
     DrainAndClose(socket);
   } else {
     ssl::stream<tcp::socket&> stream(socket, *tls_);
     beast::error_code ec;
     stream.handshake(ssl::stream_base::server, ec);
-    if (!ec) got_request = Exchange(stream, handler_, &recorded) || !recorded.method.empty();
+    if (!ec) Exchange(stream, record_then_answer, &request);
     DrainAndClose(socket);
-  }
-  if (got_request) {
-    std::lock_guard lock(mu_);
-    requests_.push_back(std::move(recorded));
   }
 }
 
