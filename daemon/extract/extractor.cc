@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_set>
+
+#include <libpsl.h>
 
 namespace iocd {
 namespace {
@@ -61,6 +65,14 @@ bool Is(const CharTable& table, char c) { return table[static_cast<unsigned char
 size_t FindFirst(std::string_view s, const CharTable& table, size_t from = 0) {
   for (size_t i = from; i < s.size(); ++i) {
     if (Is(table, s[i])) return i;
+  }
+  return std::string_view::npos;
+}
+
+// string_view::find(char) calls memchr; on the short tokens of a log line a loop is faster.
+size_t FindByte(std::string_view s, char c, size_t from) {
+  for (size_t i = from; i < s.size(); ++i) {
+    if (s[i] == c) return i;
   }
   return std::string_view::npos;
 }
@@ -190,28 +202,29 @@ class Collector {
       if (url_delim != std::string_view::npos && url_delim < start) {
         url_delim = FindFirst(token, kPathStart, start);
       }
-      size_t eq = token.find('=', start);
+      size_t eq = FindByte(token, '=', start);
       if (url_delim != std::string_view::npos && url_delim < eq) {
         if (TryHostPath(TrimEdges(token.substr(start)))) return;
       }
       if (eq == std::string_view::npos) {
-        ClassifyPiece(token.substr(start));
+        ClassifyPiece(token.substr(start), /*may_be_url=*/true);
         return;
       }
-      ClassifyPiece(token.substr(start, eq - start));
+      // A piece cut at '=' is no URL: its path would hold a '=' before any '?'.
+      ClassifyPiece(token.substr(start, eq - start), /*may_be_url=*/false);
       start = eq + 1;
     }
   }
 
   // A piece without '='.
-  void ClassifyPiece(std::string_view piece) {
+  void ClassifyPiece(std::string_view piece, bool may_be_url) {
     piece = TrimEdges(piece);
     if (piece.empty()) return;
     if (FindFirst(piece, kHostEnd) == std::string_view::npos) {
       ClassifyAtom(piece);
       return;
     }
-    if (TryHostPath(piece)) return;
+    if (may_be_url && TryHostPath(piece)) return;
     // Not a URL: a path, "TCP_MISS/200", "HIER_DIRECT/1.2.3.4", "Mozilla/5.0" ...
     size_t start = 0;
     while (start <= piece.size()) {
@@ -231,6 +244,12 @@ class Collector {
       return false;  // no host, or nothing after it
     }
     std::string_view host = s.substr(0, host_end);
+    // "CN=*.icloud.com/OU=x/O=y" (an X.509 subject) is no URL: a path with '=' before
+    // any '?' or '#' is rare in real URLs and common in key=value text.
+    // find_first_of stops at the first '=': the scan is as long as the piece SplitOnEquals
+    // cuts there anyway, so a line of "a/b=a/b=..." stays linear.
+    size_t stop = s.find_first_of("=?#", host_end);
+    if (stop != std::string_view::npos && s[stop] == '=') return false;
     size_t colon = host.find(':');
     if (colon != std::string_view::npos) {
       if (!IsPort(host.substr(colon + 1))) return false;
@@ -260,18 +279,29 @@ class Collector {
 
   // A piece without '=', '/', '?' or '#', trimmed.
   void ClassifyAtom(std::string_view atom) {
-    size_t colons = static_cast<size_t>(std::count(atom.begin(), atom.end(), ':'));
+    // One pass instead of several memchr calls: most atoms are a few bytes long.
+    size_t colons = 0;
+    bool dot = false;
+    size_t at = std::string_view::npos;
+    for (size_t i = 0; i < atom.size(); ++i) {
+      char c = atom[i];
+      colons += c == ':';
+      dot |= c == '.';
+      if (c == '@') at = i;
+    }
     if (colons >= 2 && TryIpv6(atom)) return;
     while (!atom.empty() && atom.back() == ':') atom.remove_suffix(1);
     if (atom.empty()) return;
     if (TryHash(atom)) return;
-    size_t at = atom.rfind('@');
+    // Most words of a log line: without '.' or ':' no address, domain or "md5:<hash>"
+    // can be in them.
+    if (!dot && colons == 0) return;
     if (at != std::string_view::npos) {  // user@host: only the host is an observable
       std::string_view host = TrimEdges(atom.substr(at + 1));
       if (!host.empty() && host.find('@') == std::string_view::npos) ClassifyAtom(host);
       return;
     }
-    size_t colon = atom.find(':');
+    size_t colon = colons == 0 ? std::string_view::npos : atom.find(':');
     if (colon == std::string_view::npos) {
       if (!TryIpv4(atom)) TryDomain(atom);
       return;
@@ -295,6 +325,12 @@ class Collector {
   bool TryIpv6(std::string_view s) {
     std::string_view addr = s.substr(0, s.find('%'));  // drop a zone: "fe80::1%eth0"
     if (addr == "::") return false;
+    // Eight groups of exactly two hex digits ("5C:9C:E1:09:78:87:F8:07") is a certificate
+    // serial or a hardware id, not an address anyone writes.
+    if (addr.size() == 23 && addr.find("::") == std::string_view::npos &&
+        std::count(addr.begin(), addr.end(), ':') == 7) {
+      return false;
+    }
     std::optional<std::array<uint8_t, 16>> v6 = ParseIpv6(addr);
     if (!v6) return false;
     Emit(Ipv6Indicator(*v6), addr);
@@ -360,35 +396,58 @@ class Collector {
 }  // namespace
 
 bool LooksLikeDomainName(std::string_view name) {
-  // File extensions and code suffixes that look like TLDs in logs. Some are real ccTLDs
-  // (.sh, .so, .py); in log text they are far more often file names.
-  static constexpr std::string_view kNotTlds[] = {
-      "bak",  "bat",  "bin", "cfg", "class", "conf", "cpp", "css", "csv",  "dat",  "dll", "exe",
-      "gif",  "gz",   "hpp", "htm", "html",  "ico",  "ini", "jar", "java", "jpeg", "jpg", "js",
-      "json", "lang", "lnk", "log", "msi",   "pdf",  "php", "pid", "png",  "py",   "sh",  "so",
-      "sock", "svg",  "sys", "tar", "tmp",   "txt",  "vbs", "xml", "yaml", "yml",
+  // Real TLDs that are far more often file extensions in log text ("setup.py", "run.sh",
+  // "libc.so", "README.md", "workers2.properties", "SVCHOST.EXE-1234.pf", "Main.java",
+  // "id_rsa.pub", "invoice.zip", "clip.mov"). Names under them are still found inside
+  // URLs with a scheme, where no guessing is needed. Kept short on purpose: each entry
+  // hides every domain under that TLD from bare-text extraction.
+  static constexpr std::string_view kFileExtensionTlds[] = {
+      "cab", "data", "java", "md", "mov", "pf", "pid", "pm", "properties", "ps", "pub", "py",
+      "sh",  "so",   "zip",
   };
+  static const psl_ctx_t* const psl = psl_builtin() != nullptr ? psl_builtin() : psl_latest(nullptr);
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (name.empty() || name.size() > 253) return false;
   size_t dot = name.rfind('.');
   if (dot == std::string_view::npos) return false;
   std::string_view tld = name.substr(dot + 1);
   if (tld.size() < 2 || tld.size() > 63) return false;
-  if (tld.size() > 4 && EqualsNoCase(tld.substr(0, 4), "xn--")) {
-    return std::all_of(tld.begin() + 4, tld.end(),
-                       [](char c) { return IsAlnum(static_cast<unsigned char>(c)) || c == '-'; });
-  }
   bool upper = false;
   bool lower = false;
-  char folded[63];
-  for (size_t i = 0; i < tld.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(tld[i]);
-    if (!IsAlpha(c)) return false;
-    (c <= 'Z' ? upper : lower) = true;
-    folded[i] = Lower(tld[i]);
+  for (char c : tld) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u >= 'A' && u <= 'Z') upper = true;
+    if (u >= 'a' && u <= 'z') lower = true;
   }
   if (upper && lower) return false;  // "java.lang.String", "System.Net.WebClient"
-  std::string_view lowered(folded, tld.size());
-  return std::find(std::begin(kNotTlds), std::end(kNotTlds), lowered) == std::end(kNotTlds);
+  char folded[254];
+  for (size_t i = 0; i < name.size(); ++i) folded[i] = Lower(name[i]);
+  folded[name.size()] = '\0';
+  std::string_view lowered_tld(folded + dot + 1, tld.size());
+  if (std::find(std::begin(kFileExtensionTlds), std::end(kFileExtensionTlds), lowered_tld) !=
+      std::end(kFileExtensionTlds)) {
+    return false;
+  }
+  if (psl == nullptr) return false;
+  // libpsl lookups dominate extraction on domain-heavy logs, and names repeat: a small
+  // direct-mapped cache per thread of the last answer for each lower-cased name.
+  struct CacheEntry {
+    std::string name;
+    bool domain = false;
+  };
+  static constexpr size_t kCacheSlots = 4096;
+  thread_local std::unique_ptr<CacheEntry[]> cache(new CacheEntry[kCacheSlots]);
+  std::string_view lowered(folded, name.size());
+  CacheEntry& slot = cache[std::hash<std::string_view>{}(lowered) & (kCacheSlots - 1)];
+  if (slot.name == lowered) return slot.domain;
+  // The TLD must be listed (not just matched by the implicit "*" rule), and the name must
+  // have a registrable part below its public suffix ("co.uk" alone is not a domain).
+  bool domain =
+      psl_is_public_suffix2(psl, folded + dot + 1, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0 &&
+      psl_registrable_domain(psl, folded) != nullptr;
+  slot.name.assign(lowered);
+  slot.domain = domain;
+  return domain;
 }
 
 void ExtractObservables(std::string_view text, std::vector<Observable>* out) {

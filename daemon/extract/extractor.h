@@ -11,12 +11,14 @@
 //      bytes, quotes, <>()[]{}, ',', ';', '|', '\'), then each piece on '=' (so src=1.2.3.4
 //      and Hashes=SHA1=...,MD5=... work), and classified after trimming punctuation at its
 //      ends:
-//        - IPv6: at least two ':' and inet_pton accepts it ("::" alone is ignored); an
-//          IPv4-mapped address ("::ffff:1.2.3.4") is reported as ipv4;
+//        - IPv6: at least two ':' and inet_pton accepts it ("::" alone and eight groups
+//          of two hex digits, a certificate serial, are ignored); an IPv4-mapped address
+//          ("::ffff:1.2.3.4") is reported as ipv4;
 //        - hash: exactly 32/40/64 hex digits with at least one letter (md5/sha1/sha256);
 //        - IPv4, optionally with ":port" (the observable's text is the address only);
 //        - "host/path" without a scheme, when host is an IPv4 address or passes
-//          LooksLikeDomainName(): url + host;  "a.b.c.d/24" is not a URL;
+//          LooksLikeDomainName(): url + host;  "a.b.c.d/24" is not a URL, nor is a
+//          path holding '=' before any '?' ("CN=x.com/OU=y/O=z": only the host);
 //        - "user@host": the host;  "host:port": the host;
 //        - a domain: NormalizeDomain() accepts it and LooksLikeDomainName() says it is one.
 //      Other pieces are split on '/' and ':' and the parts classified again (so Squid's
@@ -24,7 +26,7 @@
 //      (1.2.3), timestamps (12:34:56) and words are dropped.
 //
 // Ownership: Observable::text points into the input; it is valid as long as the input is.
-// Thread safety: pure functions; thread-safe.
+// Thread safety: pure functions; thread-safe (LooksLikeDomainName keeps a per-thread cache).
 // Errors: none. Anything unrecognised is skipped; invalid UTF-8 and binary bytes are
 // separators. Work is linear in the input size.
 #pragma once
@@ -48,11 +50,17 @@ struct Observable {
 // Entries already in *out are left alone and do not take part in that deduplication.
 void ExtractObservables(std::string_view text, std::vector<Observable>* out);
 
-// Whether a dotted name written in a log is worth reporting as a domain: its last label
-// is 2-63 letters (or an "xn--" IDN label), not mixed-case ("java.lang.String" is code)
-// and not a common file extension or code-ish suffix ("file.txt", "index.html",
-// "java.lang"). A heuristic: a public-suffix-list check is meant to replace it, which is
-// why it is one function. The caller still validates the name with NormalizeDomain().
+// Whether a dotted name written in a log is worth reporting as a domain:
+//   * its last label is a TLD listed in the public suffix list (libpsl's built-in list;
+//     the implicit "*" rule does not count, so "file.unknowntld" and "a.b" are not domains),
+//   * it has a registrable part below its public suffix ("co.uk", "github.io" alone are
+//     not domains; "evil.co.uk", "x.github.io" are),
+//   * its last label is not mixed-case ("java.lang.String" is code), and
+//   * its last label is not one of a few real TLDs that are mostly file extensions in log
+//     text: cab data java md mov pf pid pm properties ps pub py sh so zip ("setup.py",
+//     "invoice.zip"). Inside a URL with a scheme the host is taken without this check.
+// File extensions that are not TLDs ("index.html", "chrome.exe") fail the PSL check.
+// The caller still validates the name with NormalizeDomain().
 bool LooksLikeDomainName(std::string_view name);
 
 }  // namespace iocd

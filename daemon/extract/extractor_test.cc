@@ -316,6 +316,23 @@ TEST(ExtractorTest, LooksLikeDomainName) {
   EXPECT_FALSE(LooksLikeDomainName("java.lang"));
   EXPECT_FALSE(LooksLikeDomainName("java.lang.String"));
   EXPECT_FALSE(LooksLikeDomainName("a." + std::string(64, 'x')));
+  // Public suffix list: the TLD must be listed, and the name must be below the suffix.
+  EXPECT_TRUE(LooksLikeDomainName("evil.co.uk"));
+  EXPECT_TRUE(LooksLikeDomainName("user.github.io"));
+  EXPECT_TRUE(LooksLikeDomainName("bad.top"));
+  EXPECT_TRUE(LooksLikeDomainName("dd625ffb4fc54735b281862aa1cd6cd4.us-west1.gcp.cloud.es.io"));
+  EXPECT_FALSE(LooksLikeDomainName("co.uk"));
+  EXPECT_FALSE(LooksLikeDomainName("github.io"));
+  EXPECT_FALSE(LooksLikeDomainName("a.b"));
+  EXPECT_FALSE(LooksLikeDomainName("file.unknowntld"));
+  EXPECT_FALSE(LooksLikeDomainName("index.html"));
+  EXPECT_FALSE(LooksLikeDomainName("chrome.exe"));
+  EXPECT_FALSE(LooksLikeDomainName("host.local"));
+  // Real TLDs that are mostly file names in logs.
+  EXPECT_FALSE(LooksLikeDomainName("setup.py"));
+  EXPECT_FALSE(LooksLikeDomainName("invoice.zip"));
+  EXPECT_FALSE(LooksLikeDomainName("workers2.properties"));
+  EXPECT_FALSE(LooksLikeDomainName("SVCHOST.EXE-E8610451.pf"));
 }
 
 // Random byte strings, biased towards the characters and fragments the extractor cares
@@ -368,6 +385,28 @@ TEST(ExtractorTest, RandomInputsAreSafe) {
     }
   }
   EXPECT_GT(total_found, 1000u);  // the generator does reach the classifiers
+}
+
+}  // namespace
+}  // namespace iocd
+
+namespace iocd {
+namespace {
+
+// False positives found reviewing the golden files of real logs (Suricata tls.* fields).
+TEST(ExtractorTest, CertificateSerialIsNotIpv6) {
+  EXPECT_THAT(Extract("serial=5C:9C:E1:09:78:87:F8:07"), IsEmpty());
+  // Real addresses with 2-digit groups still count when compressed or of other widths.
+  EXPECT_THAT(Extract("a=fe80::1:2 b=2001:db8:0:0:0:0:0:11"),
+              ElementsAre(Found{"ipv6", "fe80::1:2"}, Found{"ipv6", "2001:db8:0:0:0:0:0:11"}));
+}
+
+TEST(ExtractorTest, X509SubjectIsNotAUrl) {
+  EXPECT_THAT(Extract("CN=*.icloud.com/OU=management:idms.group.506364/O=Apple Inc./C=US"),
+              ElementsAre(Found{"domain", "icloud.com"}));
+  // A query after the path keeps its '='.
+  EXPECT_THAT(Extract("evil.com/gate.php?id=1"),
+              ElementsAre(Found{"url", "evil.com/gate.php?id=1"}, Found{"domain", "evil.com"}));
 }
 
 }  // namespace
