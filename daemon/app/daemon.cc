@@ -22,8 +22,9 @@
 #include "common/duration.h"
 #include "config/config.h"
 #include "control/control_server.h"
-#include "ingest/syslog_tcp_listener.h"
+#include "ingest/input.h"
 #include "output/hit_output.h"
+#include "output/spooled_output.h"
 #include "store/indicator_store.h"
 
 namespace iocd {
@@ -92,10 +93,19 @@ class DaemonImpl final : public Daemon {
 
     std::vector<HitOutput*> outputs;
     for (const auto& out_config : config.outputs()) {
+      if (!out_config.spool().disabled()) continue;  // delivered through the spool, below
       auto out = MakeHitOutput(out_config);
       if (!out.ok()) return out.status();
       outputs.push_back(out->get());
       outputs_.push_back(std::move(out).value());
+    }
+    // Every other output shares one durable spool under state_dir (docs/hits.md).
+    SpooledOutputsOptions spooled_options = SpoolOptionsFor({config.outputs().begin(), config.outputs().end()}, config.state_dir());
+    if (!spooled_options.outputs.empty()) {
+      auto spooled = SpooledOutputs::Open(std::move(spooled_options));
+      if (!spooled.ok()) return spooled.status();
+      outputs.push_back(spooled->get());
+      outputs_.push_back(std::move(spooled).value());
     }
     processor_ = std::make_unique<EventProcessor>(store_.get(), &snapshots_, std::move(outputs));
 
@@ -104,20 +114,12 @@ class DaemonImpl final : public Daemon {
     initial.all = true;
     Reload(initial, /*reread_config=*/false);
 
+    // Each input binds now (a port in use or a bad certificate fails start-up); serving
+    // starts in Run().
     for (const auto& in : config.inputs()) {
-      auto hp = ParseHostPort(in.listen(), /*allow_hostname=*/false);
-      if (!hp.ok()) return Status::InvalidArgument("input " + in.name() + ": " + hp.status().message());
-      boost::system::error_code ec;
-      auto addr = asio::ip::make_address(hp->host, ec);
-      if (ec) return Status::InvalidArgument("input " + in.name() + ": bad address " + hp->host);
-      SyslogTcpListener::Options lo;
-      lo.name = in.name();
-      lo.endpoint = asio::ip::tcp::endpoint(addr, hp->port);
-      lo.max_message_bytes = in.max_message_bytes();
-      lo.max_connections = in.max_connections();
-      auto listener = SyslogTcpListener::Create(io_, lo, [this](const ReceivedEvent& e) { processor_->Process(e); });
-      if (!listener.ok()) return listener.status();
-      listeners_.push_back(std::move(listener).value());
+      auto input = MakeInput(io_, in, [this](const ReceivedEvent& e) { processor_->Process(e); });
+      if (!input.ok()) return input.status();
+      listeners_.push_back(std::move(input).value());
     }
 
     std::string control_path = config.control_socket();
@@ -138,8 +140,7 @@ class DaemonImpl final : public Daemon {
     WaitForSignal();
     for (auto& l : listeners_) {
       l->Start();
-      auto ep = l->local_endpoint();
-      spdlog::info("input {} listening on {}:{} (syslog-tcp)", l->name(), ep.address().to_string(), ep.port());
+      spdlog::info("input {} listening on {} ({})", l->name(), l->address(), l->protocol());
     }
     if (control_) {
       control_->Start();
@@ -454,8 +455,12 @@ class DaemonImpl final : public Daemon {
     }
     for (auto& l : listeners_) {
       IngestStats s = l->stats();
-      spdlog::info("input {}: {} connections ({} rejected), {} messages, {} bytes, {} frame errors", l->name(),
-                   s.connections_accepted, s.connections_rejected, s.messages, s.bytes, s.frame_errors);
+      spdlog::info(
+          "input {}: {} connections ({} rejected, {} closed idle, {} failed TLS handshakes), {} messages ({} not "
+          "UTF-8), {} bytes, {} frame errors ({} oversized, {} bad octet counts, {} cut short), {} datagrams dropped",
+          l->name(), s.connections_accepted, s.connections_rejected, s.idle_closed, s.tls_handshake_failures,
+          s.messages, s.non_utf8, s.bytes, s.frame_errors, s.oversized, s.bad_octet_count, s.incomplete_at_close,
+          s.datagrams_dropped);
     }
     for (auto& out : outputs_) {
       OutputStats s = out->stats();
@@ -480,7 +485,7 @@ class DaemonImpl final : public Daemon {
   bool snapshot_built_ = false;
   std::vector<std::unique_ptr<HitOutput>> outputs_;
   std::unique_ptr<EventProcessor> processor_;
-  std::vector<std::unique_ptr<SyslogTcpListener>> listeners_;
+  std::vector<std::unique_ptr<Input>> listeners_;
   std::unique_ptr<ControlServer> control_;
 
   // Reload thread state (also touched by Init before the thread starts).

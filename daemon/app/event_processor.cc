@@ -5,7 +5,9 @@
 #include <chrono>
 #include <random>
 
-#include "extract/extractor.h"
+#include "extract/field_extractor.h"
+#include "output/hit_fields.h"
+#include "parse/event_parser.h"
 
 namespace iocd {
 
@@ -19,17 +21,24 @@ std::string EventProcessor::NextHitId(int64_t now_us) {
 }
 
 void EventProcessor::Process(const ReceivedEvent& event) {
-  thread_local std::vector<Observable> observables;
+  // One parser and scratch space per thread: the arena and vectors stop allocating once
+  // they have grown to the traffic's size.
+  thread_local EventParser parser;
+  thread_local ParsedEvent parsed;
+  thread_local std::vector<FieldObservable> observables;
   thread_local std::vector<IndexMatch> matches;
   events_.fetch_add(1, std::memory_order_relaxed);
 
+  parser.Parse(event.message, &parsed);
+  if (!parsed.error.empty()) malformed_.fetch_add(1, std::memory_order_relaxed);
   observables.clear();
-  ExtractObservables(event.message, &observables);
+  ExtractFromEvent(parsed, &observables);
   if (observables.empty()) return;
   observables_.fetch_add(observables.size(), std::memory_order_relaxed);
 
   std::shared_ptr<const MatchSnapshot> snap = snapshots_->Current();
-  for (const Observable& obs : observables) {
+  for (const FieldObservable& found : observables) {
+    const Observable& obs = found.observable;
     matches.clear();
     snap->index->Lookup(obs.indicator, &matches);
     if (matches.empty()) continue;
@@ -66,6 +75,7 @@ void EventProcessor::Process(const ReceivedEvent& event) {
         if (entry.ok()) {
           e->set_indicator(entry->value());
           *e->mutable_context() = entry->context();
+          DeriveEnrichmentFields(e);
         } else {
           e->set_indicator(indicator.Display());
           missing_context_.fetch_add(1, std::memory_order_relaxed);
@@ -78,9 +88,13 @@ void EventProcessor::Process(const ReceivedEvent& event) {
     hit->set_input(std::string(event.input));
     hit->set_sender(std::string(event.sender));
     hit->set_raw_event(std::string(event.message));
+    hit->set_raw_event_size(event.message.size());
+    hit->set_event_unix_us(parsed.header.unix_us.value_or(0));
+    hit->set_syslog_host(std::string(parsed.header.hostname));
+    hit->set_syslog_app(std::string(parsed.header.app_name));
     hit->set_observable(std::string(obs.text));
     hit->set_observable_type(std::string(TypeName(obs.indicator.type)));
-    hit->set_field("message");
+    hit->set_field(found.field);
     hits_.fetch_add(1, std::memory_order_relaxed);
     std::shared_ptr<const iocd::hit::Hit> shared = std::move(hit);
     for (HitOutput* out : outputs_) out->Submit(shared);
@@ -94,6 +108,7 @@ ProcessorStats EventProcessor::stats() const {
   s.hits = hits_.load(std::memory_order_relaxed);
   s.suppressed = suppressed_.load(std::memory_order_relaxed);
   s.missing_context = missing_context_.load(std::memory_order_relaxed);
+  s.malformed = malformed_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -1,8 +1,10 @@
 // EventProcessor: turns one received event into hits.
 //
-// For each event: extract observables from the message text and look each up in the
-// current MatchSnapshot. An observable with matches that an allowlist also matches produces
-// no hit; the suppression is counted for the allowlist and for every feed that matched.
+// For each event: parse it (syslog header, then a CEF, LEEF, JSON, key=value or text
+// body; parse/event_parser.h), extract observables with the field each came from
+// (extract/field_extractor.h) and look each up in the current MatchSnapshot. An
+// observable with matches that an allowlist also matches produces no hit; the suppression
+// is counted for the allowlist and for every feed that matched.
 // Otherwise one Hit carries every matching indicator (most specific first) with each
 // listing feed's context, read from the store only now that something matched, and the
 // feed's confidence and tags. A parent-domain match from an entry marked exact_domain is
@@ -19,7 +21,7 @@
 #include <vector>
 
 #include "app/snapshot.h"
-#include "ingest/syslog_tcp_listener.h"
+#include "ingest/received_event.h"
 #include "output/hit_output.h"
 #include "store/indicator_store.h"
 
@@ -31,6 +33,7 @@ struct ProcessorStats {
   uint64_t hits = 0;
   uint64_t suppressed = 0;
   uint64_t missing_context = 0;
+  uint64_t malformed = 0;  // announced a body format (CEF, LEEF, JSON) and broke it; read as text
 };
 
 class EventProcessor {
@@ -54,6 +57,7 @@ class EventProcessor {
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> suppressed_{0};
   std::atomic<uint64_t> missing_context_{0};
+  std::atomic<uint64_t> malformed_{0};
 };
 
 }  // namespace iocd

@@ -676,8 +676,30 @@ class Validator {
       Error(path + ".protocol",
             "required; valid values: " + ValidEnumNames(*config::InputProtocol_descriptor()));
     }
-    Result<HostPort> hp = ParseHostPort(in.listen(), /*allow_hostname=*/false);
-    if (!hp.ok()) Error(path + ".listen", hp.status().message());
+    const config::InputProtocol protocol = in.protocol();
+    if (protocol == config::INPUT_PROTOCOL_SYSLOG_UNIX) {
+      if (in.path().empty()) Error(path + ".path", "required for protocol syslog-unix (the socket's file path)");
+      if (!in.listen().empty()) Error(path + ".listen", "not used by protocol syslog-unix; give path instead");
+      const std::string& mode = in.socket_mode();
+      bool octal = !mode.empty() && mode.size() <= 4 &&
+                   std::all_of(mode.begin(), mode.end(), [](char ch) { return ch >= '0' && ch <= '7'; });
+      if (!octal) Error(path + ".socket_mode", "expected octal permission bits such as 0660, got " + Quote(mode));
+    } else {
+      Result<HostPort> hp = ParseHostPort(in.listen(), /*allow_hostname=*/false);
+      if (!hp.ok()) Error(path + ".listen", hp.status().message());
+      if (!in.path().empty()) Error(path + ".path", "only used by protocol syslog-unix");
+      if (!in.socket_mode().empty()) Error(path + ".socket_mode", "only used by protocol syslog-unix");
+    }
+    if (in.idle_timeout() != "0") ValidateDuration(path + ".idle_timeout", in.idle_timeout());  // "0": never
+    if (protocol == config::INPUT_PROTOCOL_SYSLOG_TLS) {
+      if (in.tls().cert().empty()) Error(path + ".tls.cert", "required for protocol syslog-tls (PEM file)");
+      if (in.tls().key().empty()) Error(path + ".tls.key", "required for protocol syslog-tls (PEM file)");
+      if (in.tls().require_client_cert() && in.tls().ca().empty()) {
+        Error(path + ".tls.ca", "required when require_client_cert is true (PEM file of the client CA)");
+      }
+    } else if (in.has_tls()) {
+      Error(path + ".tls", "only used by protocol syslog-tls");
+    }
   }
 
   void ValidateOutput(const std::string& path, const config::Output& out,
@@ -706,8 +728,57 @@ class Validator {
           Error(path + ".address", "not used by protocol stdout; remove it");
         }
         break;
+      case config::OUTPUT_PROTOCOL_UDP: {
+        Result<HostPort> hp = ParseHostPort(out.address(), /*allow_hostname=*/true);
+        if (out.address().empty()) {
+          Error(path + ".address", "required for protocol udp (host:port)");
+        } else if (!hp.ok()) {
+          Error(path + ".address", hp.status().message());
+        } else if (hp->port == 0) {
+          Error(path + ".address", "port 0 is not a valid destination");
+        }
+        break;
+      }
+      case config::OUTPUT_PROTOCOL_FILE:
+        if (out.path().empty()) Error(path + ".path", "required for protocol file (the file hits are appended to)");
+        if (!out.address().empty()) Error(path + ".address", "not used by protocol file; give path instead");
+        break;
       default:
         break;
+    }
+    if (out.protocol() == config::OUTPUT_PROTOCOL_TLS) {
+      Result<HostPort> hp = ParseHostPort(out.address(), /*allow_hostname=*/true);
+      if (out.address().empty()) {
+        Error(path + ".address", "required for protocol tls (host:port)");
+      } else if (!hp.ok()) {
+        Error(path + ".address", hp.status().message());
+      }
+      if (out.tls().cert().empty() != out.tls().key().empty()) {
+        Error(path + ".tls", "give both cert and key, or neither");
+      }
+    } else if (out.has_tls()) {
+      Error(path + ".tls", "only used by protocol tls");
+    }
+    if (out.protocol() != config::OUTPUT_PROTOCOL_FILE && !out.path().empty()) {
+      Error(path + ".path", "only used by protocol file");
+    }
+    if (out.framing() == config::OUTPUT_FRAMING_OCTET_COUNTED && out.protocol() != config::OUTPUT_PROTOCOL_TCP &&
+        out.protocol() != config::OUTPUT_PROTOCOL_TLS) {
+      Error(path + ".framing", "octet-counted is only for protocol tcp or tls");
+    }
+    if (out.format() == config::OUTPUT_FORMAT_TEMPLATE && out.line_template().empty()) {
+      Error(path + ".line_template", "required for format template");
+    }
+    if (out.format() != config::OUTPUT_FORMAT_TEMPLATE && !out.line_template().empty()) {
+      Error(path + ".line_template", "only used by format template");
+    }
+    if (out.spool().disabled() && out.format() != config::OUTPUT_FORMAT_JSON &&
+        out.format() != config::OUTPUT_FORMAT_UNSPECIFIED) {
+      Error(path + ".spool.disabled", "an output without spool supports format json only");
+    }
+    if (out.spool().disabled() && out.protocol() != config::OUTPUT_PROTOCOL_TCP &&
+        out.protocol() != config::OUTPUT_PROTOCOL_STDOUT) {
+      Error(path + ".spool.disabled", "an output without spool supports protocol tcp or stdout only");
     }
   }
 
@@ -985,9 +1056,14 @@ void ApplyDefaults(config::Config* c) {
   if (c->state_dir().empty()) c->set_state_dir("./var/iocd");
   if (c->threads() == 0) c->set_threads(1);
   for (config::Input& in : *c->mutable_inputs()) {
-    if (in.listen().empty()) in.set_listen("127.0.0.1:9999");
+    const bool unix_socket = in.protocol() == config::INPUT_PROTOCOL_SYSLOG_UNIX;
+    if (in.listen().empty() && !unix_socket) {
+      in.set_listen(in.protocol() == config::INPUT_PROTOCOL_SYSLOG_TLS ? "127.0.0.1:6514" : "127.0.0.1:9999");
+    }
     if (in.max_message_bytes() == 0) in.set_max_message_bytes(1048576);
     if (in.max_connections() == 0) in.set_max_connections(1024);
+    if (in.idle_timeout().empty()) in.set_idle_timeout("10m");
+    if (in.socket_mode().empty() && unix_socket) in.set_socket_mode("0660");
   }
   if (c->control_socket().empty()) {
     std::string dir = c->state_dir();
@@ -1001,6 +1077,16 @@ void ApplyDefaults(config::Config* c) {
     if (out.format() == config::OUTPUT_FORMAT_UNSPECIFIED)
       out.set_format(config::OUTPUT_FORMAT_JSON);
     if (out.queue_size() == 0) out.set_queue_size(100000);
+    if (out.framing() == config::OUTPUT_FRAMING_UNSPECIFIED) out.set_framing(config::OUTPUT_FRAMING_LF);
+    if (out.protocol() == config::OUTPUT_PROTOCOL_FILE) {
+      if (out.max_file_bytes() == 0) out.set_max_file_bytes(104857600);
+      if (out.max_files() == 0) out.set_max_files(5);
+    }
+    if (out.format() == config::OUTPUT_FORMAT_LEEF && out.leef_delimiter().empty()) out.set_leef_delimiter("x09");
+    if (!out.spool().disabled()) {
+      if (out.spool().max_bytes() == 0) out.mutable_spool()->set_max_bytes(uint64_t{1} << 30);
+      if (out.spool().max_hits() == 0) out.mutable_spool()->set_max_hits(1000000);
+    }
   }
   if (c->logging().level().empty()) c->mutable_logging()->set_level("info");
 }

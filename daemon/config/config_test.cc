@@ -277,13 +277,18 @@ TEST(ExampleConfigTest, ExampleFileParses) {
   EXPECT_EQ(c.inputs_size(), 1);
   EXPECT_EQ(c.feeds_size(), 5);
   EXPECT_EQ(c.allowlists_size(), 1);
-  EXPECT_EQ(c.outputs_size(), 2);
+  EXPECT_EQ(c.outputs_size(), 5);
   const config::Output* tcp = nullptr;
   for (const config::Output& o : c.outputs()) {
-    if (o.protocol() == config::OUTPUT_PROTOCOL_TCP) tcp = &o;
+    if (o.name() == "siem-hits") tcp = &o;
   }
   ASSERT_NE(tcp, nullptr);
+  EXPECT_EQ(tcp->protocol(), config::OUTPUT_PROTOCOL_TCP);
   EXPECT_EQ(tcp->address(), "127.0.0.1:9998");
+  EXPECT_EQ(c.outputs(2).format(), config::OUTPUT_FORMAT_LEEF);
+  EXPECT_EQ(c.outputs(2).filter().min_confidence(), 50u);
+  EXPECT_EQ(c.outputs(3).protocol(), config::OUTPUT_PROTOCOL_FILE);
+  EXPECT_EQ(c.outputs(4).format(), config::OUTPUT_FORMAT_TEMPLATE);
 }
 
 TEST(ParseConfigErrorsTest, UnknownKeyAtTopLevel) {
@@ -298,7 +303,8 @@ TEST(ParseConfigErrorsTest, UnknownKeyNested) {
                      "    protocol: syslog-tcp\n"
                      "    listn: 127.0.0.1:1\n"),
               ElementsAre("iocd.yaml:4:5: inputs[0].listn: unknown key 'listn'; valid keys: name, "
-                          "protocol, listen, max_message_bytes, max_connections"));
+                          "protocol, listen, max_message_bytes, max_connections, idle_timeout, path, "
+                          "socket_mode, tls"));
   EXPECT_THAT(Errors("feeds:\n"
                      "  - name: f\n"
                      "    path: p\n"
@@ -357,14 +363,59 @@ TEST(ParseConfigErrorsTest, BadEnumValues) {
        {"udp", "unspecified", "SYSLOG_TCP", "syslog_tcp", "input-protocol-syslog-tcp"}) {
     EXPECT_THAT(Errors("inputs:\n  - name: a\n    protocol: " + std::string(value) + "\n"),
                 ElementsAre("iocd.yaml:3:15: inputs[0].protocol: unknown value '" +
-                            std::string(value) + "'; valid values: syslog-tcp"));
+                            std::string(value) +
+                            "'; valid values: syslog-tcp, syslog-udp, syslog-tls, syslog-unix"));
   }
   EXPECT_THAT(Errors("outputs:\n  - {name: o, protocol: stdout, format: xml}\n"),
               ElementsAre("iocd.yaml:2:41: outputs[0].format: unknown value 'xml'; valid "
-                          "values: json"));
+                          "values: json, cef, leef, rfc5424, template"));
   EXPECT_THAT(Errors("feeds:\n  - {name: f, path: p, format: [plain]}\n"),
               ElementsAre("iocd.yaml:2:32: feeds[0].format: expected one of plain, csv, "
                           "kaspersky-json, misp, stix2, zeek-intel, warninglist, got a sequence"));
+}
+
+TEST(ParseConfigTest, InputProtocolDefaults) {
+  Result<config::Config> r = ParseConfig(
+      "inputs:\n"
+      "  - {name: udp, protocol: syslog-udp}\n"
+      "  - {name: tls, protocol: syslog-tls, tls: {cert: s.pem, key: s.key}}\n"
+      "  - {name: unix, protocol: syslog-unix, path: /run/iocd/log.sock}\n"
+      "  - {name: tcp, protocol: syslog-tcp, idle_timeout: 0}\n",
+      "t");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const config::Config& c = *r;
+  EXPECT_EQ(c.inputs(0).listen(), "127.0.0.1:9999");
+  EXPECT_EQ(c.inputs(0).idle_timeout(), "10m");
+  EXPECT_EQ(c.inputs(0).socket_mode(), "");
+  EXPECT_EQ(c.inputs(1).listen(), "127.0.0.1:6514");
+  EXPECT_EQ(c.inputs(1).tls().cert(), "s.pem");
+  EXPECT_FALSE(c.inputs(1).tls().require_client_cert());
+  EXPECT_EQ(c.inputs(2).listen(), "");
+  EXPECT_EQ(c.inputs(2).path(), "/run/iocd/log.sock");
+  EXPECT_EQ(c.inputs(2).socket_mode(), "0660");
+  EXPECT_EQ(c.inputs(2).max_connections(), 1024u);
+  EXPECT_EQ(c.inputs(3).idle_timeout(), "0");
+}
+
+TEST(ParseConfigErrorsTest, InputProtocolOptions) {
+  EXPECT_THAT(Errors("inputs:\n  - name: u\n    protocol: syslog-unix\n"),
+              ElementsAre("iocd.yaml:2:5: inputs[0].path: required for protocol syslog-unix (the socket's file "
+                          "path)"));
+  EXPECT_THAT(Errors("inputs:\n  - name: u\n    protocol: syslog-unix\n    path: /tmp/s\n"
+                     "    listen: 127.0.0.1:1\n    socket_mode: rw\n"),
+              ElementsAre("iocd.yaml:5:13: inputs[0].listen: not used by protocol syslog-unix; give path instead",
+                          "iocd.yaml:6:18: inputs[0].socket_mode: expected octal permission bits such as 0660, "
+                          "got 'rw'"));
+  EXPECT_THAT(Errors("inputs:\n  - name: t\n    protocol: syslog-tcp\n    path: /tmp/s\n"
+                     "    idle_timeout: soon\n    tls: {cert: a}\n"),
+              ElementsAre("iocd.yaml:4:11: inputs[0].path: only used by protocol syslog-unix",
+                          ::testing::StartsWith("iocd.yaml:5:19: inputs[0].idle_timeout: "),
+                          "iocd.yaml:6:10: inputs[0].tls: only used by protocol syslog-tls"));
+  EXPECT_THAT(Errors("inputs:\n  - name: s\n    protocol: syslog-tls\n    tls: {require_client_cert: true}\n"),
+              ElementsAre(::testing::EndsWith("inputs[0].tls.cert: required for protocol syslog-tls (PEM file)"),
+                          ::testing::EndsWith("inputs[0].tls.key: required for protocol syslog-tls (PEM file)"),
+                          ::testing::EndsWith("inputs[0].tls.ca: required when require_client_cert is true (PEM "
+                                              "file of the client CA)")));
 }
 
 TEST(ParseConfigErrorsTest, ListenAddresses) {
@@ -409,6 +460,50 @@ TEST(ParseConfigErrorsTest, OutputAddresses) {
   EXPECT_TRUE(ok.ok()) << ok.status().ToString();
 }
 
+TEST(ParseConfigTest, OutputFormatsProtocolsAndSpool) {
+  Result<config::Config> c = ParseConfig(
+      "outputs:\n"
+      "  - {name: a, protocol: tcp, address: 'siem:514', format: rfc5424, framing: octet-counted}\n"
+      "  - {name: b, protocol: udp, address: 'siem:514', format: leef}\n"
+      "  - name: c\n"
+      "    protocol: file\n"
+      "    path: /var/log/iocd/hits.log\n"
+      "    format: template\n"
+      "    line_template: '%Date% %MatchedIndicator%'\n"
+      "    filter: {min_confidence: 50, feeds: [x], tags: [c2], indicator_types: [ipv4]}\n"
+      "    spool: {max_hits: 10, max_bytes: 1000, sync: true}\n"
+      "  - {name: d, protocol: stdout, format: json, spool: {disabled: true}}\n",
+      "t");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->outputs(0).format(), config::OUTPUT_FORMAT_RFC5424);
+  EXPECT_EQ(c->outputs(0).framing(), config::OUTPUT_FRAMING_OCTET_COUNTED);
+  EXPECT_EQ(c->outputs(0).spool().max_hits(), 1000000u);
+  EXPECT_EQ(c->outputs(0).spool().max_bytes(), uint64_t{1} << 30);
+  EXPECT_EQ(c->outputs(1).protocol(), config::OUTPUT_PROTOCOL_UDP);
+  EXPECT_EQ(c->outputs(1).framing(), config::OUTPUT_FRAMING_LF);
+  EXPECT_EQ(c->outputs(1).leef_delimiter(), "x09");
+  EXPECT_EQ(c->outputs(2).max_file_bytes(), 104857600u);
+  EXPECT_EQ(c->outputs(2).max_files(), 5u);
+  EXPECT_EQ(c->outputs(2).filter().min_confidence(), 50u);
+  EXPECT_EQ(c->outputs(2).spool().max_hits(), 10u);
+  EXPECT_TRUE(c->outputs(2).spool().sync());
+  EXPECT_TRUE(c->outputs(3).spool().disabled());
+}
+
+TEST(ParseConfigErrorsTest, OutputFormatAndProtocolOptions) {
+  EXPECT_THAT(Errors("outputs:\n  - {name: o, protocol: file}\n"),
+              ElementsAre("iocd.yaml:2:5: outputs[0].path: required for protocol file (the file hits are "
+                          "appended to)"));
+  EXPECT_THAT(Errors("outputs:\n  - {name: o, protocol: udp}\n"),
+              ElementsAre("iocd.yaml:2:5: outputs[0].address: required for protocol udp (host:port)"));
+  EXPECT_THAT(Errors("outputs:\n  - {name: o, protocol: udp, address: 'a:1', framing: octet-counted}\n"),
+              ElementsAre(HasSubstr("outputs[0].framing: octet-counted is only for protocol tcp or tls")));
+  EXPECT_THAT(Errors("outputs:\n  - {name: o, protocol: stdout, format: template}\n"),
+              ElementsAre(HasSubstr("outputs[0].line_template: required for format template")));
+  EXPECT_THAT(Errors("outputs:\n  - {name: o, protocol: stdout, format: cef, spool: {disabled: true}}\n"),
+              ElementsAre(HasSubstr("outputs[0].spool.disabled: an output without spool supports format json only")));
+}
+
 TEST(ParseConfigErrorsTest, DuplicateNames) {
   EXPECT_THAT(Errors("inputs:\n"
                      "  - {name: siem, protocol: syslog-tcp, listen: '127.0.0.1:1'}\n"
@@ -439,13 +534,14 @@ TEST(ParseConfigErrorsTest, MissingRequiredFields) {
                      "outputs:\n"
                      "  -\n"),
               ElementsAre("iocd.yaml:2:5: inputs[0].name: required",
-                          "iocd.yaml:2:5: inputs[0].protocol: required; valid values: syslog-tcp",
+                          "iocd.yaml:2:5: inputs[0].protocol: required; valid values: syslog-tcp, "
+                          "syslog-udp, syslog-tls, syslog-unix",
                           "iocd.yaml:4:5: feeds[0].path: required: give path (a file) or url",
                           "iocd.yaml:4:5: feeds[0].format: required; valid values: plain, csv, "
                           "kaspersky-json, misp, stix2, zeek-intel, warninglist",
                           "iocd.yaml:6:3: outputs[0].name: required",
                           "iocd.yaml:6:3: outputs[0].protocol: required; valid values: tcp, "
-                          "stdout"));
+                          "stdout, udp, file, tls"));
 }
 
 TEST(ParseConfigErrorsTest, CsvOptions) {
@@ -554,7 +650,7 @@ TEST(ParseConfigErrorsTest, FeedSourcesAndOptions) {
        "iocd.yaml:2:51: feeds[0].max_shrink: expected a number, got 'lots'"},
       {"{name: f, path: p, format: plain, type: ipv5}",
        "iocd.yaml:2:45: feeds[0].type: unknown indicator type 'ipv5'; valid types: ipv4, ipv6, "
-       "cidr4, cidr6, domain, url, md5, sha1, sha256"},
+       "cidr4, cidr6, domain, url, md5, sha1, sha256, url-mask, sha512"},
       {"{name: f, path: p, format: stix2, type: ipv4}",
        "iocd.yaml:2:45: feeds[0].type: only for format plain (this feed's format is stix2)"},
       {"{name: f, path: p, format: plain, misp_include_non_ids: yes}",
@@ -660,7 +756,7 @@ TEST(ParseConfigErrorsTest, ReportsEveryErrorInSourceOrder) {
                      "logging: {level: loud}\n"),
               ElementsAre("iocd.yaml:1:10: threads: expected an unsigned integer, got 'many'",
                           "iocd.yaml:4:15: inputs[0].protocol: unknown value 'udp'; valid "
-                          "values: syslog-tcp",
+                          "values: syslog-tcp, syslog-udp, syslog-tls, syslog-unix",
                           "iocd.yaml:5:13: inputs[0].listen: host must be an IP address, got "
                           "'localhost'",
                           "iocd.yaml:10:5: feeds[0].colour: unknown key 'colour'; valid keys: "

@@ -1,5 +1,7 @@
 #include "output/hit_json.h"
 
+#include "output/text_escape.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -8,34 +10,6 @@
 
 namespace iocd {
 namespace {
-
-// Length of the well-formed UTF-8 sequence starting at s[i] (Unicode table 3-7), or 0 when
-// s[i] does not start one. Only called for bytes >= 0x80.
-size_t WellFormedUtf8Length(std::string_view s, size_t i) {
-  auto byte = [&](size_t k) -> unsigned { return static_cast<unsigned char>(s[k]); };
-  const unsigned lead = byte(i);
-  size_t len;
-  unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    len = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    len = 3;
-    if (lead == 0xE0) lo = 0xA0;  // overlong
-    if (lead == 0xED) hi = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    len = 4;
-    if (lead == 0xF0) lo = 0x90;  // overlong
-    if (lead == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;  // continuation byte, C0, C1 or F5..FF
-  }
-  if (s.size() - i < len) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (size_t k = 2; k < len; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return len;
-}
 
 // Writes JSON objects and arrays, placing commas and colons. Keys and values are escaped
 // with AppendJsonString. The caller nests Begin/End calls correctly; nothing is validated.
@@ -61,6 +35,11 @@ class JsonWriter {
   void Field(std::string_view key, std::string_view value) {
     Key(key);
     String(value);
+  }
+  // A literal (true, false, null) as a value after Key().
+  void Raw(std::string_view literal) {
+    Separate();
+    out_->append(literal);
   }
   void Number(std::string_view key, uint64_t value) {
     Key(key);
@@ -206,11 +185,22 @@ std::string FormatHitJson(const iocd::hit::Hit& hit) {
   w.Field("kind", "enrichment");
   w.Field("id", hit.id());
   w.Field("original", hit.raw_event());
+  if (hit.event_unix_us() != 0) {
+    std::string start;
+    AppendRfc3339Micros(hit.event_unix_us(), &start);
+    w.Field("start", start);
+  }
   w.EndObject();
 
   w.Key("iocd");
   w.BeginObject();
   w.Field("input", hit.input());
+  if (!hit.rule_set().empty()) w.Field("rule_set", hit.rule_set());
+  if (hit.raw_event_size() != 0 && hit.raw_event_size() != hit.raw_event().size()) w.Number("original_size", hit.raw_event_size());
+  if (hit.retro()) {
+    w.Key("retro");
+    w.Raw("true");
+  }
   w.EndObject();
 
   w.Key("log");
@@ -219,6 +209,13 @@ std::string FormatHitJson(const iocd::hit::Hit& hit) {
   w.BeginObject();
   w.Field("address", hit.sender());
   w.EndObject();
+  if (!hit.syslog_host().empty() || !hit.syslog_app().empty()) {
+    w.Key("syslog");
+    w.BeginObject();
+    if (!hit.syslog_host().empty()) w.Field("hostname", hit.syslog_host());
+    if (!hit.syslog_app().empty()) w.Field("appname", hit.syslog_app());
+    w.EndObject();
+  }
   w.EndObject();
 
   w.Key("threat");
@@ -242,6 +239,18 @@ std::string FormatHitJson(const iocd::hit::Hit& hit) {
       for (const auto& tag : e.tags()) w.String(tag);
       w.EndArray();
     }
+    if (e.first_seen_unix_ms() != 0) {
+      std::string t;
+      AppendRfc3339Micros(e.first_seen_unix_ms() * 1000, &t);
+      w.Field("first_seen", t);
+    }
+    if (e.last_seen_unix_ms() != 0) {
+      std::string t;
+      AppendRfc3339Micros(e.last_seen_unix_ms() * 1000, &t);
+      w.Field("last_seen", t);
+    }
+    if (!e.reference().empty()) w.Field("reference", e.reference());
+    if (!e.threat().empty()) w.Field("description", e.threat());
     w.Key("context");
     WriteContext(e.context(), &w);
     w.EndObject();

@@ -18,11 +18,14 @@
 // Errors: delivery problems are not returned; they are counted in stats() and logged
 // rate-limited with spdlog. Only MakeHitOutput() returns errors (a bad config).
 //
-// Delivery guarantee (this version, docs/hits.md): queued hits live only in memory, so a
-// restart or crash loses them. Across reconnects a hit not completely written to the socket
+// The daemon delivers through SpooledOutputs (spooled_output.h: durable RocksDB spool, every
+// format and protocol); the in-memory outputs below remain for `spool: {disabled: true}`.
+//
+// Delivery guarantee of the in-memory outputs (docs/hits.md): queued hits live only in
+// memory, so a restart or crash loses them. Across reconnects a hit not completely written to the socket
 // is sent again on the next connection (a partly written line is repeated whole). A hit
 // counts as delivered once fully written to the socket; what the kernel had accepted when
-// a connection broke is lost. A durable spool is planned.
+// a connection broke is lost.
 #pragma once
 
 #include <chrono>
@@ -44,6 +47,11 @@ struct OutputStats {
   uint64_t dropped = 0;           // evicted from a full queue, submitted after Shutdown(),
                                   // a failed write (stdout), or undelivered at the deadline
   uint64_t connect_failures = 0;  // failed resolve/connect attempts (tcp only)
+  // Spooled outputs only (spooled_output.h); there, once delivered, submitted ==
+  // delivered + filtered + dropped + pending, and dropped counts spool overflow only.
+  uint64_t filtered = 0;  // hits this output's filter rejected
+  uint64_t resent = 0;    // hits written again after a connection broke before confirming them
+  uint64_t pending = 0;   // hits in the spool this output has not confirmed yet
 };
 
 class HitOutput {

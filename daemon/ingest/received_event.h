@@ -1,0 +1,41 @@
+// ReceivedEvent, EventHandler and IngestStats: what every input hands to the pipeline and
+// what it counts. Shared by all inputs (ingest/input.h) and the event processor.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+namespace iocd {
+
+// One received message. Views are valid only during the handler call.
+struct ReceivedEvent {
+  std::string_view input;    // configured input name
+  std::string_view sender;   // peer "ip:port", "[ipv6]:port", or "unix:pid=N" for Unix sockets
+  std::string_view message;  // message without framing; arbitrary bytes (not necessarily UTF-8)
+};
+
+// Called on the input's network threads. It must not block for long: while it runs, the
+// connection it serves is not read (stream inputs) or the kernel queue fills (UDP).
+using EventHandler = std::function<void(const ReceivedEvent&)>;
+
+// Counters of one input, monotonic except connections_open. Fields an input does not use
+// stay 0 (UDP has no connections; only TLS has handshakes).
+struct IngestStats {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_rejected = 0;  // over max_connections
+  uint64_t connections_open = 0;
+  uint64_t idle_closed = 0;           // closed after idle_timeout without a byte
+  uint64_t tls_handshake_failures = 0;
+  uint64_t messages = 0;              // handed to the handler
+  uint64_t bytes = 0;                 // received, framing included
+  uint64_t non_utf8 = 0;              // messages handed on although not valid UTF-8
+  // Discarded frames by reason; frame_errors is their sum.
+  uint64_t frame_errors = 0;
+  uint64_t oversized = 0;             // over max_message_bytes (UDP: datagram too large)
+  uint64_t bad_octet_count = 0;       // octet count with a leading zero
+  uint64_t incomplete_at_close = 0;   // octet-counted frame cut short by the end of the stream
+  uint64_t datagrams_dropped = 0;     // UDP: dropped by the kernel because iocd fell behind
+};
+
+}  // namespace iocd

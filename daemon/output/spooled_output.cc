@@ -1,0 +1,473 @@
+#include "output/spooled_output.h"
+
+#include <spdlog/spdlog.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "common/log_limiter.h"
+#include "output/hit_filter.h"
+#include "output/hit_format.h"
+#include "output/tcp_output.h"
+#include "output/transport.h"
+
+namespace iocd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One output: a spool consumer with its own delivery thread.
+class Deliverer {
+ public:
+  Deliverer(const SpooledOutputsOptions& opts, iocd::config::Output config, std::unique_ptr<HitFormatter> formatter,
+            std::unique_ptr<Transport> transport, HitSpool* spool)
+      : opts_(opts),
+        config_(std::move(config)),
+        formatter_(std::move(formatter)),
+        transport_(std::move(transport)),
+        spool_(spool),
+        confirm_delay_(config_.protocol() == iocd::config::OUTPUT_PROTOCOL_TCP ||
+                               config_.protocol() == iocd::config::OUTPUT_PROTOCOL_TLS
+                           ? Clock::duration(opts.confirm_delay)
+                           : Clock::duration::zero()),
+        problem_log_(opts.log_interval),
+        connected_log_(opts.log_interval) {}
+
+  ~Deliverer() { Stop(Clock::now()); }
+
+  void Start() { thread_ = std::thread([this] { Run(); }); }
+
+  const std::string& name() const { return config_.name(); }
+
+  void Notify() {
+    std::lock_guard lock(mu_);
+    notified_ = true;
+    cv_.notify_one();
+  }
+
+  void BeginStop(Clock::time_point deadline) {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    deadline_ = deadline;
+    notified_ = true;
+    cv_.notify_one();
+  }
+
+  // Waits for the thread until the deadline, then interrupts it and joins.
+  void Stop(Clock::time_point deadline) {
+    BeginStop(deadline);
+    if (!thread_.joinable()) return;
+    {
+      std::unique_lock lock(mu_);
+      cv_done_.wait_until(lock, deadline, [&] { return done_; });
+      aborted_ = true;
+      cv_.notify_one();
+    }
+    transport_->Interrupt();
+    thread_.join();
+  }
+
+  OutputStats stats(uint64_t appended) const {
+    OutputStats s;
+    s.submitted = appended - std::min(appended, start_seq_.load());
+    s.delivered = delivered_.load(std::memory_order_relaxed);
+    s.filtered = filtered_.load(std::memory_order_relaxed);
+    s.dropped = spool_->overflow_dropped(name()) + corrupt_.load(std::memory_order_relaxed);
+    s.connect_failures = connect_failures_.load(std::memory_order_relaxed);
+    s.resent = resent_.load(std::memory_order_relaxed);
+    Result<uint64_t> cursor = spool_->Cursor(name());
+    const uint64_t next = spool_->stats().next_seq;
+    s.pending = cursor.ok() ? next - std::min(next, *cursor) : 0;
+    return s;
+  }
+
+  // The spool's next_seq when this output started: its "submitted" counts from there.
+  void set_start_seq(uint64_t seq) { start_seq_ = seq; }
+
+ private:
+  struct Written {
+    uint64_t seq;
+    uint64_t end_offset;  // stream offset just past this hit's bytes on the connection
+    Clock::time_point at;
+    bool counts;  // a delivered hit (not filtered or undecodable)
+  };
+
+  void Run() {
+    // A write to a connection the receiver reset raises SIGPIPE (OpenSSL writes with
+    // write(2), without MSG_NOSIGNAL); in this thread it stays blocked and the write fails.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+    Result<uint64_t> cursor = spool_->Cursor(name());
+    read_pos_ = cursor.ok() ? *cursor : 0;
+    Clock::duration backoff = opts_.backoff_base;
+    std::vector<SpoolRecord> records;
+    std::string buf;
+    for (;;) {
+      bool stopping;
+      Clock::time_point deadline;
+      {
+        std::lock_guard lock(mu_);
+        if (aborted_) break;
+        stopping = stopping_;
+        deadline = deadline_;
+      }
+      if (stopping && Clock::now() >= deadline) break;
+      if (!transport_->connected()) {
+        Status s = transport_->Connect();
+        if (!s.ok()) {
+          connect_failures_.fetch_add(1, std::memory_order_relaxed);
+          if (const uint64_t n = problem_log_.Record(Clock::now()); n > 0) {
+            spdlog::warn("output {}: {}; retrying in {} ms ({} problem(s) since the last report; hits wait in the spool)",
+                         name(), s.message(), std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count(), n);
+          }
+          Wait(backoff);
+          backoff = std::min<Clock::duration>(backoff * 2, opts_.backoff_cap);
+          continue;
+        }
+        stream_written_ = 0;
+        if (connected_log_.Record(Clock::now()) > 0) spdlog::info("output {}: connected to {}", name(), transport_->target());
+      }
+      if (transport_->PeerClosed()) {
+        Broken("closed by the receiver", backoff);
+        continue;
+      }
+      Confirm(/*final=*/false);
+
+      records.clear();
+      if (Status s = spool_->Read(read_pos_, opts_.max_batch_hits, opts_.max_batch_bytes, &records); !s.ok()) {
+        spdlog::error("output {}: {}", name(), s.message());
+        Wait(backoff);
+        continue;
+      }
+      if (records.empty()) {
+        if (stopping) {
+          // Everything is written; confirm what the receiver has taken and finish.
+          Confirm(/*final=*/true);
+          if (written_.empty()) break;
+          Wait(std::chrono::milliseconds(10));
+          continue;
+        }
+        Wait(written_.empty() ? Clock::duration(std::chrono::seconds(1)) : Clock::duration(std::chrono::milliseconds(20)));
+        continue;
+      }
+      buf.clear();
+      const Clock::time_point now = Clock::now();
+      std::vector<Written> batch;
+      Status sent;
+      for (const SpoolRecord& r : records) {
+        iocd::hit::Hit hit;
+        bool counts = false;
+        if (!hit.ParseFromString(r.value)) {
+          corrupt_.fetch_add(1, std::memory_order_relaxed);
+          spdlog::error("output {}: spooled hit {} does not decode; skipped", name(), r.seq);
+        } else if (!PassesFilter(hit, config_.filter())) {
+          filtered_.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          counts = true;
+          if (transport_->per_message()) {
+            buf.clear();
+            formatter_->Format(hit, &buf);
+            if (!transport_->datagram()) buf.push_back('\n');
+            sent = transport_->Send(buf);
+            if (!sent.ok()) break;
+          } else {
+            const size_t start = buf.size();
+            formatter_->Format(hit, &buf);
+            if (config_.framing() == iocd::config::OUTPUT_FRAMING_OCTET_COUNTED) {
+              buf.insert(start, std::to_string(buf.size() - start) + " ");
+            } else {
+              buf.push_back('\n');
+            }
+          }
+        }
+        // Per-message transports have no acknowledgement: offset 0 is confirmed at once.
+        batch.push_back({r.seq, transport_->per_message() ? 0 : stream_written_ + buf.size(), now, counts});
+      }
+      if (sent.ok() && !transport_->per_message() && !buf.empty()) sent = transport_->Send(buf);
+      if (!sent.ok()) {
+        Broken(sent.message(), backoff);
+        continue;
+      }
+      if (!transport_->per_message()) stream_written_ += buf.size();
+      for (const Written& w : batch) written_.push_back(w);
+      read_pos_ = records.back().seq + 1;
+      backoff = opts_.backoff_base;
+      problem_log_.Reset();
+      Confirm(/*final=*/false);
+    }
+    transport_->Close();
+    std::lock_guard lock(mu_);
+    done_ = true;
+    cv_done_.notify_all();
+  }
+
+  // Acknowledges, in order, the written hits that count as delivered.
+  void Confirm(bool final) {
+    if (written_.empty()) return;
+    uint64_t unacked = transport_->Unacknowledged();
+    if (unacked == UINT64_MAX) return;
+    const uint64_t confirmed = stream_written_ - std::min(unacked, stream_written_);
+    const Clock::time_point now = Clock::now();
+    uint64_t ack_to = 0;
+    while (!written_.empty()) {
+      const Written& w = written_.front();
+      if (w.end_offset > confirmed) break;
+      if (!final && w.at + confirm_delay_ > now) break;
+      ack_to = w.seq + 1;
+      if (w.counts) delivered_.fetch_add(1, std::memory_order_relaxed);
+      written_.pop_front();
+    }
+    if (ack_to == 0) return;
+    if (Status s = spool_->Ack(name(), ack_to); !s.ok()) spdlog::error("output {}: {}", name(), s.message());
+  }
+
+  // The connection failed: everything not confirmed is sent again on the next one.
+  void Broken(const std::string& why, Clock::duration& backoff) {
+    transport_->Close();
+    uint64_t again = 0;
+    for (const Written& w : written_) again += w.counts ? 1 : 0;
+    resent_.fetch_add(again, std::memory_order_relaxed);
+    written_.clear();
+    stream_written_ = 0;
+    Result<uint64_t> cursor = spool_->Cursor(name());
+    if (cursor.ok()) read_pos_ = *cursor;
+    if (const uint64_t n = problem_log_.Record(Clock::now()); n > 0) {
+      spdlog::warn("output {}: connection to {} lost: {}; {} unconfirmed hit(s) will be sent again ({} problem(s) since "
+                   "the last report)",
+                   name(), transport_->target(), why, again, n);
+    }
+    Wait(backoff);
+    backoff = std::min<Clock::duration>(backoff * 2, opts_.backoff_cap);
+  }
+
+  // Sleeps up to `d` (and not past a stop deadline); Notify/stop wake it early.
+  void Wait(Clock::duration d) {
+    std::unique_lock lock(mu_);
+    Clock::time_point until = Clock::now() + d;
+    if (stopping_) until = std::min(until, deadline_);
+    cv_.wait_until(lock, until, [&] { return notified_ || aborted_; });
+    notified_ = false;
+  }
+
+  const SpooledOutputsOptions& opts_;
+  const iocd::config::Output config_;
+  const std::unique_ptr<HitFormatter> formatter_;
+  const std::unique_ptr<Transport> transport_;
+  HitSpool* const spool_;
+  const Clock::duration confirm_delay_;
+
+  // Delivery thread only.
+  uint64_t read_pos_ = 0;
+  uint64_t stream_written_ = 0;
+  std::deque<Written> written_;
+  LogLimiter problem_log_;
+  LogLimiter connected_log_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_, cv_done_;
+  bool notified_ = false;  // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
+  bool aborted_ = false;   // guarded by mu_
+  bool done_ = false;      // guarded by mu_
+  Clock::time_point deadline_;
+
+  std::atomic<uint64_t> start_seq_{0};
+  std::atomic<uint64_t> delivered_{0}, filtered_{0}, corrupt_{0}, connect_failures_{0}, resent_{0};
+  std::thread thread_;
+};
+
+class SpooledOutputsImpl final : public SpooledOutputs {
+ public:
+  SpooledOutputsImpl(SpooledOutputsOptions opts, std::unique_ptr<HitSpool> spool)
+      : opts_(std::move(opts)), spool_(std::move(spool)), overflow_log_(opts_.log_interval), append_log_(opts_.log_interval) {}
+
+  ~SpooledOutputsImpl() override { Shutdown(Clock::now()); }
+
+  Status Init() {
+    for (const auto& config : opts_.outputs) {
+      const std::string where = "output \"" + config.name() + "\": ";
+      auto formatter = MakeHitFormatter(config);
+      if (!formatter.ok()) return Status::InvalidArgument(where + formatter.status().message());
+      std::unique_ptr<Transport> transport;
+      switch (config.protocol()) {
+        case iocd::config::OUTPUT_PROTOCOL_TCP:
+        case iocd::config::OUTPUT_PROTOCOL_TLS:
+        case iocd::config::OUTPUT_PROTOCOL_UDP: {
+          std::string host, port;
+          if (Status s = SplitHostPort(config.address(), &host, &port); !s.ok()) {
+            return Status::InvalidArgument(where + s.message());
+          }
+          if (config.protocol() == iocd::config::OUTPUT_PROTOCOL_TLS) {
+            TlsClientOptions tls;
+            tls.ca = config.tls().ca();
+            tls.cert = config.tls().cert();
+            tls.key = config.tls().key();
+            tls.server_name = config.tls().server_name();
+            tls.insecure_skip_verify = config.tls().insecure_skip_verify();
+            transport = NewTlsTransport(host, port, std::move(tls));
+          } else if (config.protocol() == iocd::config::OUTPUT_PROTOCOL_TCP) {
+            transport = NewTcpTransport(host, port);
+          } else {
+            transport = NewUdpTransport(host, port);
+          }
+          break;
+        }
+        case iocd::config::OUTPUT_PROTOCOL_FILE:
+          if (config.path().empty()) return Status::InvalidArgument(where + "path is required for protocol file");
+          transport = NewFileTransport(config.path(), config.max_file_bytes(), config.max_files());
+          break;
+        case iocd::config::OUTPUT_PROTOCOL_STDOUT:
+          transport = NewFdTransport(STDOUT_FILENO, "stdout");
+          break;
+        default:
+          return Status::InvalidArgument(where + "protocol is required (tcp, udp, file or stdout)");
+      }
+      if (config.framing() == iocd::config::OUTPUT_FRAMING_OCTET_COUNTED &&
+          config.protocol() != iocd::config::OUTPUT_PROTOCOL_TCP && config.protocol() != iocd::config::OUTPUT_PROTOCOL_TLS) {
+        return Status::InvalidArgument(where + "framing octet-counted is only for protocol tcp or tls");
+      }
+      deliverers_.push_back(std::make_unique<Deliverer>(opts_, config, std::move(formatter).value(),
+                                                        std::move(transport), spool_.get()));
+    }
+    const SpoolStats s = spool_->stats();
+    if (s.records > 0) spdlog::info("spool {}: {} undelivered hit(s) from before the start", opts_.spool_path, s.records);
+    for (auto& d : deliverers_) {
+      d->set_start_seq(s.first_seq);
+      d->Start();
+    }
+    return Status::Ok();
+  }
+
+  const std::string& name() const override { return name_; }
+
+  void Submit(std::shared_ptr<const iocd::hit::Hit> hit) override {
+    submitted_.fetch_add(1, std::memory_order_relaxed);
+    if (!accepting_.load(std::memory_order_acquire)) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    std::string bytes;
+    hit->SerializeToString(&bytes);
+    Result<uint64_t> seq = spool_->Append(bytes);
+    if (!seq.ok()) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      std::lock_guard lock(log_mu_);
+      if (const uint64_t n = append_log_.Record(Clock::now()); n > 0) {
+        spdlog::error("{}; {} hit(s) not spooled since the last report", seq.status().message(), n);
+      }
+      return;
+    }
+    const uint64_t overflow = spool_->stats().overflow_records;
+    if (overflow != overflow_seen_.load(std::memory_order_relaxed)) {
+      std::lock_guard lock(log_mu_);
+      const uint64_t before = overflow_seen_.exchange(overflow);
+      if (overflow > before && overflow_log_.Record(Clock::now()) > 0) {
+        spdlog::warn("spool {}: full; {} oldest undelivered hit(s) dropped so far (per output: see stats)",
+                     opts_.spool_path, overflow);
+      }
+    }
+    for (auto& d : deliverers_) d->Notify();
+  }
+
+  void Shutdown(Clock::time_point deadline) override {
+    std::lock_guard lock(shutdown_mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    accepting_.store(false, std::memory_order_release);
+    for (auto& d : deliverers_) d->BeginStop(deadline);
+    for (auto& d : deliverers_) d->Stop(deadline);
+    const uint64_t appended = spool_->stats().next_seq;
+    for (auto& d : deliverers_) {
+      OutputStats s = d->stats(appended);
+      spdlog::info("output {}: {} delivered, {} filtered, {} dropped by spool overflow, {} resent, {} pending in the spool",
+                   d->name(), s.delivered, s.filtered, s.dropped, s.resent, s.pending);
+    }
+  }
+
+  OutputStats stats() const override {
+    OutputStats total;
+    total.submitted = submitted_.load(std::memory_order_relaxed);
+    total.dropped = rejected_.load(std::memory_order_relaxed) + spool_->stats().overflow_records;
+    const uint64_t appended = spool_->stats().next_seq;
+    for (const auto& d : deliverers_) {
+      OutputStats s = d->stats(appended);
+      total.delivered += s.delivered;
+      total.filtered += s.filtered;
+      total.connect_failures += s.connect_failures;
+      total.resent += s.resent;
+      total.pending += s.pending;
+    }
+    return total;
+  }
+
+  std::vector<std::pair<std::string, OutputStats>> output_stats() const override {
+    std::vector<std::pair<std::string, OutputStats>> out;
+    const uint64_t appended = spool_->stats().next_seq;
+    for (const auto& d : deliverers_) out.emplace_back(d->name(), d->stats(appended));
+    return out;
+  }
+
+  SpoolStats spool_stats() const override { return spool_->stats(); }
+
+ private:
+  const SpooledOutputsOptions opts_;
+  const std::string name_ = "spool";
+  std::unique_ptr<HitSpool> spool_;
+  std::vector<std::unique_ptr<Deliverer>> deliverers_;
+  std::atomic<bool> accepting_{true};
+  std::atomic<uint64_t> submitted_{0}, rejected_{0}, overflow_seen_{0};
+  std::mutex log_mu_;
+  LogLimiter overflow_log_;  // guarded by log_mu_
+  LogLimiter append_log_;    // guarded by log_mu_
+  std::mutex shutdown_mu_;
+  bool shut_down_ = false;  // guarded by shutdown_mu_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SpooledOutputs>> SpooledOutputs::Open(SpooledOutputsOptions options) {
+  if (options.outputs.empty()) return Status::InvalidArgument("spooled outputs: no output");
+  SpoolOptions so;
+  so.path = options.spool_path;
+  so.max_bytes = options.max_bytes;
+  so.max_records = options.max_records;
+  so.sync = options.sync;
+  for (const auto& o : options.outputs) so.consumers.push_back(o.name());
+  auto spool = HitSpool::Open(so);
+  if (!spool.ok()) return spool.status();
+  auto impl = std::make_unique<SpooledOutputsImpl>(std::move(options), std::move(spool).value());
+  if (Status s = impl->Init(); !s.ok()) return s;
+  return std::unique_ptr<SpooledOutputs>(std::move(impl));
+}
+
+SpooledOutputsOptions SpoolOptionsFor(const std::vector<iocd::config::Output>& outputs, const std::string& state_dir) {
+  SpooledOutputsOptions o;
+  o.spool_path = (std::filesystem::path(state_dir) / "spool").string();
+  uint64_t max_bytes = 0, max_records = 0;
+  for (const auto& out : outputs) {
+    if (out.spool().disabled()) continue;
+    o.outputs.push_back(out);
+    max_bytes = std::max<uint64_t>(max_bytes, out.spool().max_bytes() != 0 ? out.spool().max_bytes() : uint64_t{1} << 30);
+    max_records = std::max<uint64_t>(max_records, out.spool().max_hits() != 0 ? out.spool().max_hits() : 1000000);
+    o.sync = o.sync || out.spool().sync();
+  }
+  if (!o.outputs.empty()) {
+    o.max_bytes = max_bytes;
+    o.max_records = max_records;
+  }
+  return o;
+}
+
+}  // namespace iocd

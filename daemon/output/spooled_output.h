@@ -1,0 +1,79 @@
+// SpooledOutputs: every durable output of the daemon behind one HitOutput, delivering from
+// a shared HitSpool (spool/hit_spool.h) so hits survive receiver outages, restarts and
+// crashes (docs/hits.md#delivery-guarantees).
+//
+// What it is: Submit() serializes the hit, appends it once to the spool and wakes every
+// output's delivery thread. Each output (tcp, udp, file, stdout) is a spool consumer with
+// its own thread, cursor, filter, formatter and Transport: it reads hits from its read
+// position, skips those its filter rejects, renders and frames the rest and writes them,
+// and acknowledges them in the spool once they count as delivered:
+//   * tcp: when the receiver's TCP stack has acknowledged the bytes (the socket's send
+//     queue, SIOCOUTQ, has drained past them) AND the connection was still open
+//     confirm_delay later. If the connection breaks first, every unconfirmed hit (the
+//     "unconfirmed tail") is written again on the next connection: at-least-once; the hit
+//     id lets the receiver drop duplicates.
+//   * udp, file, stdout: once written (UDP: best effort, nothing confirms it).
+// Reconnects back off from backoff_base doubling to backoff_cap, reset after a write.
+//
+// Isolation: Submit() only appends to the spool (a RocksDB write) and signals; it never
+// waits for an output. A slow or dead output only lets its own backlog grow in the spool;
+// the spool's bounds then drop the OLDEST hits, counted per output and logged.
+//
+// Ownership: owns the spool, the threads and the transports.
+// Thread safety: every method is thread-safe.
+// Shutdown(deadline): stops accepting, lets each output deliver until its backlog is
+// confirmed or the deadline passes, interrupts what is still blocked and joins. Hits not
+// delivered STAY in the spool and are delivered after the next start; they are not
+// counted as dropped.
+// Errors: Open() returns InvalidArgument for a bad output config and IoError/Corruption
+// from the spool. Delivery and spool write problems are counted and logged rate-limited.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "output/hit_output.h"
+#include "spool/hit_spool.h"
+
+namespace iocd {
+
+struct SpooledOutputsOptions {
+  // The spool database directory and bounds (SpoolOptions).
+  std::string spool_path;
+  uint64_t max_bytes = uint64_t{1} << 30;
+  uint64_t max_records = 1000000;
+  bool sync = false;
+  // Outputs (protocol tcp, udp, file or stdout), names unique. At least one.
+  std::vector<iocd::config::Output> outputs;
+  // Default: 100 ms doubling to 10 s.
+  std::chrono::milliseconds backoff_base{100};
+  std::chrono::milliseconds backoff_cap{10000};
+  // Minimum time between two log lines about one output's connection. Default: 30 s.
+  std::chrono::milliseconds log_interval{30000};
+  // tcp: how long a written hit must stay on a live connection to count as delivered.
+  // Default: 2 s.
+  std::chrono::milliseconds confirm_delay{2000};
+  // One write carries at most this many hits / about this many bytes. Default: 512, 256 KiB.
+  size_t max_batch_hits = 512;
+  size_t max_batch_bytes = 256 * 1024;
+};
+
+class SpooledOutputs : public HitOutput {
+ public:
+  // Opens the spool and starts one delivery thread per output; hits left in the spool by
+  // an earlier run are delivered at once.
+  static Result<std::unique_ptr<SpooledOutputs>> Open(SpooledOutputsOptions options);
+
+  // Per configured output, in config order: its name and counters.
+  virtual std::vector<std::pair<std::string, OutputStats>> output_stats() const = 0;
+  virtual SpoolStats spool_stats() const = 0;
+};
+
+// The spool settings the daemon uses for `outputs` (their spool.max_* with defaults, the
+// largest wins; sync if any asks). Outputs with spool.disabled are not counted.
+SpooledOutputsOptions SpoolOptionsFor(const std::vector<iocd::config::Output>& outputs, const std::string& state_dir);
+
+}  // namespace iocd

@@ -1,0 +1,454 @@
+// SpooledOutputs against real sockets on 127.0.0.1, real files and a real RocksDB spool in
+// a temp dir. Waits end as soon as the awaited data or counter is there; the deadlines only
+// guard against hangs.
+#include "output/spooled_output.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/temp_dir.h"
+
+namespace iocd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Clock::time_point Guard() { return Clock::now() + std::chrono::seconds(20); }
+
+int RemainingMs(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return left.count() < 0 ? 0 : static_cast<int>(left.count());
+}
+
+bool WaitUntil(const std::function<bool()>& pred) {
+  const auto deadline = Guard();
+  while (!pred()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polling, not synchronisation
+  }
+  return true;
+}
+
+class Listener {
+ public:
+  explicit Listener(int type = SOCK_STREAM, uint16_t port = 0) : type_(type) {
+    fd_ = ::socket(AF_INET, type, 0);
+    const int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    if (type == SOCK_STREAM) ::listen(fd_, 16);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~Listener() { ::close(fd_); }
+  uint16_t port() const { return port_; }
+  int fd() const { return fd_; }
+  int Accept() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, RemainingMs(Guard())) != 1) return -1;
+    return ::accept(fd_, nullptr, nullptr);
+  }
+
+ private:
+  int type_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+// Reads LF-terminated lines from a connection.
+class Conn {
+ public:
+  explicit Conn(int fd) : fd_(fd) {}
+  ~Conn() { Close(); }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  std::vector<std::string> ReadLines(size_t n) {
+    std::vector<std::string> lines;
+    const auto deadline = Guard();
+    while (lines.size() < n) {
+      const size_t nl = buf_.find('\n');
+      if (nl != std::string::npos) {
+        lines.push_back(buf_.substr(0, nl));
+        buf_.erase(0, nl + 1);
+        continue;
+      }
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, RemainingMs(deadline)) != 1) break;
+      char chunk[65536];
+      const ssize_t got = ::recv(fd_, chunk, sizeof(chunk), 0);
+      if (got <= 0) break;
+      buf_.append(chunk, static_cast<size_t>(got));
+    }
+    return lines;
+  }
+  std::string ReadBytes(size_t n) {
+    const auto deadline = Guard();
+    while (buf_.size() < n) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, RemainingMs(deadline)) != 1) break;
+      char chunk[65536];
+      const ssize_t got = ::recv(fd_, chunk, sizeof(chunk), 0);
+      if (got <= 0) break;
+      buf_.append(chunk, static_cast<size_t>(got));
+    }
+    return buf_;
+  }
+
+ private:
+  int fd_;
+  std::string buf_;
+};
+
+std::shared_ptr<const iocd::hit::Hit> MakeHit(int i, uint32_t confidence = 50) {
+  auto hit = std::make_shared<iocd::hit::Hit>();
+  hit->set_id("hit-" + std::to_string(i));
+  hit->set_observable("10.0.0." + std::to_string(i));
+  hit->set_observable_type("ipv4");
+  auto* e = hit->add_enrichments();
+  e->set_feed("demo");
+  e->set_indicator(hit->observable());
+  e->set_indicator_type("ipv4");
+  e->set_confidence(confidence);
+  return hit;
+}
+
+iocd::config::Output Template(const std::string& name, iocd::config::OutputProtocol protocol) {
+  iocd::config::Output o;
+  o.set_name(name);
+  o.set_protocol(protocol);
+  o.set_format(iocd::config::OUTPUT_FORMAT_TEMPLATE);
+  o.set_line_template("%HitId%");
+  return o;
+}
+
+iocd::config::Output Tcp(const std::string& name, uint16_t port) {
+  auto o = Template(name, iocd::config::OUTPUT_PROTOCOL_TCP);
+  o.set_address("127.0.0.1:" + std::to_string(port));
+  return o;
+}
+
+iocd::config::Output File(const std::string& name, const std::string& path) {
+  auto o = Template(name, iocd::config::OUTPUT_PROTOCOL_FILE);
+  o.set_path(path);
+  return o;
+}
+
+std::vector<std::string> FileLines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> Ids(int from, int to) {
+  std::vector<std::string> out;
+  for (int i = from; i < to; ++i) out.push_back("hit-" + std::to_string(i));
+  return out;
+}
+
+class SpooledOutputsTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SpooledOutputs> Open(std::vector<iocd::config::Output> outputs, uint64_t max_records = 1000000,
+                                       std::chrono::milliseconds confirm_delay = std::chrono::milliseconds(0)) {
+    SpooledOutputsOptions o;
+    o.spool_path = dir_.path() + "/spool";
+    o.outputs = std::move(outputs);
+    o.max_records = max_records;
+    o.backoff_base = std::chrono::milliseconds(5);
+    o.backoff_cap = std::chrono::milliseconds(50);
+    o.confirm_delay = confirm_delay;
+    auto r = SpooledOutputs::Open(std::move(o));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(r).value() : nullptr;
+  }
+
+  OutputStats StatsOf(SpooledOutputs& s, const std::string& name) {
+    for (auto& [n, st] : s.output_stats()) {
+      if (n == name) return st;
+    }
+    return {};
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(SpooledOutputsTest, TcpDeliversInOrderAndAcknowledges) {
+  Listener siem;
+  auto out = Open({Tcp("siem", siem.port())});
+  for (int i = 0; i < 5; ++i) out->Submit(MakeHit(i));
+  Conn c(siem.Accept());
+  EXPECT_EQ(c.ReadLines(5), Ids(0, 5));
+  out->Shutdown(Guard());
+  OutputStats s = StatsOf(*out, "siem");
+  EXPECT_EQ(s.submitted, 5u);
+  EXPECT_EQ(s.delivered, 5u);
+  EXPECT_EQ(s.pending, 0u);
+  EXPECT_EQ(out->spool_stats().records, 0u);
+}
+
+TEST_F(SpooledOutputsTest, OctetCountedFraming) {
+  Listener siem;
+  auto config = Tcp("siem", siem.port());
+  config.set_framing(iocd::config::OUTPUT_FRAMING_OCTET_COUNTED);
+  auto out = Open({config});
+  out->Submit(MakeHit(1));
+  out->Submit(MakeHit(22));
+  Conn c(siem.Accept());
+  EXPECT_EQ(c.ReadBytes(15), "5 hit-16 hit-22");
+}
+
+TEST_F(SpooledOutputsTest, UdpSendsOneDatagramPerHit) {
+  Listener siem(SOCK_DGRAM);
+  auto config = Template("udp", iocd::config::OUTPUT_PROTOCOL_UDP);
+  config.set_address("127.0.0.1:" + std::to_string(siem.port()));
+  auto out = Open({config});
+  out->Submit(MakeHit(7));
+  out->Submit(MakeHit(8));
+  std::vector<std::string> got;
+  for (int i = 0; i < 2; ++i) {
+    pollfd p{siem.fd(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, RemainingMs(Guard())), 1);
+    char buf[512];
+    const ssize_t n = ::recv(siem.fd(), buf, sizeof(buf), 0);
+    got.emplace_back(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(got, Ids(7, 9));
+}
+
+TEST_F(SpooledOutputsTest, FiltersPerOutputAndFileRotation) {
+  const std::string all = dir_.path() + "/all.log", high = dir_.path() + "/high.log";
+  auto rotating = File("all", all);
+  rotating.set_max_file_bytes(30);  // "hit-N\n" is 6 bytes: five lines per file
+  rotating.set_max_files(5);
+  auto filtered = File("high", high);
+  filtered.mutable_filter()->set_min_confidence(80);
+  auto out = Open({rotating, filtered});
+  for (int i = 0; i < 12; ++i) out->Submit(MakeHit(i, i % 3 == 0 ? 90 : 10));
+  out->Shutdown(Guard());
+  EXPECT_EQ(FileLines(all + ".2"), Ids(0, 5));
+  EXPECT_EQ(FileLines(all + ".1"), Ids(5, 10));
+  EXPECT_EQ(FileLines(all), Ids(10, 12));
+  EXPECT_EQ(FileLines(high), (std::vector<std::string>{"hit-0", "hit-3", "hit-6", "hit-9"}));
+  OutputStats s = StatsOf(*out, "high");
+  EXPECT_EQ(s.delivered, 4u);
+  EXPECT_EQ(s.filtered, 8u);
+  EXPECT_EQ(s.pending, 0u);
+}
+
+TEST_F(SpooledOutputsTest, UndeliveredHitsSurviveARestart) {
+  uint16_t port;
+  {
+    Listener probe;  // a port that nobody listens on once the probe is closed
+    port = probe.port();
+  }
+  {
+    auto out = Open({Tcp("siem", port)});
+    for (int i = 0; i < 3; ++i) out->Submit(MakeHit(i));
+    out->Shutdown(Clock::now());
+    EXPECT_EQ(StatsOf(*out, "siem").pending, 3u);
+    EXPECT_EQ(StatsOf(*out, "siem").dropped, 0u);
+  }
+  Listener siem(SOCK_STREAM, port);
+  auto out = Open({Tcp("siem", port)});
+  out->Submit(MakeHit(3));
+  Conn c(siem.Accept());
+  EXPECT_EQ(c.ReadLines(4), Ids(0, 4));
+}
+
+TEST_F(SpooledOutputsTest, UnconfirmedTailIsResentAfterReconnect) {
+  Listener siem;
+  // Nothing is confirmed during the test: everything written is the unconfirmed tail.
+  auto out = Open({Tcp("siem", siem.port())}, 1000000, std::chrono::hours(1));
+  for (int i = 0; i < 3; ++i) out->Submit(MakeHit(i));
+  {
+    Conn first(siem.Accept());
+    EXPECT_EQ(first.ReadLines(3), Ids(0, 3));
+  }  // the receiver drops the connection
+  Conn second(siem.Accept());
+  out->Submit(MakeHit(3));
+  EXPECT_EQ(second.ReadLines(4), Ids(0, 4));
+  EXPECT_TRUE(WaitUntil([&] { return StatsOf(*out, "siem").resent >= 3; }));
+  out->Shutdown(Guard());
+  EXPECT_EQ(StatsOf(*out, "siem").delivered, 4u);
+}
+
+TEST_F(SpooledOutputsTest, DeadOutputDoesNotHoldBackOthers) {
+  Listener stuck;  // accepts into the backlog but never reads
+  const std::string path = dir_.path() + "/hits.log";
+  auto out = Open({Tcp("stuck", stuck.port()), File("file", path)});
+  constexpr int kHits = 2000;
+  for (int i = 0; i < kHits; ++i) out->Submit(MakeHit(i));
+  EXPECT_TRUE(WaitUntil([&] { return StatsOf(*out, "file").delivered == kHits; }));
+  EXPECT_EQ(FileLines(path).size(), static_cast<size_t>(kHits));
+}
+
+TEST_F(SpooledOutputsTest, OverflowIsCountedPerOutput) {
+  uint16_t port;
+  {
+    Listener probe;
+    port = probe.port();
+  }
+  auto out = Open({Tcp("down", port)}, /*max_records=*/4);
+  for (int i = 0; i < 10; ++i) out->Submit(MakeHit(i));
+  out->Shutdown(Clock::now());
+  OutputStats s = StatsOf(*out, "down");
+  EXPECT_EQ(s.dropped, 6u);
+  EXPECT_EQ(s.pending, 4u);
+  EXPECT_EQ(out->spool_stats().overflow_records, 6u);
+}
+
+// A self-signed certificate for "localhost", written as PEM to dir/cert.pem and dir/key.pem.
+bool WriteSelfSignedCert(const std::string& dir) {
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  X509* x = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_set_pubkey(x, key);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
+  X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "DNS:localhost");
+  X509_add_ext(x, san, -1);
+  X509_EXTENSION_free(san);
+  X509_sign(x, key, EVP_sha256());
+  FILE* c = std::fopen((dir + "/cert.pem").c_str(), "w");
+  FILE* k = std::fopen((dir + "/key.pem").c_str(), "w");
+  const bool ok = c != nullptr && k != nullptr && PEM_write_X509(c, x) == 1 &&
+                  PEM_write_PrivateKey(k, key, nullptr, nullptr, 0, nullptr, nullptr) == 1;
+  if (c != nullptr) std::fclose(c);
+  if (k != nullptr) std::fclose(k);
+  X509_free(x);
+  EVP_PKEY_free(key);
+  return ok;
+}
+
+// Accepts one TLS connection on `listener` and reads n lines from it.
+std::vector<std::string> TlsReadLines(Listener& listener, const std::string& dir, size_t n) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  SSL_CTX_use_certificate_chain_file(ctx, (dir + "/cert.pem").c_str());
+  SSL_CTX_use_PrivateKey_file(ctx, (dir + "/key.pem").c_str(), SSL_FILETYPE_PEM);
+  std::vector<std::string> lines;
+  const int fd = listener.Accept();
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  if (SSL_accept(ssl) == 1) {
+    std::string buf;
+    char chunk[4096];
+    size_t got = 0;
+    while (lines.size() < n && SSL_read_ex(ssl, chunk, sizeof(chunk), &got) == 1) {
+      buf.append(chunk, got);
+      for (size_t nl; (nl = buf.find('\n')) != std::string::npos;) {
+        lines.push_back(buf.substr(0, nl));
+        buf.erase(0, nl + 1);
+      }
+    }
+  }
+  SSL_free(ssl);
+  ::close(fd);
+  SSL_CTX_free(ctx);
+  return lines;
+}
+
+TEST_F(SpooledOutputsTest, TlsVerifiesTheReceiverAndDelivers) {
+  ASSERT_TRUE(WriteSelfSignedCert(dir_.path()));
+  Listener siem;
+  auto config = Template("tls", iocd::config::OUTPUT_PROTOCOL_TLS);
+  config.set_address("127.0.0.1:" + std::to_string(siem.port()));
+  config.mutable_tls()->set_ca(dir_.path() + "/cert.pem");
+  config.mutable_tls()->set_server_name("localhost");
+  auto out = Open({config});
+  for (int i = 0; i < 3; ++i) out->Submit(MakeHit(i));
+  EXPECT_EQ(TlsReadLines(siem, dir_.path(), 3), Ids(0, 3));
+}
+
+TEST_F(SpooledOutputsTest, TlsRefusesAReceiverWithTheWrongName) {
+  ASSERT_TRUE(WriteSelfSignedCert(dir_.path()));
+  Listener siem;
+  auto config = Template("tls", iocd::config::OUTPUT_PROTOCOL_TLS);
+  config.set_address("127.0.0.1:" + std::to_string(siem.port()));
+  config.mutable_tls()->set_ca(dir_.path() + "/cert.pem");
+  config.mutable_tls()->set_server_name("siem.example.org");
+  auto out = Open({config});
+  out->Submit(MakeHit(1));
+  // The handshake fails on the client side: nothing is read and the hit stays pending.
+  EXPECT_TRUE(TlsReadLines(siem, dir_.path(), 1).empty());
+  EXPECT_TRUE(WaitUntil([&] { return StatsOf(*out, "tls").connect_failures >= 1; }));
+  out->Shutdown(Clock::now());
+  EXPECT_EQ(StatsOf(*out, "tls").pending, 1u);
+  EXPECT_EQ(StatsOf(*out, "tls").delivered, 0u);
+}
+
+TEST(SpoolOptionsForTest, LargestBoundsOfTheSpooledOutputs) {
+  iocd::config::Output a, b, memory;
+  a.set_name("a");
+  a.mutable_spool()->set_max_hits(10);
+  b.set_name("b");
+  b.mutable_spool()->set_max_bytes(5000);
+  b.mutable_spool()->set_sync(true);
+  memory.set_name("m");
+  memory.mutable_spool()->set_disabled(true);
+  SpooledOutputsOptions o = SpoolOptionsFor({a, b, memory}, "/var/lib/iocd");
+  EXPECT_EQ(o.spool_path, "/var/lib/iocd/spool");
+  ASSERT_EQ(o.outputs.size(), 2u);
+  EXPECT_EQ(o.outputs[0].name(), "a");
+  EXPECT_EQ(o.outputs[1].name(), "b");
+  EXPECT_EQ(o.max_records, 1000000u);  // b asks for the default
+  EXPECT_EQ(o.max_bytes, uint64_t{1} << 30);
+  EXPECT_TRUE(o.sync);
+  EXPECT_TRUE(SpoolOptionsFor({memory}, "/x").outputs.empty());
+}
+
+TEST_F(SpooledOutputsTest, SubmitAfterShutdownIsCountedAsDropped) {
+  auto out = Open({File("f", dir_.path() + "/f.log")});
+  out->Shutdown(Guard());
+  out->Submit(MakeHit(1));
+  EXPECT_EQ(out->stats().submitted, 1u);
+  EXPECT_EQ(out->stats().dropped, 1u);
+  EXPECT_EQ(out->spool_stats().next_seq, 0u);
+}
+
+TEST_F(SpooledOutputsTest, BadConfigIsRejected) {
+  SpooledOutputsOptions o;
+  o.spool_path = dir_.path() + "/spool";
+  auto bad = Template("x", iocd::config::OUTPUT_PROTOCOL_FILE);
+  o.outputs = {bad};
+  auto r = SpooledOutputs::Open(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "output \"x\": path is required for protocol file");
+  auto udp = Template("u", iocd::config::OUTPUT_PROTOCOL_UDP);
+  udp.set_address("127.0.0.1:9");
+  udp.set_framing(iocd::config::OUTPUT_FRAMING_OCTET_COUNTED);
+  o.outputs = {udp};
+  EXPECT_FALSE(SpooledOutputs::Open(o).ok());
+}
+
+}  // namespace
+}  // namespace iocd

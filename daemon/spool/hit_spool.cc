@@ -1,0 +1,309 @@
+#include "spool/hit_spool.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace iocd {
+namespace {
+
+constexpr char kRecordPrefix = 'h';
+constexpr char kCursorPrefix = 'c';
+
+void PutBigEndian64(uint64_t v, std::string* out) {
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+uint64_t GetBigEndian64(std::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
+  return v;
+}
+
+std::string RecordKey(uint64_t seq) {
+  std::string k(1, kRecordPrefix);
+  PutBigEndian64(seq, &k);
+  return k;
+}
+
+std::string CursorKey(std::string_view consumer) { return std::string(1, kCursorPrefix) + std::string(consumer); }
+
+std::string SeqValue(uint64_t seq) {
+  std::string v;
+  PutBigEndian64(seq, &v);
+  return v;
+}
+
+class RocksHitSpool final : public HitSpool {
+ public:
+  RocksHitSpool(SpoolOptions options, std::unique_ptr<rocksdb::DB> db)
+      : opts_(std::move(options)), db_(std::move(db)) {
+    write_options_.sync = opts_.sync;
+  }
+
+  // Loads records and cursors; called once before the spool is shared.
+  Status Load() {
+    std::set<std::string> wanted(opts_.consumers.begin(), opts_.consumers.end());
+    rocksdb::WriteBatch batch;
+    bool first = true;
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        const rocksdb::Slice key = it->key();
+        if (key.size() == 9 && key[0] == kRecordPrefix) {
+          const uint64_t seq = GetBigEndian64(std::string_view(key.data() + 1, 8));
+          if (first) {
+            first_seq_ = seq;
+            first = false;
+          } else if (seq != first_seq_ + sizes_.size()) {
+            // A hole can only be left by an interrupted overflow; fill it as empty records
+            // so sequence numbers stay dense (Read skips missing keys).
+            while (first_seq_ + sizes_.size() < seq) sizes_.push_back(0);
+          }
+          sizes_.push_back(static_cast<uint32_t>(it->value().size()));
+          bytes_ += it->value().size();
+        } else if (key.size() > 1 && key[0] == kCursorPrefix) {
+          std::string name(key.data() + 1, key.size() - 1);
+          if (it->value().size() != 8) {
+            return Status::Corruption("spool " + opts_.path + ": cursor of \"" + name + "\" does not decode");
+          }
+          if (wanted.count(name) == 0) {
+            batch.Delete(key);
+          } else {
+            cursors_[name] = GetBigEndian64(it->value().ToStringView());
+          }
+        } else {
+          return Status::Corruption("spool " + opts_.path + ": unexpected key of " + std::to_string(key.size()) +
+                                    " bytes; the directory holds something else (move it away)");
+        }
+      }
+      if (!it->status().ok()) return Status::IoError("spool " + opts_.path + ": " + it->status().ToString());
+    }
+    if (first) {
+      // Empty: continue after the highest cursor so sequence numbers never go back.
+      uint64_t next = 0;
+      for (const auto& [name, seq] : cursors_) next = std::max(next, seq);
+      first_seq_ = next;
+    }
+    next_seq_ = first_seq_ + sizes_.size();
+    for (const std::string& name : opts_.consumers) {
+      if (cursors_.count(name) == 0) {
+        cursors_[name] = next_seq_;
+        batch.Put(CursorKey(name), SeqValue(next_seq_));
+      }
+      dropped_[name] = 0;
+    }
+    if (batch.Count() > 0) {
+      rocksdb::Status s = db_->Write(write_options_, &batch);
+      if (!s.ok()) return Status::IoError("spool " + opts_.path + ": " + s.ToString());
+    }
+    std::lock_guard lock(mu_);
+    return TrimLocked();
+  }
+
+  Result<uint64_t> Append(std::string_view value) override {
+    std::lock_guard lock(mu_);
+    const uint64_t seq = next_seq_;
+    rocksdb::Status s = db_->Put(write_options_, RecordKey(seq), rocksdb::Slice(value.data(), value.size()));
+    if (!s.ok()) return Status::IoError("spool " + opts_.path + ": append failed: " + s.ToString());
+    ++next_seq_;
+    sizes_.push_back(static_cast<uint32_t>(value.size()));
+    bytes_ += value.size();
+    if (Status t = ApplyBoundsLocked(); !t.ok()) return t;
+    return seq;
+  }
+
+  Status Read(uint64_t from, size_t max_records, size_t max_bytes, std::vector<SpoolRecord>* out) const override {
+    uint64_t end;
+    {
+      std::lock_guard lock(mu_);
+      from = std::max(from, first_seq_);
+      end = next_seq_;
+    }
+    if (from >= end || max_records == 0) return Status::Ok();
+    rocksdb::ReadOptions ro;
+    const std::string upper = RecordKey(end);
+    rocksdb::Slice upper_slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    size_t n = 0, bytes = 0;
+    for (it->Seek(RecordKey(from)); it->Valid() && n < max_records && bytes < max_bytes; it->Next()) {
+      SpoolRecord r;
+      r.seq = GetBigEndian64(std::string_view(it->key().data() + 1, 8));
+      r.value = it->value().ToString();
+      bytes += r.value.size();
+      out->push_back(std::move(r));
+      ++n;
+    }
+    if (!it->status().ok()) return Status::IoError("spool " + opts_.path + ": read failed: " + it->status().ToString());
+    return Status::Ok();
+  }
+
+  Result<uint64_t> Cursor(std::string_view consumer) const override {
+    std::lock_guard lock(mu_);
+    auto it = cursors_.find(std::string(consumer));
+    if (it == cursors_.end()) return Status::InvalidArgument("spool: unknown consumer \"" + std::string(consumer) + "\"");
+    return std::max(it->second, first_seq_);
+  }
+
+  Status Ack(std::string_view consumer, uint64_t next) override {
+    std::lock_guard lock(mu_);
+    auto it = cursors_.find(std::string(consumer));
+    if (it == cursors_.end()) return Status::InvalidArgument("spool: unknown consumer \"" + std::string(consumer) + "\"");
+    next = std::min(next, next_seq_);
+    if (next <= it->second) return Status::Ok();
+    rocksdb::WriteBatch batch;
+    batch.Put(CursorKey(consumer), SeqValue(next));
+    const uint64_t old = it->second;
+    it->second = next;
+    const uint64_t min_cursor = MinCursorLocked();
+    const uint64_t old_first = first_seq_;
+    uint64_t freed = 0;
+    for (uint64_t seq = first_seq_; seq < min_cursor; ++seq) {
+      batch.Delete(RecordKey(seq));
+      freed += sizes_[seq - first_seq_];
+    }
+    rocksdb::Status s = db_->Write(write_options_, &batch);
+    if (!s.ok()) {
+      it->second = old;
+      return Status::IoError("spool " + opts_.path + ": ack failed: " + s.ToString());
+    }
+    if (min_cursor > old_first) {
+      sizes_.erase(sizes_.begin(), sizes_.begin() + static_cast<std::ptrdiff_t>(min_cursor - old_first));
+      first_seq_ = min_cursor;
+      bytes_ -= freed;
+    }
+    return Status::Ok();
+  }
+
+  uint64_t overflow_dropped(std::string_view consumer) const override {
+    std::lock_guard lock(mu_);
+    auto it = dropped_.find(std::string(consumer));
+    return it == dropped_.end() ? 0 : it->second;
+  }
+
+  SpoolStats stats() const override {
+    std::lock_guard lock(mu_);
+    SpoolStats s;
+    s.records = sizes_.size();
+    s.bytes = bytes_;
+    s.first_seq = first_seq_;
+    s.next_seq = next_seq_;
+    s.overflow_records = overflow_records_;
+    return s;
+  }
+
+ private:
+  uint64_t MinCursorLocked() const {
+    uint64_t m = next_seq_;
+    for (const auto& [name, seq] : cursors_) m = std::min(m, seq);
+    return std::max(m, first_seq_);
+  }
+
+  bool OverLocked() const {
+    return (opts_.max_records != 0 && sizes_.size() > opts_.max_records) ||
+           (opts_.max_bytes != 0 && bytes_ > opts_.max_bytes);
+  }
+
+  // Deletes the oldest records while over a bound, counting them per consumer.
+  Status ApplyBoundsLocked() {
+    if (!OverLocked()) return Status::Ok();
+    rocksdb::WriteBatch batch;
+    uint64_t first = first_seq_, bytes = bytes_;
+    size_t drop = 0;
+    while (drop < sizes_.size() && ((opts_.max_records != 0 && sizes_.size() - drop > opts_.max_records) ||
+                                    (opts_.max_bytes != 0 && bytes > opts_.max_bytes))) {
+      batch.Delete(RecordKey(first));
+      bytes -= sizes_[drop];
+      ++first;
+      ++drop;
+    }
+    std::map<std::string, uint64_t> moved;
+    for (const auto& [name, seq] : cursors_) {
+      if (seq < first) {
+        moved[name] = first - std::max(seq, first_seq_);
+        batch.Put(CursorKey(name), SeqValue(first));
+      }
+    }
+    rocksdb::Status s = db_->Write(write_options_, &batch);
+    if (!s.ok()) return Status::IoError("spool " + opts_.path + ": dropping the oldest records failed: " + s.ToString());
+    for (const auto& [name, n] : moved) {
+      cursors_[name] = first;
+      dropped_[name] += n;
+    }
+    sizes_.erase(sizes_.begin(), sizes_.begin() + static_cast<std::ptrdiff_t>(drop));
+    overflow_records_ += drop;
+    first_seq_ = first;
+    bytes_ = bytes;
+    return Status::Ok();
+  }
+
+  // At open: apply the bounds (they may have shrunk) and delete what every consumer passed.
+  Status TrimLocked() {
+    if (Status s = ApplyBoundsLocked(); !s.ok()) return s;
+    const uint64_t min_cursor = MinCursorLocked();
+    if (min_cursor <= first_seq_) return Status::Ok();
+    rocksdb::WriteBatch batch;
+    uint64_t freed = 0;
+    for (uint64_t seq = first_seq_; seq < min_cursor; ++seq) {
+      batch.Delete(RecordKey(seq));
+      freed += sizes_[seq - first_seq_];
+    }
+    rocksdb::Status s = db_->Write(write_options_, &batch);
+    if (!s.ok()) return Status::IoError("spool " + opts_.path + ": " + s.ToString());
+    sizes_.erase(sizes_.begin(), sizes_.begin() + static_cast<std::ptrdiff_t>(min_cursor - first_seq_));
+    first_seq_ = min_cursor;
+    bytes_ -= freed;
+    return Status::Ok();
+  }
+
+  const SpoolOptions opts_;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::WriteOptions write_options_;
+
+  mutable std::mutex mu_;
+  uint64_t first_seq_ = 0;            // guarded by mu_
+  uint64_t next_seq_ = 0;             // guarded by mu_
+  std::deque<uint32_t> sizes_;        // guarded by mu_: value size of first_seq_ + i
+  uint64_t bytes_ = 0;                // guarded by mu_
+  uint64_t overflow_records_ = 0;     // guarded by mu_
+  std::map<std::string, uint64_t, std::less<>> cursors_;  // guarded by mu_
+  std::map<std::string, uint64_t, std::less<>> dropped_;  // guarded by mu_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<HitSpool>> HitSpool::Open(const SpoolOptions& options) {
+  if (options.path.empty()) return Status::InvalidArgument("spool: path is required");
+  if (options.consumers.empty()) return Status::InvalidArgument("spool: at least one consumer is required");
+  std::set<std::string> names;
+  for (const auto& c : options.consumers) {
+    if (c.empty() || !names.insert(c).second) {
+      return Status::InvalidArgument("spool: consumer names must be unique and non-empty (\"" + c + "\")");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) return Status::IoError("spool " + options.path + ": cannot create the directory: " + ec.message());
+  rocksdb::Options ro;
+  ro.create_if_missing = true;
+  ro.max_open_files = 64;
+  ro.keep_log_file_num = 2;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(ro, options.path, &raw);
+  if (!s.ok()) {
+    return Status::IoError("spool " + options.path + ": cannot open: " + s.ToString() +
+                           " (is another iocd using this state_dir?)");
+  }
+  auto spool = std::make_unique<RocksHitSpool>(options, std::unique_ptr<rocksdb::DB>(raw));
+  if (Status l = spool->Load(); !l.ok()) return l;
+  return std::unique_ptr<HitSpool>(std::move(spool));
+}
+
+}  // namespace iocd
