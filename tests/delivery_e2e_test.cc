@@ -221,17 +221,7 @@ class DeliveryEndToEndTest : public ::testing::Test {
   // A config with the given outputs (YAML list items, already indented).
   std::string WriteConfig(const std::string& outputs) {
     const std::string path = dir_ / "iocd.yaml";
-    WriteFile(path, "state_dir: " + (dir_ / "state") +
-                        "\n"
-                        "inputs:\n"
-                        "  - name: siem\n"
-                        "    protocol: syslog-tcp\n"
-                        "    listen: 127.0.0.1:0\n"
-                        "feeds:\n"
-                        "  - name: e2e\n"
-                        "    path: " + (dir_ / "feed.txt") +
-                        "\n"
-                        "    format: plain\n"
+    WriteFile(path, SiemInputAndPlainFeedYaml(dir_) +
                         "    confidence: 80\n"
                         "outputs:\n" +
                         outputs);

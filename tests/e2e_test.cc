@@ -47,17 +47,7 @@ class EndToEndTest : public ::testing::Test {
 
   std::string WriteConfig() {
     std::string path = dir_ / "iocd.yaml";
-    WriteFile(path, "state_dir: " + (dir_ / "state") +
-                        "\n"
-                        "inputs:\n"
-                        "  - name: siem\n"
-                        "    protocol: syslog-tcp\n"
-                        "    listen: 127.0.0.1:0\n"
-                        "feeds:\n"
-                        "  - name: e2e\n"
-                        "    path: " + (dir_ / "feed.txt") +
-                        "\n"
-                        "    format: plain\n"
+    WriteFile(path, SiemInputAndPlainFeedYaml(dir_) +
                         "  - name: threats\n"
                         "    path: " + (dir_ / "feed.csv") +
                         "\n"

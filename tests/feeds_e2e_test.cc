@@ -29,15 +29,7 @@ class FeedsEndToEndTest : public ::testing::Test {
   // A config with one plain feed "e2e" at feed.txt and the given extra YAML.
   std::string WriteConfig(const std::string& extra = "") {
     std::string path = dir_ / "iocd.yaml";
-    WriteFile(path, "state_dir: " + (dir_ / "state") + "\n" +
-                        "inputs:\n"
-                        "  - name: siem\n"
-                        "    protocol: syslog-tcp\n"
-                        "    listen: 127.0.0.1:0\n"
-                        "feeds:\n"
-                        "  - name: e2e\n"
-                        "    path: " + (dir_ / "feed.txt") + "\n" +
-                        "    format: plain\n"
+    WriteFile(path, SiemInputAndPlainFeedYaml(dir_) +
                         "    max_shrink: 1\n"
                         "outputs:\n"
                         "  - name: siem\n"

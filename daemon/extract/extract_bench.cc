@@ -39,18 +39,10 @@ std::unique_ptr<LogFile> Load(const fs::path& path) {
   std::stringstream s;
   s << in.rdbuf();
   log->contents = s.str();
-  std::string_view text = log->contents;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (!line.empty()) {
-      log->lines.push_back(line);
-      log->bytes += static_cast<int64_t>(line.size());
-    }
-    start = end + 1;
+  for (std::string_view line : iocd::SplitLines(log->contents)) {
+    if (line.empty()) continue;
+    log->lines.push_back(line);
+    log->bytes += static_cast<int64_t>(line.size());
   }
   return log;
 }

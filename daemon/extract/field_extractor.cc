@@ -116,23 +116,31 @@ std::string DescribeExtraction(const ParsedEvent& event, const std::vector<Field
   return line;
 }
 
-std::string DescribeLines(std::string_view text) {
-  EventParser parser;
-  ParsedEvent event;
-  std::vector<FieldObservable> found;
-  std::string report;
+std::vector<std::string_view> SplitLines(std::string_view text) {
+  std::vector<std::string_view> lines;
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(start, end - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    start = end + 1;
+  }
+  return lines;
+}
+
+std::string DescribeLines(std::string_view text) {
+  EventParser parser;
+  ParsedEvent event;
+  std::vector<FieldObservable> found;
+  std::string report;
+  for (std::string_view line : SplitLines(text)) {
     parser.Parse(line, &event);
     found.clear();
     ExtractFromEvent(event, &found);
     report += DescribeExtraction(event, found);
     report.push_back('\n');
-    start = end + 1;
   }
   return report;
 }

@@ -44,8 +44,11 @@ void ExtractFromEvent(const ParsedEvent& event, std::vector<FieldObservable>* ou
 //   "<body format>" then, for each observable, TAB "<type> <field> <text as written>".
 // Example: "cef\tipv4 src 10.0.0.1\tdomain request evil.com". Deterministic.
 std::string DescribeExtraction(const ParsedEvent& event, const std::vector<FieldObservable>& found);
-// Parses each line of text (LF-terminated, a CR before the LF dropped, the last line may
-// lack its LF) as one message and returns one DescribeExtraction() line per input line.
+// The lines of text: LF-terminated, a CR before the LF dropped, the last line may lack its
+// LF; empty lines are kept. Views into `text`.
+std::vector<std::string_view> SplitLines(std::string_view text);
+// Parses each line of text (as SplitLines splits it) as one message and returns one
+// DescribeExtraction() line per input line.
 // What the golden files under tests/data/golden hold.
 std::string DescribeLines(std::string_view text);
 

@@ -77,6 +77,13 @@ TEST(FieldExtractorTest, AppendsWithoutDedupAgainstExistingEntries) {
   EXPECT_EQ(found.size(), 4u);
 }
 
+TEST(SplitLinesTest, DropsCrBeforeLfKeepsEmptyLinesAndAnUnterminatedLast) {
+  EXPECT_TRUE(SplitLines("").empty());
+  EXPECT_THAT(SplitLines("a\n"), ElementsAre("a"));
+  EXPECT_THAT(SplitLines("a\r\n\nb\rc\r\nlast"), ElementsAre("a", "", "b\rc", "last"));
+  EXPECT_THAT(SplitLines("\r\n\n"), ElementsAre("", ""));
+}
+
 TEST(FieldExtractorTest, ManyObservablesDedupedPastLinearLimit) {
   std::string line;
   for (int i = 0; i < 40; ++i) line += "k" + std::to_string(i) + "=198.51.100." + std::to_string(i % 20) + " ";

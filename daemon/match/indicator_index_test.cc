@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "match/match_test_util.h"
 #include "match/prefix_table.h"
 
 namespace iocd {
@@ -57,24 +58,10 @@ Indicator MakeCidr6(const Ipv6Address& address, int length) {
 
 Indicator MakeDomain(std::string name) { return {IndicatorType::kDomain, std::move(name)}; }
 
-// "type display [feed,feed]": readable expectations that do not depend on pointers.
-std::vector<std::string> Describe(const std::vector<IndexMatch>& matches) {
-  std::vector<std::string> out;
-  for (const IndexMatch& m : matches) {
-    std::string s = std::string(TypeName(m.type)) + " " + m.ToIndicator().Display() + " [";
-    for (size_t i = 0; i < m.feeds.size(); ++i) {
-      if (i > 0) s += ",";
-      s += std::to_string(m.feeds[i]);
-    }
-    out.push_back(s + "]");
-  }
-  return out;
-}
-
+// "type display [feed,feed]" per match. The observable goes through ParseIndicator only
+// (not testutil::Observe), so this file tests the index on exactly what a feed would list.
 std::vector<std::string> LookupText(const IndicatorIndex& index, std::string_view observable) {
-  std::vector<IndexMatch> out;
-  index.Lookup(Parse(observable), &out);
-  return Describe(out);
+  return testutil::LookupText(index, Parse(observable));
 }
 
 // An owning, comparable form of one match, for the reference comparisons.
@@ -189,7 +176,7 @@ TEST(IndicatorIndexTest, LookupAppendsToExistingResults) {
   std::vector<IndexMatch> out;
   index->Lookup(Parse("evil.com"), &out);
   index->Lookup(Parse("www.evil.com"), &out);
-  EXPECT_THAT(Describe(out), ElementsAre("domain evil.com [1]", "domain evil.com [1]"));
+  EXPECT_THAT(testutil::Describe(out), ElementsAre("domain evil.com [1]", "domain evil.com [1]"));
 }
 
 // --- IP ranges -------------------------------------------------------------------------

@@ -100,20 +100,7 @@ void AppendJsonString(std::string_view value, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->reserve(out->size() + value.size() + 2);
   out->push_back('"');
-  size_t i = 0;
-  while (i < value.size()) {
-    const unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c >= 0x80) {
-      const size_t len = WellFormedUtf8Length(value, i);
-      if (len == 0) {
-        out->append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
-        ++i;
-      } else {
-        out->append(value.data() + i, len);
-        i += len;
-      }
-      continue;
-    }
+  AppendValidUtf8(value, out, [&](unsigned char c) {
     switch (c) {
       case '"':
         out->append("\\\"");
@@ -145,8 +132,7 @@ void AppendJsonString(std::string_view value, std::string* out) {
           out->push_back(static_cast<char>(c));
         }
     }
-    ++i;
-  }
+  });
   out->push_back('"');
 }
 

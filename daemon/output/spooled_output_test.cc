@@ -24,18 +24,17 @@
 #include <vector>
 
 #include "common/temp_dir.h"
+#include "output/test_socket.h"
 
 namespace iocd {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using output_test::Clock;
+using output_test::RemainingMs;
+using output_test::TestConnection;
+using output_test::TestListener;
 
 Clock::time_point Guard() { return Clock::now() + std::chrono::seconds(20); }
-
-int RemainingMs(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return left.count() < 0 ? 0 : static_cast<int>(left.count());
-}
 
 bool WaitUntil(const std::function<bool()>& pred) {
   const auto deadline = Guard();
@@ -45,83 +44,6 @@ bool WaitUntil(const std::function<bool()>& pred) {
   }
   return true;
 }
-
-class Listener {
- public:
-  explicit Listener(int type = SOCK_STREAM, uint16_t port = 0) : type_(type) {
-    fd_ = ::socket(AF_INET, type, 0);
-    const int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    if (type == SOCK_STREAM) ::listen(fd_, 16);
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~Listener() { ::close(fd_); }
-  uint16_t port() const { return port_; }
-  int fd() const { return fd_; }
-  int Accept() {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, RemainingMs(Guard())) != 1) return -1;
-    return ::accept(fd_, nullptr, nullptr);
-  }
-
- private:
-  int type_;
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
-
-// Reads LF-terminated lines from a connection.
-class Conn {
- public:
-  explicit Conn(int fd) : fd_(fd) {}
-  ~Conn() { Close(); }
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  std::vector<std::string> ReadLines(size_t n) {
-    std::vector<std::string> lines;
-    const auto deadline = Guard();
-    while (lines.size() < n) {
-      const size_t nl = buf_.find('\n');
-      if (nl != std::string::npos) {
-        lines.push_back(buf_.substr(0, nl));
-        buf_.erase(0, nl + 1);
-        continue;
-      }
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, RemainingMs(deadline)) != 1) break;
-      char chunk[65536];
-      const ssize_t got = ::recv(fd_, chunk, sizeof(chunk), 0);
-      if (got <= 0) break;
-      buf_.append(chunk, static_cast<size_t>(got));
-    }
-    return lines;
-  }
-  std::string ReadBytes(size_t n) {
-    const auto deadline = Guard();
-    while (buf_.size() < n) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, RemainingMs(deadline)) != 1) break;
-      char chunk[65536];
-      const ssize_t got = ::recv(fd_, chunk, sizeof(chunk), 0);
-      if (got <= 0) break;
-      buf_.append(chunk, static_cast<size_t>(got));
-    }
-    return buf_;
-  }
-
- private:
-  int fd_;
-  std::string buf_;
-};
 
 std::shared_ptr<const iocd::hit::Hit> MakeHit(int i, uint32_t confidence = 50) {
   auto hit = std::make_shared<iocd::hit::Hit>();
@@ -197,11 +119,11 @@ class SpooledOutputsTest : public ::testing::Test {
 };
 
 TEST_F(SpooledOutputsTest, TcpDeliversInOrderAndAcknowledges) {
-  Listener siem;
+  TestListener siem;
   auto out = Open({Tcp("siem", siem.port())});
   for (int i = 0; i < 5; ++i) out->Submit(MakeHit(i));
-  Conn c(siem.Accept());
-  EXPECT_EQ(c.ReadLines(5), Ids(0, 5));
+  TestConnection c(siem.Accept(Guard()));
+  EXPECT_EQ(c.ReadLines(5, Guard()), Ids(0, 5));
   out->Shutdown(Guard());
   OutputStats s = StatsOf(*out, "siem");
   EXPECT_EQ(s.submitted, 5u);
@@ -211,18 +133,18 @@ TEST_F(SpooledOutputsTest, TcpDeliversInOrderAndAcknowledges) {
 }
 
 TEST_F(SpooledOutputsTest, OctetCountedFraming) {
-  Listener siem;
+  TestListener siem;
   auto config = Tcp("siem", siem.port());
   config.set_framing(iocd::config::OUTPUT_FRAMING_OCTET_COUNTED);
   auto out = Open({config});
   out->Submit(MakeHit(1));
   out->Submit(MakeHit(22));
-  Conn c(siem.Accept());
-  EXPECT_EQ(c.ReadBytes(15), "5 hit-16 hit-22");
+  TestConnection c(siem.Accept(Guard()));
+  EXPECT_EQ(c.ReadBytes(15, Guard()), "5 hit-16 hit-22");
 }
 
 TEST_F(SpooledOutputsTest, UdpSendsOneDatagramPerHit) {
-  Listener siem(SOCK_DGRAM);
+  TestListener siem(SOCK_DGRAM);
   auto config = Template("udp", iocd::config::OUTPUT_PROTOCOL_UDP);
   config.set_address("127.0.0.1:" + std::to_string(siem.port()));
   auto out = Open({config});
@@ -262,7 +184,7 @@ TEST_F(SpooledOutputsTest, FiltersPerOutputAndFileRotation) {
 TEST_F(SpooledOutputsTest, UndeliveredHitsSurviveARestart) {
   uint16_t port;
   {
-    Listener probe;  // a port that nobody listens on once the probe is closed
+    TestListener probe;  // a port that nobody listens on once the probe is closed
     port = probe.port();
   }
   {
@@ -272,32 +194,32 @@ TEST_F(SpooledOutputsTest, UndeliveredHitsSurviveARestart) {
     EXPECT_EQ(StatsOf(*out, "siem").pending, 3u);
     EXPECT_EQ(StatsOf(*out, "siem").dropped, 0u);
   }
-  Listener siem(SOCK_STREAM, port);
+  TestListener siem(SOCK_STREAM, port);
   auto out = Open({Tcp("siem", port)});
   out->Submit(MakeHit(3));
-  Conn c(siem.Accept());
-  EXPECT_EQ(c.ReadLines(4), Ids(0, 4));
+  TestConnection c(siem.Accept(Guard()));
+  EXPECT_EQ(c.ReadLines(4, Guard()), Ids(0, 4));
 }
 
 TEST_F(SpooledOutputsTest, UnconfirmedTailIsResentAfterReconnect) {
-  Listener siem;
+  TestListener siem;
   // Nothing is confirmed during the test: everything written is the unconfirmed tail.
   auto out = Open({Tcp("siem", siem.port())}, 1000000, std::chrono::hours(1));
   for (int i = 0; i < 3; ++i) out->Submit(MakeHit(i));
   {
-    Conn first(siem.Accept());
-    EXPECT_EQ(first.ReadLines(3), Ids(0, 3));
+    TestConnection first(siem.Accept(Guard()));
+    EXPECT_EQ(first.ReadLines(3, Guard()), Ids(0, 3));
   }  // the receiver drops the connection
-  Conn second(siem.Accept());
+  TestConnection second(siem.Accept(Guard()));
   out->Submit(MakeHit(3));
-  EXPECT_EQ(second.ReadLines(4), Ids(0, 4));
+  EXPECT_EQ(second.ReadLines(4, Guard()), Ids(0, 4));
   EXPECT_TRUE(WaitUntil([&] { return StatsOf(*out, "siem").resent >= 3; }));
   out->Shutdown(Guard());
   EXPECT_EQ(StatsOf(*out, "siem").delivered, 4u);
 }
 
 TEST_F(SpooledOutputsTest, DeadOutputDoesNotHoldBackOthers) {
-  Listener stuck;  // accepts into the backlog but never reads
+  TestListener stuck;  // accepts into the backlog but never reads
   const std::string path = dir_.path() + "/hits.log";
   auto out = Open({Tcp("stuck", stuck.port()), File("file", path)});
   constexpr int kHits = 2000;
@@ -309,7 +231,7 @@ TEST_F(SpooledOutputsTest, DeadOutputDoesNotHoldBackOthers) {
 TEST_F(SpooledOutputsTest, OverflowIsCountedPerOutput) {
   uint16_t port;
   {
-    Listener probe;
+    TestListener probe;
     port = probe.port();
   }
   auto out = Open({Tcp("down", port)}, /*max_records=*/4);
@@ -351,12 +273,12 @@ bool WriteSelfSignedCert(const std::string& dir) {
 }
 
 // Accepts one TLS connection on `listener` and reads n lines from it.
-std::vector<std::string> TlsReadLines(Listener& listener, const std::string& dir, size_t n) {
+std::vector<std::string> TlsReadLines(TestListener& listener, const std::string& dir, size_t n) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   SSL_CTX_use_certificate_chain_file(ctx, (dir + "/cert.pem").c_str());
   SSL_CTX_use_PrivateKey_file(ctx, (dir + "/key.pem").c_str(), SSL_FILETYPE_PEM);
   std::vector<std::string> lines;
-  const int fd = listener.Accept();
+  const int fd = listener.Accept(Guard());
   SSL* ssl = SSL_new(ctx);
   SSL_set_fd(ssl, fd);
   if (SSL_accept(ssl) == 1) {
@@ -379,7 +301,7 @@ std::vector<std::string> TlsReadLines(Listener& listener, const std::string& dir
 
 TEST_F(SpooledOutputsTest, TlsVerifiesTheReceiverAndDelivers) {
   ASSERT_TRUE(WriteSelfSignedCert(dir_.path()));
-  Listener siem;
+  TestListener siem;
   auto config = Template("tls", iocd::config::OUTPUT_PROTOCOL_TLS);
   config.set_address("127.0.0.1:" + std::to_string(siem.port()));
   config.mutable_tls()->set_ca(dir_.path() + "/cert.pem");
@@ -391,7 +313,7 @@ TEST_F(SpooledOutputsTest, TlsVerifiesTheReceiverAndDelivers) {
 
 TEST_F(SpooledOutputsTest, TlsRefusesAReceiverWithTheWrongName) {
   ASSERT_TRUE(WriteSelfSignedCert(dir_.path()));
-  Listener siem;
+  TestListener siem;
   auto config = Template("tls", iocd::config::OUTPUT_PROTOCOL_TLS);
   config.set_address("127.0.0.1:" + std::to_string(siem.port()));
   config.mutable_tls()->set_ca(dir_.path() + "/cert.pem");

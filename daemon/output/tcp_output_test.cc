@@ -4,12 +4,7 @@
 // sleeping.
 #include "output/tcp_output.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -19,116 +14,17 @@
 #include <vector>
 
 #include "output/hit_json.h"
+#include "output/test_socket.h"
 
 namespace iocd {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using output_test::Clock;
+using output_test::TestConnection;
+using output_test::TestListener;
 
 // Only a failure guard: every wait ends as soon as the awaited data is there.
 Clock::time_point Guard() { return Clock::now() + std::chrono::seconds(10); }
-
-int RemainingMs(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return left.count() < 0 ? 0 : static_cast<int>(left.count());
-}
-
-// A listening socket on 127.0.0.1.
-class TestListener {
- public:
-  explicit TestListener(uint16_t port = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    const int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::listen(fd_, 16) != 0) {
-      Close();
-      return;
-    }
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~TestListener() { Close(); }
-
-  bool ok() const { return fd_ >= 0; }
-  uint16_t port() const { return port_; }
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
-  // The next connection's descriptor, or -1 if none arrived by `deadline`.
-  int Accept(Clock::time_point deadline) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, RemainingMs(deadline)) != 1) return -1;
-    return ::accept(fd_, nullptr, nullptr);
-  }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
-
-// One accepted connection, read as LF-terminated lines.
-class TestConnection {
- public:
-  explicit TestConnection(int fd) : fd_(fd) {}
-  ~TestConnection() { Close(); }
-
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
-  // Reads until `n` complete lines have arrived (returned without their LF), the peer
-  // closes, or `deadline` passes; returns the lines read so far.
-  std::vector<std::string> ReadLines(size_t n, Clock::time_point deadline) {
-    std::vector<std::string> lines;
-    while (lines.size() < n) {
-      const size_t nl = buf_.find('\n');
-      if (nl != std::string::npos) {
-        lines.push_back(buf_.substr(0, nl));
-        buf_.erase(0, nl + 1);
-        continue;
-      }
-      if (!Fill(deadline)) break;
-    }
-    return lines;
-  }
-
-  // Reads until the peer closes (true) or `deadline` passes (false); `rest` gets what
-  // arrived after the lines already returned.
-  bool ReadToEof(Clock::time_point deadline, std::string* rest) {
-    while (Fill(deadline)) {
-    }
-    *rest = buf_;
-    return eof_;
-  }
-
- private:
-  bool Fill(Clock::time_point deadline) {
-    if (eof_) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, RemainingMs(deadline)) != 1) return false;
-    char chunk[65536];
-    const ssize_t got = ::recv(fd_, chunk, sizeof(chunk), 0);
-    if (got <= 0) {
-      eof_ = true;
-      return false;
-    }
-    buf_.append(chunk, static_cast<size_t>(got));
-    return true;
-  }
-
-  int fd_;
-  std::string buf_;
-  bool eof_ = false;
-};
 
 std::shared_ptr<const iocd::hit::Hit> MakeHit(int i, size_t raw_size = 0) {
   auto hit = std::make_shared<iocd::hit::Hit>();
@@ -257,7 +153,7 @@ TEST(TcpHitOutputTest, QueuedHitsArriveOnceTheReceiverComesUp) {
   for (int i = 0; i < 5; ++i) out->Submit(MakeHit(i));
   ASSERT_TRUE(WaitForConnectFailures(*out, 2, Guard()));  // down, and retried with backoff
 
-  TestListener listener(port);
+  TestListener listener(SOCK_STREAM, port);
   ASSERT_TRUE(listener.ok()) << "port " << port << " was taken in between";
   TestConnection conn(listener.Accept(Guard()));
   EXPECT_EQ(conn.ReadLines(5, Guard()), Lines(0, 5));
@@ -312,7 +208,7 @@ TEST(TcpHitOutputTest, FullQueueDropsTheOldest) {
   EXPECT_EQ(out->stats().dropped, 7u);
   ASSERT_TRUE(WaitForConnectFailures(*out, 1, Guard()));
 
-  TestListener listener(port);
+  TestListener listener(SOCK_STREAM, port);
   ASSERT_TRUE(listener.ok()) << "port " << port << " was taken in between";
   TestConnection conn(listener.Accept(Guard()));
   EXPECT_EQ(conn.ReadLines(3, Guard()), Lines(7, 10));

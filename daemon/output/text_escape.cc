@@ -28,22 +28,19 @@ size_t WellFormedUtf8Length(std::string_view s, size_t i) {
   return len;
 }
 
+size_t AppendUtf8OrReplacement(std::string_view s, size_t i, std::string* out) {
+  const size_t len = WellFormedUtf8Length(s, i);
+  if (len == 0) {
+    out->append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+    return 1;
+  }
+  out->append(s.data() + i, len);
+  return len;
+}
+
 void AppendEscaped(std::string_view value, std::string_view specials, bool keep_tab, std::string* out) {
   out->reserve(out->size() + value.size());
-  size_t i = 0;
-  while (i < value.size()) {
-    const unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c >= 0x80) {
-      const size_t len = WellFormedUtf8Length(value, i);
-      if (len == 0) {
-        out->append("\xEF\xBF\xBD");
-        ++i;
-      } else {
-        out->append(value.data() + i, len);
-        i += len;
-      }
-      continue;
-    }
+  AppendValidUtf8(value, out, [&](unsigned char c) {
     if (c == '\n') {
       out->append("\\n");
     } else if (c == '\r') {
@@ -56,8 +53,7 @@ void AppendEscaped(std::string_view value, std::string_view specials, bool keep_
     } else {
       out->push_back(static_cast<char>(c));
     }
-    ++i;
-  }
+  });
 }
 
 std::string_view Utf8Prefix(std::string_view s, size_t max_bytes) {

@@ -15,6 +15,27 @@ namespace iocd {
 // above U+10FFFF). Meant for bytes >= 0x80.
 size_t WellFormedUtf8Length(std::string_view s, size_t i);
 
+// For a byte s[i] >= 0x80: appends the well-formed UTF-8 sequence starting there to `out`,
+// or one U+FFFD when there is none, and returns how many bytes of `s` it used (>= 1).
+size_t AppendUtf8OrReplacement(std::string_view s, size_t i, std::string* out);
+
+// The loop every escaping routine shares: appends `value` to `out` with each well-formed
+// UTF-8 sequence copied and every other byte >= 0x80 replaced by one U+FFFD, and calls
+// `ascii(c)` for each byte c < 0x80, which appends whatever the format writes for it.
+template <typename AsciiFn>
+void AppendValidUtf8(std::string_view value, std::string* out, AsciiFn&& ascii) {
+  size_t i = 0;
+  while (i < value.size()) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80) {
+      i += AppendUtf8OrReplacement(value, i, out);
+    } else {
+      ascii(c);
+      ++i;
+    }
+  }
+}
+
 // Appends `value` to `out` for a line-oriented format:
 //  * every byte in `specials` is written with a backslash before it;
 //  * LF and CR become the two characters `\n` and `\r` (so a value never breaks a line);

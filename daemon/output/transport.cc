@@ -71,6 +71,38 @@ Result<int> ConnectSocket(const std::string& host, const std::string& port, int 
   return fd;
 }
 
+// The descriptor of a connected socket. The owner thread sets, reads and closes it; any
+// thread may Shutdown() it to wake the owner from a blocking call. The mutex orders Set()
+// and Close() against Shutdown(), so a shutdown never hits a closed or reused descriptor.
+class InterruptibleFd {
+ public:
+  InterruptibleFd() = default;
+  InterruptibleFd(const InterruptibleFd&) = delete;
+  InterruptibleFd& operator=(const InterruptibleFd&) = delete;
+  ~InterruptibleFd() { Close(); }
+
+  // Owner thread only; -1 when not connected.
+  int get() const { return fd_; }
+  void Set(int fd) {
+    std::lock_guard lock(mu_);
+    fd_ = fd;
+  }
+  void Close() {
+    std::lock_guard lock(mu_);
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  // Thread-safe: makes blocking calls on the socket return; the owner still Close()s it.
+  void Shutdown() {
+    std::lock_guard lock(mu_);
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+  }
+
+ private:
+  std::mutex mu_;
+  int fd_ = -1;
+};
+
 class SocketTransport : public Transport {
  public:
   SocketTransport(std::string host, std::string port, int type, std::chrono::milliseconds timeout)
@@ -78,11 +110,11 @@ class SocketTransport : public Transport {
   ~SocketTransport() override { Close(); }
 
   bool datagram() const override { return type_ == SOCK_DGRAM; }
-  bool connected() const override { return fd_ >= 0; }
+  bool connected() const override { return fd_.get() >= 0; }
   const std::string& target() const override { return target_; }
 
   Status Connect() override {
-    if (fd_ >= 0) return Status::Ok();
+    if (fd_.get() >= 0) return Status::Ok();
     Result<int> fd = ConnectSocket(host_, port_, type_, timeout_);
     if (!fd.ok()) return fd.status();
     if (type_ == SOCK_STREAM) {
@@ -90,16 +122,15 @@ class SocketTransport : public Transport {
       ::setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
       ::setsockopt(*fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
     }
-    std::lock_guard lock(fd_mu_);
-    fd_ = *fd;
+    fd_.Set(*fd);
     return Status::Ok();
   }
 
   Status Send(std::string_view bytes) override {
-    if (fd_ < 0) return Status::IoError("not connected");
+    if (fd_.get() < 0) return Status::IoError("not connected");
     size_t done = 0;
     while (done < bytes.size()) {
-      const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+      const ssize_t n = ::send(fd_.get(), bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return Status::IoError("send to " + target_ + ": timed out");
@@ -112,41 +143,32 @@ class SocketTransport : public Transport {
   }
 
   uint64_t Unacknowledged() override {
-    if (fd_ < 0 || type_ != SOCK_STREAM) return 0;
+    if (fd_.get() < 0 || type_ != SOCK_STREAM) return 0;
     int pending = 0;
-    if (::ioctl(fd_, SIOCOUTQ, &pending) != 0) return UINT64_MAX;
+    if (::ioctl(fd_.get(), SIOCOUTQ, &pending) != 0) return UINT64_MAX;
     return static_cast<uint64_t>(pending);
   }
 
   bool PeerClosed() override {
-    if (fd_ < 0 || type_ != SOCK_STREAM) return false;
+    if (fd_.get() < 0 || type_ != SOCK_STREAM) return false;
     char buf[512];
     for (;;) {
-      const ssize_t n = ::recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+      const ssize_t n = ::recv(fd_.get(), buf, sizeof(buf), MSG_DONTWAIT);
       if (n > 0) continue;  // receivers send nothing we use; discard
       if (n == 0) return true;
       return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
     }
   }
 
-  void Close() override {
-    std::lock_guard lock(fd_mu_);
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
-  void Interrupt() override {
-    std::lock_guard lock(fd_mu_);
-    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
-  }
+  void Close() override { fd_.Close(); }
+  void Interrupt() override { fd_.Shutdown(); }
 
  private:
   const std::string host_, port_;
   const int type_;
   const std::chrono::milliseconds timeout_;
   const std::string target_;
-  std::mutex fd_mu_;  // Close() vs Interrupt()
-  int fd_ = -1;
+  InterruptibleFd fd_;
 };
 
 Status WriteAll(int fd, std::string_view bytes, const std::string& what) {
@@ -274,10 +296,7 @@ class TlsTransport final : public Transport {
     int one = 1;
     ::setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     ::setsockopt(*fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-    {
-      std::lock_guard lock(fd_mu_);
-      fd_ = *fd;  // so that Interrupt() can end a handshake that hangs
-    }
+    fd_.Set(*fd);  // so that Interrupt() can end a handshake that hangs
     SSL* ssl = SSL_new(ctx_);
     SSL_set_fd(ssl, *fd);
     const std::string name = tls_.server_name.empty() ? host_ : tls_.server_name;
@@ -288,12 +307,9 @@ class TlsTransport final : public Transport {
       std::string why = SslError("TLS handshake with " + target_ + " failed");
       if (verify != X509_V_OK) why += std::string(" (certificate: ") + X509_verify_cert_error_string(verify) + ")";
       SSL_free(ssl);
-      std::lock_guard lock(fd_mu_);
-      ::close(*fd);
-      fd_ = -1;
+      fd_.Close();
       return Status::IoError(why);
     }
-    std::lock_guard lock(fd_mu_);
     ssl_ = ssl;
     written_ = 0;
     return Status::Ok();
@@ -314,17 +330,17 @@ class TlsTransport final : public Transport {
   }
 
   uint64_t Unacknowledged() override {
-    if (fd_ < 0) return 0;
+    if (fd_.get() < 0) return 0;
     int pending = 0;
-    if (::ioctl(fd_, SIOCOUTQ, &pending) != 0) return UINT64_MAX;
+    if (::ioctl(fd_.get(), SIOCOUTQ, &pending) != 0) return UINT64_MAX;
     return pending == 0 ? 0 : written_;
   }
 
   bool PeerClosed() override {
     if (ssl_ == nullptr) return false;
     // Read whatever the receiver sent (session tickets, close_notify) without blocking.
-    const int flags = ::fcntl(fd_, F_GETFL);
-    ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+    const int flags = ::fcntl(fd_.get(), F_GETFL);
+    ::fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK);
     bool closed = false;
     for (;;) {
       char buf[512];
@@ -335,22 +351,18 @@ class TlsTransport final : public Transport {
       break;
     }
     ERR_clear_error();
-    ::fcntl(fd_, F_SETFL, flags);
+    ::fcntl(fd_.get(), F_SETFL, flags);
     return closed;
   }
 
+  // The SSL object does not own the descriptor (SSL_set_fd), so it is freed first.
   void Close() override {
-    std::lock_guard lock(fd_mu_);
     if (ssl_ != nullptr) SSL_free(ssl_);
     ssl_ = nullptr;
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+    fd_.Close();
   }
 
-  void Interrupt() override {
-    std::lock_guard lock(fd_mu_);
-    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
-  }
+  void Interrupt() override { fd_.Shutdown(); }
 
  private:
   Status MakeContext() {
@@ -381,9 +393,8 @@ class TlsTransport final : public Transport {
   const std::chrono::milliseconds timeout_;
   const std::string target_;
   SSL_CTX* ctx_ = nullptr;
-  std::mutex fd_mu_;  // Close() vs Interrupt()
   SSL* ssl_ = nullptr;
-  int fd_ = -1;
+  InterruptibleFd fd_;
   uint64_t written_ = 0;  // plaintext bytes sent on this connection
 };
 

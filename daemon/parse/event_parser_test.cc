@@ -7,16 +7,13 @@
 #include <utility>
 #include <vector>
 
+#include "parse/parse_test_util.h"
+
 namespace iocd {
 namespace {
 
-using Fields = std::vector<std::pair<std::string, std::string>>;
-
-Fields Collect(const ParsedEvent& event) {
-  Fields got;
-  for (const EventField& f : event.fields) got.emplace_back(std::string(f.name), std::string(f.value));
-  return got;
-}
+using testutil::Collect;
+using testutil::Fields;
 
 TEST(EventParserTest, DetectsFormats) {
   struct Case {

@@ -55,7 +55,7 @@ int MonthNumber(std::string_view s) {
 // Parses an ISO timestamp starting at s[0]; returns its length (0 if none) and the time.
 size_t ReadIso(std::string_view s, std::optional<int64_t>* unix_us) {
   size_t p = 0;
-  int y, mo, d, h, mi, sec;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   if (!Digits(s, &p, 4, &y) || !Expect(s, &p, '-') || !Digits(s, &p, 2, &mo) ||
       !Expect(s, &p, '-') || !Digits(s, &p, 2, &d)) {
     return 0;

@@ -36,6 +36,20 @@ std::string ReadFile(const std::string& path) {
   return out.str();
 }
 
+std::string SiemInputAndPlainFeedYaml(const TempDir& dir) {
+  return "state_dir: " + (dir / "state") +
+         "\n"
+         "inputs:\n"
+         "  - name: siem\n"
+         "    protocol: syslog-tcp\n"
+         "    listen: 127.0.0.1:0\n"
+         "feeds:\n"
+         "  - name: e2e\n"
+         "    path: " + (dir / "feed.txt") +
+         "\n"
+         "    format: plain\n";
+}
+
 std::string SourceDir() {
   const char* dir = std::getenv("IOCD_SOURCE_DIR");
   return dir != nullptr ? dir : fs::current_path().string();

@@ -27,6 +27,12 @@ std::string ReadFile(const std::string& path);
 // The repository root (IOCD_SOURCE_DIR, set by ctest; else the working directory).
 std::string SourceDir();
 
+// The YAML every end-to-end config starts with: state_dir `dir`/state, one syslog-tcp input
+// "siem" on 127.0.0.1:0, and a feed list opening with the plain feed "e2e" at `dir`/feed.txt.
+// Ends inside that feed's entry, so callers may append its options (indented four spaces),
+// more feeds, and then "outputs:".
+std::string SiemInputAndPlainFeedYaml(const TempDir& dir);
+
 // The sentinel domain: every test feed lists it, and SendAndCollect sends it last.
 inline constexpr char kSentinel[] = "sentinel.iocd-test.net";
 
