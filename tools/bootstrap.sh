@@ -22,6 +22,7 @@ packages=(
   openssl             # s_client, used by the TLS integration tests
   rsyslog rsyslog-relp  # the real SIEM-side receiver in the delivery integration tests
   ripgrep gawk        # baselines in tools/ benchmarks (docs/PERFORMANCE.md)
+  clang-14 libclang-rt-14-dev  # libFuzzer and sanitizers for tools/fuzz-smoke.sh
 )
 
 missing=()
