@@ -9,6 +9,8 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <span>
+#include <utility>
 
 namespace iocd {
 namespace {
@@ -108,17 +110,14 @@ class RocksHitSpool final : public HitSpool {
   }
 
   Result<uint64_t> Append(std::string_view value) override {
-    std::lock_guard lock(mu_);
-    const uint64_t seq = next_seq_;
-    rocksdb::Status s = db_->Put(write_options_, RecordKey(seq), rocksdb::Slice(value.data(), value.size()));
-    if (!s.ok()) return Status::IoError("spool " + opts_.path + ": append failed: " + s.ToString());
-    ++next_seq_;
-    sizes_.push_back(static_cast<uint32_t>(value.size()));
-    bytes_ += value.size();
-    if (Status t = ApplyBoundsLocked(); !t.ok()) return t;
-    return seq;
+    return AppendBatch(std::span<const std::string_view>(&value, 1));
   }
 
+  Result<uint64_t> AppendBatch(std::span<const std::string_view> values) override {
+    std::lock_guard lock(mu_);
+    if (values.empty()) return next_seq_;
+    return AppendLocked(values);
+  }
   Status Read(uint64_t from, size_t max_records, size_t max_bytes, std::vector<SpoolRecord>* out) const override {
     uint64_t end;
     {
@@ -206,47 +205,54 @@ class RocksHitSpool final : public HitSpool {
     return std::max(m, first_seq_);
   }
 
-  bool OverLocked() const {
-    return (opts_.max_records != 0 && sizes_.size() > opts_.max_records) ||
-           (opts_.max_bytes != 0 && bytes_ > opts_.max_bytes);
-  }
-
-  // Deletes the oldest records while over a bound, counting them per consumer.
-  Status ApplyBoundsLocked() {
-    if (!OverLocked()) return Status::Ok();
-    rocksdb::WriteBatch batch;
-    uint64_t first = first_seq_, bytes = bytes_;
+  // Appends `values` (possibly none) and applies the bounds, in one write.
+  Result<uint64_t> AppendLocked(std::span<const std::string_view> values) {
+    const uint64_t first_new = next_seq_;
+    // The bounds over the stored records followed by the new ones: the oldest `drop` of
+    // that sequence go, new ones included when the batch alone is too large.
+    const size_t stored = sizes_.size();
+    const size_t total = stored + values.size();
+    uint64_t bytes = bytes_;
+    for (std::string_view v : values) bytes += v.size();
     size_t drop = 0;
-    while (drop < sizes_.size() && ((opts_.max_records != 0 && sizes_.size() - drop > opts_.max_records) ||
-                                    (opts_.max_bytes != 0 && bytes > opts_.max_bytes))) {
-      batch.Delete(RecordKey(first));
-      bytes -= sizes_[drop];
-      ++first;
+    while (drop < total && ((opts_.max_records != 0 && total - drop > opts_.max_records) ||
+                            (opts_.max_bytes != 0 && bytes > opts_.max_bytes))) {
+      bytes -= drop < stored ? sizes_[drop] : values[drop - stored].size();
       ++drop;
     }
-    std::map<std::string, uint64_t> moved;
+    const uint64_t new_first = first_seq_ + drop;
+    // One atomic write: the new records, the deleted oldest ones and the moved cursors.
+    rocksdb::WriteBatch batch;
+    for (size_t i = 0; i < std::min(drop, stored); ++i) batch.Delete(RecordKey(first_seq_ + i));
+    for (size_t i = drop > stored ? drop - stored : 0; i < values.size(); ++i) {
+      batch.Put(RecordKey(first_new + i), rocksdb::Slice(values[i].data(), values[i].size()));
+    }
+    std::vector<std::pair<std::string_view, uint64_t>> moved;  // consumer, records it lost
     for (const auto& [name, seq] : cursors_) {
-      if (seq < first) {
-        moved[name] = first - std::max(seq, first_seq_);
-        batch.Put(CursorKey(name), SeqValue(first));
+      if (seq < new_first) {
+        moved.emplace_back(name, new_first - std::max(seq, first_seq_));
+        batch.Put(CursorKey(name), SeqValue(new_first));
       }
     }
+    if (batch.Count() == 0) return first_new;
     rocksdb::Status s = db_->Write(write_options_, &batch);
-    if (!s.ok()) return Status::IoError("spool " + opts_.path + ": dropping the oldest records failed: " + s.ToString());
-    for (const auto& [name, n] : moved) {
-      cursors_[name] = first;
-      dropped_[name] += n;
-    }
+    if (!s.ok()) return Status::IoError("spool " + opts_.path + ": append failed: " + s.ToString());
+    for (std::string_view v : values) sizes_.push_back(static_cast<uint32_t>(v.size()));
     sizes_.erase(sizes_.begin(), sizes_.begin() + static_cast<std::ptrdiff_t>(drop));
-    overflow_records_ += drop;
-    first_seq_ = first;
+    next_seq_ = first_new + values.size();
+    first_seq_ = new_first;
     bytes_ = bytes;
-    return Status::Ok();
+    overflow_records_ += drop;
+    for (const auto& [name, n] : moved) {
+      cursors_.find(name)->second = new_first;
+      dropped_.find(name)->second += n;
+    }
+    return first_new;
   }
 
   // At open: apply the bounds (they may have shrunk) and delete what every consumer passed.
   Status TrimLocked() {
-    if (Status s = ApplyBoundsLocked(); !s.ok()) return s;
+    if (Result<uint64_t> r = AppendLocked({}); !r.ok()) return r.status();
     const uint64_t min_cursor = MinCursorLocked();
     if (min_cursor <= first_seq_) return Status::Ok();
     rocksdb::WriteBatch batch;

@@ -13,8 +13,8 @@
 // not passed a deleted record counts it in overflow_dropped(consumer), and its cursor moves
 // past it. Nothing is dropped silently: the counts are in stats() and the caller logs them.
 //
-// Crash safety: each Append and Ack is one atomic RocksDB write batch through the
-// write-ahead log. With sync=false a write survives a crash of the process (SIGKILL) but
+// Crash safety: each Append, AppendBatch and Ack is one atomic RocksDB write batch
+// through the write-ahead log, done before the call returns. With sync=false a write survives a crash of the process (SIGKILL) but
 // not of the machine; sync=true fsyncs every write. On Open() the records and cursors
 // are exactly those of the last completed write: records appended but not acknowledged
 // are pending again ("at least once").
@@ -25,7 +25,9 @@
 //
 // Ownership: Open() returns the only handle; destruction closes the database.
 // Thread safety: every method may be called from any thread at once; writes are
-// serialised by one mutex, so Append and Ack are each atomic with respect to the others.
+// serialised by one mutex, so Append, AppendBatch and Ack are each atomic with respect to
+// the others. Callers with many small records should group them with AppendBatch: one
+// write costs about as much as one record (SpooledOutputs does this, spooled_output.h).
 // Errors: Open() returns IoError/Corruption (with the path) when RocksDB cannot open or
 // a stored key does not decode; Append/Ack return IoError when a write fails (the record
 // is then not stored / the cursor not moved); an unknown consumer is InvalidArgument.
@@ -33,6 +35,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +79,14 @@ class HitSpool {
   // bounds (which may delete older records, and even this one if it alone exceeds
   // max_bytes: it is then counted as dropped for every consumer).
   virtual Result<uint64_t> Append(std::string_view value) = 0;
+
+  // Stores `values` as the newest records, in order, with ONE atomic RocksDB write (the
+  // records, the bounds' deletions and the cursors they move), and returns the sequence
+  // number of the first (the others follow densely). The bounds apply to the spool as it
+  // is after the whole batch, so a batch larger than the bounds keeps only its newest
+  // records; each dropped record counts once for every consumer that had not passed it.
+  // On error nothing is stored. An empty batch stores nothing and returns next_seq.
+  virtual Result<uint64_t> AppendBatch(std::span<const std::string_view> values) = 0;
 
   // Appends to `out` (in order) records with seq >= from, at most max_records of them and
   // stopping after the one that reaches max_bytes (so at least one when any exists).

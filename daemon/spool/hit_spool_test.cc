@@ -179,6 +179,65 @@ TEST_F(HitSpoolTest, ConcurrentAppendsAndAcksLoseNothing) {
   EXPECT_EQ(spool->stats().records, 0u);
 }
 
+TEST_F(HitSpoolTest, AppendBatchStoresInOrderWithDenseSequenceNumbers) {
+  auto spool = OpenSpool();
+  ASSERT_TRUE(spool->Append("zero").ok());
+  const std::vector<std::string_view> batch = {"one", "two", "three"};
+  EXPECT_EQ(*spool->AppendBatch(batch), 1u);
+  EXPECT_EQ(*spool->AppendBatch({}), 4u);  // empty: nothing stored
+  EXPECT_EQ(*spool->Append("four"), 4u);
+  EXPECT_EQ(Pending(*spool, "a"), (std::vector<std::string>{"zero", "one", "two", "three", "four"}));
+  EXPECT_EQ(spool->stats().bytes, 19u);
+}
+
+TEST_F(HitSpoolTest, AppendBatchSurvivesReopen) {
+  {
+    auto spool = OpenSpool({"a"});
+    const std::vector<std::string_view> batch = {"x", "y"};
+    ASSERT_TRUE(spool->AppendBatch(batch).ok());
+  }
+  auto spool = OpenSpool({"a"});
+  EXPECT_EQ(Pending(*spool, "a"), (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(*spool->Append("z"), 2u);
+}
+
+TEST_F(HitSpoolTest, OverflowWithBatchesCountsEachDroppedRecordOncePerConsumer) {
+  auto spool = OpenSpool({"a", "b"}, /*max_records=*/4);
+  const std::vector<std::string_view> first = {"h0", "h1", "h2"};
+  ASSERT_TRUE(spool->AppendBatch(first).ok());
+  ASSERT_TRUE(spool->Ack("a", 2).ok());  // a delivered h0, h1
+  // Three more: six in all, four kept, so h0 and h1 go. Only b had not passed them.
+  const std::vector<std::string_view> second = {"h3", "h4", "h5"};
+  EXPECT_EQ(*spool->AppendBatch(second), 3u);
+  EXPECT_EQ(Pending(*spool, "a"), (std::vector<std::string>{"h2", "h3", "h4", "h5"}));
+  EXPECT_EQ(Pending(*spool, "b"), (std::vector<std::string>{"h2", "h3", "h4", "h5"}));
+  EXPECT_EQ(spool->overflow_dropped("a"), 0u);
+  EXPECT_EQ(spool->overflow_dropped("b"), 2u);
+  // A batch larger than the bound keeps only its newest records; the older part of the
+  // batch and everything stored before count as dropped for both consumers.
+  const std::vector<std::string_view> big = {"b0", "b1", "b2", "b3", "b4", "b5"};
+  EXPECT_EQ(*spool->AppendBatch(big), 6u);
+  EXPECT_EQ(Pending(*spool, "a"), (std::vector<std::string>{"b2", "b3", "b4", "b5"}));
+  EXPECT_EQ(Pending(*spool, "b"), (std::vector<std::string>{"b2", "b3", "b4", "b5"}));
+  EXPECT_EQ(spool->overflow_dropped("a"), 6u);  // h2..h5, b0, b1
+  EXPECT_EQ(spool->overflow_dropped("b"), 8u);
+  SpoolStats st = spool->stats();
+  EXPECT_EQ(st.overflow_records, 8u);
+  EXPECT_EQ(st.records, 4u);
+  EXPECT_EQ(st.bytes, 8u);
+  EXPECT_EQ(st.first_seq, 8u);
+  EXPECT_EQ(st.next_seq, 12u);
+}
+
+TEST_F(HitSpoolTest, BatchAloneOverTheByteBoundKeepsWhatFits) {
+  auto spool = OpenSpool({"a"}, 0, /*max_bytes=*/10);
+  const std::vector<std::string_view> batch = {"123456", "7890", "abcdef"};
+  EXPECT_EQ(*spool->AppendBatch(batch), 0u);
+  EXPECT_EQ(Pending(*spool, "a"), (std::vector<std::string>{"7890", "abcdef"}));
+  EXPECT_EQ(spool->overflow_dropped("a"), 1u);
+  EXPECT_EQ(spool->stats().bytes, 10u);
+}
+
 TEST_F(HitSpoolTest, BadOptions) {
   SpoolOptions o;
   o.path = dir_.path() + "/x";
