@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev  # JSON parsing in tests
   libssl-dev zlib1g-dev
+  librelp-dev         # relp output: acknowledged delivery to rsyslog imrelp
   libsimdjson-dev     # JSON feed formats (STIX, MISP, Kaspersky, warninglists)
   bsdutils            # logger(1), used by the integration tests and the quick start
   libidn2-dev         # IDN domains to punycode, on both sides of a match
