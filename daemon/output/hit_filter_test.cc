@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+#include <vector>
+
 namespace iocd {
 namespace {
 
@@ -60,6 +64,74 @@ TEST(HitFilterTest, AllConditionsMustHold) {
   iocd::config::OutputFilter c;
   c.set_min_confidence(1);
   EXPECT_FALSE(PassesFilter(no_confidence, c));
+}
+
+iocd::hit::Hit ServiceEvent() {
+  iocd::hit::Hit hit;
+  hit.mutable_service_event()->set_kind("feed_failed");
+  hit.mutable_service_event()->set_subject("abuse");
+  return hit;
+}
+
+TEST(OutputAcceptsTest, EventsRouteHitsAndServiceEvents) {
+  iocd::config::Output o;
+  // Unspecified means hits.
+  EXPECT_TRUE(OutputAccepts(TwoEnrichments(), o));
+  EXPECT_FALSE(OutputAccepts(ServiceEvent(), o));
+  o.set_events(iocd::config::OUTPUT_EVENTS_HITS);
+  EXPECT_TRUE(OutputAccepts(TwoEnrichments(), o));
+  EXPECT_FALSE(OutputAccepts(ServiceEvent(), o));
+  o.set_events(iocd::config::OUTPUT_EVENTS_SERVICE);
+  EXPECT_FALSE(OutputAccepts(TwoEnrichments(), o));
+  EXPECT_TRUE(OutputAccepts(ServiceEvent(), o));
+  o.set_events(iocd::config::OUTPUT_EVENTS_ALL);
+  EXPECT_TRUE(OutputAccepts(TwoEnrichments(), o));
+  EXPECT_TRUE(OutputAccepts(ServiceEvent(), o));
+}
+
+TEST(OutputAcceptsTest, FilterAppliesToHitsOnly) {
+  iocd::config::Output o;
+  o.set_events(iocd::config::OUTPUT_EVENTS_ALL);
+  o.mutable_filter()->add_feeds("nosuchfeed");
+  o.mutable_filter()->set_min_confidence(99);
+  EXPECT_FALSE(OutputAccepts(TwoEnrichments(), o));
+  EXPECT_TRUE(OutputAccepts(ServiceEvent(), o));  // no enrichments, still delivered
+  EXPECT_TRUE(IsServiceEvent(ServiceEvent()));
+  EXPECT_FALSE(IsServiceEvent(TwoEnrichments()));
+}
+
+// Records what reaches it.
+class RecordingOutput final : public HitOutput {
+ public:
+  const std::string& name() const override { return name_; }
+  void Submit(std::shared_ptr<const iocd::hit::Hit> hit) override { kinds.push_back(hit->service_event().kind()); }
+  void Shutdown(std::chrono::steady_clock::time_point) override {}
+  OutputStats stats() const override {
+    OutputStats s;
+    s.submitted = s.delivered = kinds.size();
+    return s;
+  }
+  std::vector<std::string> kinds;
+
+ private:
+  std::string name_ = "rec";
+};
+
+TEST(RoutedHitOutputTest, PassesOnlyWhatTheOutputTakesAndCountsTheRest) {
+  auto inner = std::make_unique<RecordingOutput>();
+  RecordingOutput* rec = inner.get();
+  iocd::config::Output o;
+  o.set_events(iocd::config::OUTPUT_EVENTS_SERVICE);
+  auto routed = NewRoutedHitOutput(std::move(inner), o);
+  routed->Submit(std::make_shared<iocd::hit::Hit>(TwoEnrichments()));
+  routed->Submit(std::make_shared<iocd::hit::Hit>(ServiceEvent()));
+  routed->Submit(std::make_shared<iocd::hit::Hit>(TwoEnrichments()));
+  EXPECT_EQ(rec->kinds, (std::vector<std::string>{"feed_failed"}));
+  EXPECT_EQ(routed->name(), "rec");
+  OutputStats s = routed->stats();
+  EXPECT_EQ(s.submitted, 3u);
+  EXPECT_EQ(s.delivered, 1u);
+  EXPECT_EQ(s.filtered, 2u);
 }
 
 }  // namespace

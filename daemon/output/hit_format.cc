@@ -67,15 +67,50 @@ std::string Joined(const Hit& hit, const std::string& (Enrichment::*get)() const
   return out;
 }
 
-// "k=v; k=v" for the first enrichment's context.
-std::string ContextText(const Hit& hit) {
+using ContextFields = google::protobuf::RepeatedPtrField<iocd::store::ContextField>;
+
+// "k=v; k=v".
+std::string JoinedFields(const ContextFields& fields) {
   std::string out;
-  if (hit.enrichments_size() == 0) return out;
-  for (const auto& c : hit.enrichments(0).context()) {
+  for (const auto& c : fields) {
     if (!out.empty()) out += "; ";
     out += c.key();
     out.push_back('=');
     out += c.value();
+  }
+  return out;
+}
+
+// The first enrichment's context as "k=v; k=v".
+std::string ContextText(const Hit& hit) {
+  return hit.enrichments_size() == 0 ? std::string() : JoinedFields(hit.enrichments(0).context());
+}
+
+bool IsService(const Hit& hit) { return !hit.service_event().kind().empty(); }
+
+// The signature id of a service event kind: CyberTrace's KL_ALERT_* names where it has
+// one, otherwise "KL_ALERT_" + the kind in CamelCase ("output_backlog_high" ->
+// "KL_ALERT_OutputBacklogHigh").
+std::string SignatureId(std::string_view kind) {
+  static constexpr std::pair<std::string_view, std::string_view> kKnown[] = {
+      {"started", "ServiceStarted"},
+      {"stopped", "ServiceStopped"},
+      {"feed_updated", "UpdatedFeed"},
+      {"feed_failed", "FailedToUpdateFeed"},
+      {"feed_outdated", "OutdatedFeed"},
+  };
+  std::string out = "KL_ALERT_";
+  for (const auto& [k, name] : kKnown) {
+    if (k == kind) return out += name;
+  }
+  bool upper = true;
+  for (char c : kind) {
+    if (c == '_' || c == '-' || c == ' ') {
+      upper = true;
+      continue;
+    }
+    out.push_back(upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
+    upper = false;
   }
   return out;
 }
@@ -109,33 +144,38 @@ class JsonFormatter final : public HitFormatter {
   uint32_t max_raw_;
 };
 
+// Appends "key=value" pairs separated by one space or a delimiter, escaping each value.
+class Extensions {
+ public:
+  Extensions(std::string* out, char separator, void (*escape)(std::string_view, char, std::string*), char escape_arg)
+      : out_(out), separator_(separator), escape_(escape), escape_arg_(escape_arg) {}
+  void operator()(std::string_view key, std::string_view value) {
+    if (!first_) out_->push_back(separator_);
+    first_ = false;
+    out_->append(key);
+    out_->push_back('=');
+    escape_(value, escape_arg_, out_);
+  }
+
+ private:
+  std::string* out_;
+  char separator_;
+  void (*escape_)(std::string_view, char, std::string*);
+  char escape_arg_;
+  bool first_ = true;
+};
+
+void CefValue(std::string_view value, char, std::string* out) { AppendCefValue(value, out); }
+
 class CefFormatter final : public HitFormatter {
  public:
   explicit CefFormatter(uint32_t max_raw) : max_raw_(max_raw) {}
   void Format(const Hit& hit, std::string* out) const override {
+    if (IsService(hit)) return FormatService(hit, out);
     const std::optional<uint32_t> confidence = MaxConfidence(hit);
     const uint32_t severity = confidence ? std::min<uint32_t>(10, (*confidence + 5) / 10) : 5;
-    out->append("CEF:0|");
-    AppendCefHeader(kVendor, out);
-    out->push_back('|');
-    AppendCefHeader(kProduct, out);
-    out->push_back('|');
-    AppendCefHeader(kVersion, out);
-    out->push_back('|');
-    AppendCefHeader(hit.observable_type(), out);
-    out->push_back('|');
-    AppendCefHeader("Indicator match: " + hit.observable(), out);
-    out->push_back('|');
-    out->append(std::to_string(severity));
-    out->push_back('|');
-    bool first = true;
-    auto ext = [&](std::string_view key, std::string_view value) {
-      if (!first) out->push_back(' ');
-      first = false;
-      out->append(key);
-      out->push_back('=');
-      AppendCefValue(value, out);
-    };
+    Header(hit.observable_type(), "Indicator match: " + hit.observable(), severity, out);
+    Extensions ext(out, ' ', CefValue, 0);
     const Enrichment& e0 = FirstOrEmpty(hit);
     ext("rt", std::to_string(hit.detected_unix_us() / 1000));
     if (hit.event_unix_us() != 0) ext("start", std::to_string(hit.event_unix_us() / 1000));
@@ -156,6 +196,10 @@ class CefFormatter final : public HitFormatter {
     ext("cs5", e0.indicator_type());
     ext("cs6Label", "context");
     ext("cs6", ContextText(hit));
+    if (hit.event_context_size() > 0) {
+      ext("flexString1Label", "ruleContext");
+      ext("flexString1", JoinedFields(hit.event_context()));
+    }
     if (confidence) {
       ext("cn1Label", "confidence");
       ext("cn1", std::to_string(*confidence));
@@ -166,11 +210,52 @@ class CefFormatter final : public HitFormatter {
       ext("flexString2Label", "retro");
       ext("flexString2", "true");
     }
+    if (HasSuppression(hit)) {
+      ext("cnt", std::to_string(hit.count()));
+      if (hit.summary()) {
+        ext("cn2Label", "summary");
+        ext("cn2", "1");
+      }
+      if (hit.window_start_unix_us() != 0) {
+        ext("deviceCustomDate1Label", "windowStart");
+        ext("deviceCustomDate1", std::to_string(hit.window_start_unix_us() / 1000));
+      }
+    }
     std::string storage;
     ext("msg", RawEvent(hit, max_raw_, &storage));
   }
 
  private:
+  static void Header(std::string_view signature, std::string_view name, int severity, std::string* out) {
+    out->append("CEF:0|");
+    for (std::string_view field : {std::string_view(kVendor), std::string_view(kProduct), std::string_view(kVersion),
+                                   signature, name}) {
+      AppendCefHeader(field, out);
+      out->push_back('|');
+    }
+    out->append(std::to_string(severity));
+    out->push_back('|');
+  }
+
+  // Signature id KL_ALERT_*, name the event's message (its kind when empty).
+  static void FormatService(const Hit& hit, std::string* out) {
+    const iocd::hit::ServiceEvent& ev = hit.service_event();
+    Header(SignatureId(ev.kind()), ev.message().empty() ? ev.kind() : ev.message(),
+           ServiceEventSeverity(ev.severity()), out);
+    Extensions ext(out, ' ', CefValue, 0);
+    ext("rt", std::to_string(hit.detected_unix_us() / 1000));
+    if (!hit.id().empty()) ext("externalId", hit.id());
+    ext("cat", "service");
+    ext("act", ev.kind());
+    ext("cs1Label", "subject");
+    ext("cs1", ev.subject());
+    ext("cs2Label", "severity");
+    ext("cs2", ev.severity());
+    ext("cs3Label", "details");
+    ext("cs3", JoinedFields(ev.details()));
+    ext("msg", ev.message());
+  }
+
   uint32_t max_raw_;
 };
 
@@ -179,30 +264,10 @@ class LeefFormatter final : public HitFormatter {
   LeefFormatter(uint32_t max_raw, char delimiter, std::string delimiter_text)
       : max_raw_(max_raw), delim_(delimiter), delim_text_(std::move(delimiter_text)) {}
   void Format(const Hit& hit, std::string* out) const override {
-    out->append("LEEF:2.0|");
-    AppendLeefHeader(kVendor, out);
-    out->push_back('|');
-    AppendLeefHeader(kProduct, out);
-    out->push_back('|');
-    AppendLeefHeader(kVersion, out);
-    out->push_back('|');
-    AppendLeefHeader(hit.observable_type(), out);
-    out->push_back('|');
-    out->append(delim_text_);
-    out->push_back('|');
-    bool first = true;
-    auto attr = [&](std::string_view key, std::string_view value) {
-      if (!first) out->push_back(delim_);
-      first = false;
-      out->append(key);
-      out->push_back('=');
-      AppendLeefValue(value, delim_, out);
-    };
-    // LEEF's devTime with an explicit pattern: millisecond precision, UTC.
-    std::string t = Rfc3339(hit.detected_unix_us());
-    t.erase(t.size() - 4, 3);  // "...47.123456Z" -> "...47.123Z"
-    attr("devTime", t);
-    attr("devTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");
+    if (IsService(hit)) return FormatService(hit, out);
+    Header(hit.observable_type(), out);
+    Extensions attr(out, delim_, AppendLeefValue, delim_);
+    Time(hit, attr);
     const std::optional<uint32_t> confidence = MaxConfidence(hit);
     attr("sev", std::to_string(confidence ? std::max<uint32_t>(1, std::min<uint32_t>(10, (*confidence + 5) / 10)) : 5));
     if (std::string_view threat = Threat(hit); !threat.empty()) attr("cat", threat);
@@ -216,17 +281,58 @@ class LeefFormatter final : public HitFormatter {
     attr("indicatorType", e0.indicator_type());
     if (confidence) attr("confidence", std::to_string(*confidence));
     attr("context", ContextText(hit));
+    if (hit.event_context_size() > 0) attr("ruleContext", JoinedFields(hit.event_context()));
     attr("input", hit.input());
     attr("sender", hit.sender());
     if (!hit.syslog_host().empty()) attr("syslogHost", hit.syslog_host());
     if (!hit.syslog_app().empty()) attr("syslogApp", hit.syslog_app());
     if (hit.event_unix_us() != 0) attr("eventTime", Rfc3339(hit.event_unix_us()));
     if (hit.retro()) attr("retro", "true");
+    if (HasSuppression(hit)) {
+      attr("count", std::to_string(hit.count()));
+      if (hit.summary()) attr("summary", "true");
+      if (hit.window_start_unix_us() != 0) attr("windowStart", Rfc3339(hit.window_start_unix_us()));
+    }
     std::string storage;
     attr("rawEvent", RawEvent(hit, max_raw_, &storage));
   }
 
  private:
+  void Header(std::string_view event_id, std::string* out) const {
+    out->append("LEEF:2.0|");
+    for (std::string_view field : {std::string_view(kVendor), std::string_view(kProduct), std::string_view(kVersion),
+                                   event_id}) {
+      AppendLeefHeader(field, out);
+      out->push_back('|');
+    }
+    out->append(delim_text_);
+    out->push_back('|');
+  }
+
+  // LEEF's devTime with an explicit pattern: millisecond precision, UTC.
+  static void Time(const Hit& hit, Extensions& attr) {
+    std::string t = Rfc3339(hit.detected_unix_us());
+    t.erase(t.size() - 4, 3);  // "...47.123456Z" -> "...47.123Z"
+    attr("devTime", t);
+    attr("devTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");
+  }
+
+  // Event id KL_ALERT_*.
+  void FormatService(const Hit& hit, std::string* out) const {
+    const iocd::hit::ServiceEvent& ev = hit.service_event();
+    Header(SignatureId(ev.kind()), out);
+    Extensions attr(out, delim_, AppendLeefValue, delim_);
+    Time(hit, attr);
+    attr("sev", std::to_string(ServiceEventSeverity(ev.severity())));
+    attr("cat", "service");
+    if (!hit.id().empty()) attr("hitId", hit.id());
+    attr("action", ev.kind());
+    attr("severity", ev.severity());
+    attr("subject", ev.subject());
+    attr("details", JoinedFields(ev.details()));
+    attr("msg", ev.message());
+  }
+
   uint32_t max_raw_;
   char delim_;
   std::string delim_text_;
@@ -247,21 +353,10 @@ class Rfc5424Formatter final : public HitFormatter {
   Rfc5424Formatter(uint32_t max_raw, std::string hostname, std::string app)
       : max_raw_(max_raw), hostname_(HeaderToken(hostname, 255)), app_(HeaderToken(app, 48)) {}
   void Format(const Hit& hit, std::string* out) const override {
+    if (IsService(hit)) return FormatService(hit, out);
     // PRI 132: facility local0 (16), severity warning (4).
-    out->append("<132>1 ");
-    AppendRfc3339Micros(hit.detected_unix_us(), out);
-    out->push_back(' ');
-    out->append(hostname_);
-    out->push_back(' ');
-    out->append(app_);
-    out->append(" - hit ");
-    auto param = [&](std::string_view name, std::string_view value) {
-      out->push_back(' ');
-      out->append(SdName(name));
-      out->append("=\"");
-      AppendSdParamValue(value, out);
-      out->push_back('"');
-    };
+    Header(132, hit, "hit", out);
+    auto param = [&](std::string_view name, std::string_view value) { Param(name, value, out); };
     out->append("[iocd");
     out->append(kSdSuffix);
     param("id", hit.id());
@@ -274,7 +369,13 @@ class Rfc5424Formatter final : public HitFormatter {
     if (!hit.syslog_host().empty()) param("syslogHost", hit.syslog_host());
     if (!hit.syslog_app().empty()) param("syslogApp", hit.syslog_app());
     if (!hit.rule_set().empty()) param("ruleSet", hit.rule_set());
+    for (const auto& c : hit.event_context()) param("rule." + c.key(), c.value());
     if (hit.retro()) param("retro", "true");
+    if (HasSuppression(hit)) {
+      param("count", std::to_string(hit.count()));
+      if (hit.summary()) param("summary", "true");
+      if (hit.window_start_unix_us() != 0) param("windowStart", Rfc3339(hit.window_start_unix_us()));
+    }
     out->push_back(']');
     for (int i = 0; i < hit.enrichments_size(); ++i) {
       const Enrichment& e = hit.enrichments(i);
@@ -299,6 +400,45 @@ class Rfc5424Formatter final : public HitFormatter {
   }
 
  private:
+  void Header(int pri, const Hit& hit, std::string_view msgid, std::string* out) const {
+    out->push_back('<');
+    out->append(std::to_string(pri));
+    out->append(">1 ");
+    AppendRfc3339Micros(hit.detected_unix_us(), out);
+    out->push_back(' ');
+    out->append(hostname_);
+    out->push_back(' ');
+    out->append(app_);
+    out->append(" - ");
+    out->append(msgid);
+    out->push_back(' ');
+  }
+
+  static void Param(std::string_view name, std::string_view value, std::string* out) {
+    out->push_back(' ');
+    out->append(SdName(name));
+    out->append("=\"");
+    AppendSdParamValue(value, out);
+    out->push_back('"');
+  }
+
+  // MSGID "service", SD-ID iocdService, the message as MSG; PRI local0 with the event's
+  // severity (info 6, warning 4, error 3, otherwise notice 5).
+  void FormatService(const Hit& hit, std::string* out) const {
+    const iocd::hit::ServiceEvent& ev = hit.service_event();
+    const int severity = ev.severity() == "info" ? 6 : ev.severity() == "warning" ? 4 : ev.severity() == "error" ? 3 : 5;
+    Header(128 + severity, hit, "service", out);
+    out->append("[iocdService");
+    out->append(kSdSuffix);
+    if (!hit.id().empty()) Param("id", hit.id(), out);
+    Param("kind", ev.kind(), out);
+    Param("severity", ev.severity(), out);
+    Param("subject", ev.subject(), out);
+    for (const auto& d : ev.details()) Param("detail." + d.key(), d.value(), out);
+    out->append("] ");
+    AppendEscaped(ev.message(), "", /*keep_tab=*/true, out);
+  }
+
   uint32_t max_raw_;
   std::string hostname_;
   std::string app_;
@@ -327,8 +467,13 @@ class TemplateFormatter final : public HitFormatter {
   void AppendValue(const Hit& hit, const std::string& name, std::string* out) const {
     const Enrichment& e0 = FirstOrEmpty(hit);
     auto put = [&](std::string_view v) { AppendEscaped(v, "", /*keep_tab=*/true, out); };
+    const iocd::hit::ServiceEvent& ev = hit.service_event();
     if (name == "Date") return put(Rfc3339(hit.detected_unix_us()));
-    if (name == "Category") return put(e0.feed());
+    if (name == "Category") {
+      // A service event's category is its signature id, as in CyberTrace.
+      if (IsService(hit)) return put(SignatureId(ev.kind()));
+      return put(e0.feed());
+    }
     if (name == "MatchedIndicator") return put(hit.observable());
     if (name == "SourceId") return put(!hit.syslog_host().empty() ? hit.syslog_host() : hit.sender());
     if (name == "RecordContext") {
@@ -373,6 +518,22 @@ class TemplateFormatter final : public HitFormatter {
     if (name == "RawEvent") {
       std::string storage;
       return put(RawEvent(hit, max_raw_, &storage));
+    }
+    if (name == "ServiceEvent") return put(ev.kind());
+    if (name == "Subject") return put(ev.subject());
+    if (name == "Message") return put(ev.message());
+    if (name == "Severity") return put(ev.severity());
+    if (name == "Details") return put(JoinedFields(ev.details()));
+    // Every hit stands for at least one sighting.
+    if (name == "Count") return put(std::to_string(std::max<uint64_t>(1, hit.count())));
+    if (name == "Summary") return put(hit.summary() ? "true" : "false");
+    if (name == "WindowStart") {
+      if (hit.window_start_unix_us() != 0) put(Rfc3339(hit.window_start_unix_us()));
+      return;
+    }
+    // A source's context rule by its name (%<RuleName>%, docs/rules.md).
+    for (const auto& c : hit.event_context()) {
+      if (c.key() == name) return put(c.value());
     }
     // Any other name is a context field of the first enrichment: exact key first, then
     // ignoring case. Absent: empty.

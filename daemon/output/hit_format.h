@@ -11,6 +11,11 @@
 // a space; bytes that are not well-formed UTF-8 become U+FFFD. JSON keeps its own RFC 8259
 // rules (hit_json.h).
 //
+// Service events and suppression (docs/hits.md#service-events, #suppression-fields): a
+// hit with service_event.kind set renders as a service event in every format (signature
+// id KL_ALERT_*, severity info 3 / warning 6 / error 8); a hit with count > 1 or summary
+// adds its count, summary flag and window start. Other hits render unchanged.
+//
 // Raw event truncation: when raw_event_max_bytes > 0, a longer raw event is cut at a UTF-8
 // boundary and "[truncated]" appended, in every format.
 //

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "output/text_escape.h"
 
@@ -134,19 +136,24 @@ iocd::hit::Hit NastyHit() {
   return hit;
 }
 
-std::string Render(iocd::config::OutputFormat format, const std::string& extra_template = "",
-                   uint32_t max_raw = 0) {
+// `hit` in `format`, with the options every golden uses.
+std::string RenderHit(const iocd::hit::Hit& hit, iocd::config::OutputFormat format, const std::string& tmpl = "",
+                      uint32_t max_raw = 0) {
   iocd::config::Output config;
   config.set_format(format);
   config.set_leef_delimiter("^");
   config.set_syslog_hostname("iocd-host");
-  config.set_line_template(extra_template);
+  config.set_line_template(tmpl);
   config.set_raw_event_max_bytes(max_raw);
   auto f = MakeHitFormatter(config);
   EXPECT_TRUE(f.ok()) << f.status().ToString();
   std::string out;
-  (*f)->Format(NastyHit(), &out);
+  (*f)->Format(hit, &out);
   return out;
+}
+
+std::string Render(iocd::config::OutputFormat format, const std::string& extra_template = "", uint32_t max_raw = 0) {
+  return RenderHit(NastyHit(), format, extra_template, max_raw);
 }
 
 constexpr char kTemplate[] =
@@ -177,6 +184,119 @@ TEST(HitFormatGoldenTest, Leef) { ExpectGolden("leef", Render(iocd::config::OUTP
 TEST(HitFormatGoldenTest, Rfc5424) { ExpectGolden("rfc5424", Render(iocd::config::OUTPUT_FORMAT_RFC5424)); }
 TEST(HitFormatGoldenTest, Template) {
   ExpectGolden("template", Render(iocd::config::OUTPUT_FORMAT_TEMPLATE, kTemplate));
+}
+
+// A service event whose every value needs escaping in some format.
+iocd::hit::Hit NastyServiceEvent() {
+  iocd::hit::Hit hit;
+  hit.set_id("00065c1e2a7b3f0001a2b3c40000000008");
+  hit.set_detected_unix_us(1795317947123456);
+  auto* ev = hit.mutable_service_event();
+  ev->set_kind("feed_failed");
+  ev->set_severity("error");
+  ev->set_subject("feed|one=x]");
+  ev->set_message("feed 'feed|one=x]' failed: line 12: bad \"indicator\"\nnext \xFF");
+  auto* d = ev->add_details();
+  d->set_key("line");
+  d->set_value("12");
+  d = ev->add_details();
+  d->set_key("reason key");
+  d->set_value("bad=val|x\\]");
+  return hit;
+}
+
+constexpr char kServiceTemplate[] =
+    "%Date% %Category% kind=%ServiceEvent% severity=%Severity% subject=%Subject% msg=%Message% "
+    "details=%Details% observable=%MatchedIndicator% count=%Count%";
+
+TEST(ServiceEventGoldenTest, Json) {
+  ExpectGolden("service_json", RenderHit(NastyServiceEvent(), iocd::config::OUTPUT_FORMAT_JSON));
+}
+TEST(ServiceEventGoldenTest, Cef) {
+  ExpectGolden("service_cef", RenderHit(NastyServiceEvent(), iocd::config::OUTPUT_FORMAT_CEF));
+}
+TEST(ServiceEventGoldenTest, Leef) {
+  ExpectGolden("service_leef", RenderHit(NastyServiceEvent(), iocd::config::OUTPUT_FORMAT_LEEF));
+}
+TEST(ServiceEventGoldenTest, Rfc5424) {
+  ExpectGolden("service_rfc5424", RenderHit(NastyServiceEvent(), iocd::config::OUTPUT_FORMAT_RFC5424));
+}
+TEST(ServiceEventGoldenTest, Template) {
+  ExpectGolden("service_template",
+               RenderHit(NastyServiceEvent(), iocd::config::OUTPUT_FORMAT_TEMPLATE, kServiceTemplate));
+}
+
+TEST(ServiceEventTest, SignatureIdsPerKind) {
+  const std::pair<std::string, std::string> kCases[] = {
+      {"started", "KL_ALERT_ServiceStarted"},
+      {"stopped", "KL_ALERT_ServiceStopped"},
+      {"feed_updated", "KL_ALERT_UpdatedFeed"},
+      {"feed_failed", "KL_ALERT_FailedToUpdateFeed"},
+      {"feed_outdated", "KL_ALERT_OutdatedFeed"},
+      {"output_backlog_high", "KL_ALERT_OutputBacklogHigh"},
+      {"spool_overflow", "KL_ALERT_SpoolOverflow"},
+      {"some-new kind", "KL_ALERT_SomeNewKind"},
+  };
+  for (const auto& [kind, id] : kCases) {
+    iocd::hit::Hit hit;
+    hit.mutable_service_event()->set_kind(kind);
+    hit.mutable_service_event()->set_severity("info");
+    EXPECT_EQ(RenderHit(hit, iocd::config::OUTPUT_FORMAT_TEMPLATE, "%Category%"), id);
+    const std::string cef = RenderHit(hit, iocd::config::OUTPUT_FORMAT_CEF);
+    EXPECT_TRUE(cef.starts_with("CEF:0|iocd|iocd|1.0|" + id + "|" + kind + "|3|")) << cef;
+  }
+}
+
+TEST(ServiceEventTest, SeverityPerFormat) {
+  iocd::hit::Hit hit;
+  hit.mutable_service_event()->set_kind("started");
+  for (const auto& [severity, number, pri, kind] :
+       {std::tuple<std::string, std::string, std::string, std::string>{"info", "3", "<134>", "event"},
+        {"warning", "6", "<132>", "alert"},
+        {"error", "8", "<131>", "alert"},
+        {"", "5", "<133>", "event"}}) {
+    hit.mutable_service_event()->set_severity(severity);
+    EXPECT_NE(RenderHit(hit, iocd::config::OUTPUT_FORMAT_CEF).find("|" + number + "|"), std::string::npos);
+    EXPECT_NE(RenderHit(hit, iocd::config::OUTPUT_FORMAT_LEEF).find("^sev=" + number + "^"), std::string::npos);
+    EXPECT_TRUE(RenderHit(hit, iocd::config::OUTPUT_FORMAT_RFC5424).starts_with(pri));
+    const std::string json = RenderHit(hit, iocd::config::OUTPUT_FORMAT_JSON);
+    EXPECT_NE(json.find("\"kind\":\"" + kind + "\""), std::string::npos) << json;
+    EXPECT_NE(json.find("\"severity\":" + number + "}"), std::string::npos) << json;
+  }
+}
+
+// NastyHit standing for five sightings, sent as the window's summary.
+iocd::hit::Hit SuppressedHit() {
+  iocd::hit::Hit hit = NastyHit();
+  hit.set_count(5);
+  hit.set_summary(true);
+  hit.set_window_start_unix_us(1795317900000000);
+  return hit;
+}
+
+TEST(SuppressionGoldenTest, Json) { ExpectGolden("suppressed_json", RenderHit(SuppressedHit(), iocd::config::OUTPUT_FORMAT_JSON)); }
+TEST(SuppressionGoldenTest, Cef) { ExpectGolden("suppressed_cef", RenderHit(SuppressedHit(), iocd::config::OUTPUT_FORMAT_CEF)); }
+TEST(SuppressionGoldenTest, Leef) { ExpectGolden("suppressed_leef", RenderHit(SuppressedHit(), iocd::config::OUTPUT_FORMAT_LEEF)); }
+TEST(SuppressionGoldenTest, Rfc5424) {
+  ExpectGolden("suppressed_rfc5424", RenderHit(SuppressedHit(), iocd::config::OUTPUT_FORMAT_RFC5424));
+}
+TEST(SuppressionGoldenTest, Template) {
+  ExpectGolden("suppressed_template", RenderHit(SuppressedHit(), iocd::config::OUTPUT_FORMAT_TEMPLATE,
+                                                "%HitId% count=%Count% summary=%Summary% window=%WindowStart%"));
+}
+
+TEST(SuppressionTest, OrdinaryHitShowsNoSuppressionFields) {
+  iocd::hit::Hit hit = NastyHit();
+  hit.set_count(1);
+  for (auto format : {iocd::config::OUTPUT_FORMAT_JSON, iocd::config::OUTPUT_FORMAT_CEF, iocd::config::OUTPUT_FORMAT_LEEF,
+                      iocd::config::OUTPUT_FORMAT_RFC5424}) {
+    EXPECT_EQ(RenderHit(hit, format), Render(format)) << format;
+  }
+  EXPECT_EQ(RenderHit(hit, iocd::config::OUTPUT_FORMAT_TEMPLATE, "%Count% %Summary% [%WindowStart%]"), "1 false []");
+  hit.set_count(0);
+  EXPECT_EQ(RenderHit(hit, iocd::config::OUTPUT_FORMAT_TEMPLATE, "%Count%"), "1");
+  hit.set_count(2);  // count > 1 without a summary: shown
+  EXPECT_NE(RenderHit(hit, iocd::config::OUTPUT_FORMAT_CEF).find(" cnt=2 msg="), std::string::npos);
 }
 
 TEST(HitFormatTest, RawEventTruncatedAtUtf8BoundaryAndMarked) {
@@ -217,4 +337,23 @@ TEST(HitFormatTest, BadOptionsAreRejected) {
 }
 
 }  // namespace
+// A source's context rules (docs/rules.md) in every format; %<RuleName>% in templates.
+TEST(EventContextTest, EveryFormatCarriesTheRuleValues) {
+  iocd::hit::Hit hit = NastyHit();
+  auto* user = hit.add_event_context();
+  user->set_key("user");
+  user->set_value("al|ice");
+  const std::string json = RenderHit(hit, iocd::config::OUTPUT_FORMAT_JSON);
+  EXPECT_NE(json.find(R"("event_context":{"user":"al|ice"})"), std::string::npos) << json;
+  const std::string cef = RenderHit(hit, iocd::config::OUTPUT_FORMAT_CEF);
+  EXPECT_NE(cef.find("flexString1Label=ruleContext flexString1=user\\=al|ice"), std::string::npos) << cef;
+  const std::string leef = RenderHit(hit, iocd::config::OUTPUT_FORMAT_LEEF);
+  EXPECT_NE(leef.find("ruleContext=user=al|ice"), std::string::npos) << leef;
+  const std::string sd = RenderHit(hit, iocd::config::OUTPUT_FORMAT_RFC5424);
+  EXPECT_NE(sd.find(R"(rule.user="al|ice")"), std::string::npos) << sd;
+  EXPECT_EQ(RenderHit(hit, iocd::config::OUTPUT_FORMAT_TEMPLATE, "u=%user%"), "u=al|ice");
+  // Without context rules nothing is added (the goldens above hold that byte for byte).
+  EXPECT_EQ(RenderHit(NastyHit(), iocd::config::OUTPUT_FORMAT_JSON).find("event_context"), std::string::npos);
+}
+
 }  // namespace iocd

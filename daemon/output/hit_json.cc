@@ -156,15 +156,72 @@ void AppendRfc3339Micros(int64_t unix_us, std::string* out) {
   out->append(buf, static_cast<size_t>(n));
 }
 
+int ServiceEventSeverity(std::string_view severity) {
+  if (severity == "info") return 3;
+  if (severity == "warning") return 6;
+  if (severity == "error") return 8;
+  return 5;
+}
+
+namespace {
+
+// Opens a record's object with its "@timestamp" (the detection time).
+void BeginRecord(const iocd::hit::Hit& hit, JsonWriter* w) {
+  w->BeginObject();
+  std::string timestamp;
+  AppendRfc3339Micros(hit.detected_unix_us(), &timestamp);
+  w->Field("@timestamp", timestamp);
+}
+
+// A service event (docs/hits.md#service-events): ECS event.kind "alert" for warnings and
+// errors, "event" otherwise; event.action is the kind, log.level the severity's name.
+std::string FormatServiceEventJson(const iocd::hit::Hit& hit) {
+  const iocd::hit::ServiceEvent& ev = hit.service_event();
+  std::string out;
+  out.reserve(256 + ev.message().size());
+  JsonWriter w(&out);
+  BeginRecord(hit, &w);
+  w.Key("event");
+  w.BeginObject();
+  w.Field("kind", ev.severity() == "warning" || ev.severity() == "error" ? "alert" : "event");
+  w.Field("category", "host");
+  w.Field("action", ev.kind());
+  w.Field("id", hit.id());
+  w.Number("severity", static_cast<uint64_t>(ServiceEventSeverity(ev.severity())));
+  w.EndObject();
+  w.Key("log");
+  w.BeginObject();
+  w.Field("level", ev.severity());
+  w.EndObject();
+  w.Field("message", ev.message());
+  w.Key("iocd");
+  w.BeginObject();
+  w.Key("service");
+  w.BeginObject();
+  w.Field("subject", ev.subject());
+  w.Key("details");
+  WriteContext(ev.details(), &w);
+  w.EndObject();
+  w.EndObject();
+  w.Key("observer");
+  w.BeginObject();
+  w.Field("vendor", "iocd");
+  w.Field("product", "iocd");
+  w.EndObject();
+  w.EndObject();
+  return out;
+}
+
+}  // namespace
+
+bool HasSuppression(const iocd::hit::Hit& hit) { return hit.count() > 1 || hit.summary(); }
+
 std::string FormatHitJson(const iocd::hit::Hit& hit) {
+  if (!hit.service_event().kind().empty()) return FormatServiceEventJson(hit);
   std::string out;
   out.reserve(256 + hit.raw_event().size() + 128 * static_cast<size_t>(hit.enrichments_size()));
   JsonWriter w(&out);
-  w.BeginObject();
-
-  std::string timestamp;
-  AppendRfc3339Micros(hit.detected_unix_us(), &timestamp);
-  w.Field("@timestamp", timestamp);
+  BeginRecord(hit, &w);
 
   w.Key("event");
   w.BeginObject();
@@ -182,10 +239,27 @@ std::string FormatHitJson(const iocd::hit::Hit& hit) {
   w.BeginObject();
   w.Field("input", hit.input());
   if (!hit.rule_set().empty()) w.Field("rule_set", hit.rule_set());
+  if (hit.event_context_size() > 0) {
+    w.Key("event_context");  // the source's context rules (docs/rules.md)
+    WriteContext(hit.event_context(), &w);
+  }
   if (hit.raw_event_size() != 0 && hit.raw_event_size() != hit.raw_event().size()) w.Number("original_size", hit.raw_event_size());
   if (hit.retro()) {
     w.Key("retro");
     w.Raw("true");
+  }
+  if (HasSuppression(hit)) {
+    w.Key("suppression");
+    w.BeginObject();
+    w.Number("count", hit.count());
+    w.Key("summary");
+    w.Raw(hit.summary() ? "true" : "false");
+    if (hit.window_start_unix_us() != 0) {
+      std::string start;
+      AppendRfc3339Micros(hit.window_start_unix_us(), &start);
+      w.Field("window_start", start);
+    }
+    w.EndObject();
   }
   w.EndObject();
 

@@ -14,8 +14,19 @@
 
 namespace iocd {
 
-// Renders one hit as a JSON object, without a trailing newline. See docs/hits.md.
+// Renders one hit as a JSON object, without a trailing newline. See docs/hits.md. A
+// service event (hit.service_event.kind set) is rendered as one instead of a detection
+// (docs/hits.md#service-events); a suppressed hit (HasSuppression) adds
+// iocd.suppression {count, summary, window_start}.
 std::string FormatHitJson(const iocd::hit::Hit& hit);
+
+// True when the hit stands for more than one sighting: count > 1 or a window summary.
+// Every format then shows count, summary and window start (docs/hits.md#suppression).
+bool HasSuppression(const iocd::hit::Hit& hit);
+
+// A service event's severity as a number on the CEF scale 0..10: info 3, warning 6,
+// error 8, anything else 5. Every format uses it (JSON event.severity, CEF, LEEF sev).
+int ServiceEventSeverity(std::string_view severity);
 
 // Appends `value` to `out` as a JSON string literal, quotes included (RFC 8259):
 // '"' and '\' are backslash-escaped; control characters U+0000..U+001F become \b \f \n \r \t

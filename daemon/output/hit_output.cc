@@ -5,12 +5,14 @@
 #include <string>
 #include <utility>
 
+#include "output/hit_filter.h"
 #include "output/stdout_output.h"
 #include "output/tcp_output.h"
 
 namespace iocd {
+namespace {
 
-Result<std::unique_ptr<HitOutput>> MakeHitOutput(const iocd::config::Output& config) {
+Result<std::unique_ptr<HitOutput>> MakeUnroutedHitOutput(const iocd::config::Output& config) {
   if (config.name().empty()) return Status::InvalidArgument("output: name is required");
   const std::string where = "output \"" + config.name() + "\": ";
   if (config.format() != iocd::config::OUTPUT_FORMAT_UNSPECIFIED &&
@@ -39,6 +41,15 @@ Result<std::unique_ptr<HitOutput>> MakeHitOutput(const iocd::config::Output& con
     default:
       return Status::InvalidArgument(where + "protocol is required (tcp or stdout)");
   }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HitOutput>> MakeHitOutput(const iocd::config::Output& config) {
+  auto out = MakeUnroutedHitOutput(config);
+  if (!out.ok()) return out.status();
+  // Output.events: hits, service events or both (hit_filter.h).
+  return NewRoutedHitOutput(std::move(out).value(), config);
 }
 
 }  // namespace iocd

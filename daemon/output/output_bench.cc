@@ -1,6 +1,6 @@
 // output_bench: hits/s per format (rendering only) and per output with the durable spool
 // on (Submit -> RocksDB spool -> delivery thread -> file, until every hit is delivered).
-// Not part of ctest. Run: build/daemon/output/output_bench (figures in docs/PERFORMANCE.md).
+// Not part of ctest. Run: <build>/bin/output_bench (figures in docs/PERFORMANCE.md).
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
 
@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/temp_dir.h"
 #include "output/hit_format.h"
@@ -76,34 +77,92 @@ void BM_Format(benchmark::State& state) {
 }
 BENCHMARK(BM_Format)->DenseRange(1, 5);
 
-// Submit n hits to a spooled file output and wait until all are delivered.
-void BM_SpooledFile(benchmark::State& state) {
-  const auto format = static_cast<iocd::config::OutputFormat>(state.range(0));
-  constexpr int kHits = 20000;
+// One spooled output `config`; each iteration opens a fresh spool (fsynced when `sync`),
+// has `threads` threads submit hit_count typical hits (interleaved) and, when
+// `until_delivered`, waits until the output has delivered them all. Only the submitting
+// (and delivering) is timed.
+void RunSpooled(benchmark::State& state, iocd::config::Output config, int threads, bool until_delivered,
+                std::chrono::milliseconds backoff_base, const std::string& label, bool sync = false,
+                int hit_count = 20000) {
+  const auto total = static_cast<uint64_t>(hit_count);
   std::vector<std::shared_ptr<const iocd::hit::Hit>> hits;
-  for (int i = 0; i < kHits; ++i) hits.push_back(TypicalHit(i));
+  for (int i = 0; i < hit_count; ++i) hits.push_back(TypicalHit(i));
   for (auto _ : state) {
     state.PauseTiming();
     TempDir dir("iocd-bench");
     SpooledOutputsOptions o;
     o.spool_path = dir.path() + "/spool";
-    auto config = Config(format);
-    config.set_protocol(iocd::config::OUTPUT_PROTOCOL_FILE);
-    config.set_path(dir.path() + "/hits.log");
+    if (config.protocol() == iocd::config::OUTPUT_PROTOCOL_FILE) config.set_path(dir.path() + "/hits.log");
     o.outputs = {config};
+    o.backoff_base = backoff_base;
+    o.sync = sync;
     auto out = SpooledOutputs::Open(o);
     state.ResumeTiming();
-    for (const auto& h : hits) (*out)->Submit(h);
-    while ((*out)->output_stats()[0].second.delivered < kHits) std::this_thread::yield();
+    std::vector<std::thread> submitters;
+    for (int t = 0; t < threads; ++t) {
+      submitters.emplace_back([&, t] {
+        for (int i = t; i < hit_count; i += threads) (*out)->Submit(hits[static_cast<size_t>(i)]);
+      });
+    }
+    for (auto& th : submitters) th.join();
+    while (until_delivered && (*out)->output_stats()[0].second.delivered < total) std::this_thread::yield();
     state.PauseTiming();
+    if ((*out)->spool_stats().next_seq != total) state.SkipWithError("hits missing from the spool");
     (*out)->Shutdown(std::chrono::steady_clock::now());
     out = Status::Internal("closed");
     state.ResumeTiming();
   }
-  state.SetItemsProcessed(state.iterations() * kHits);
-  state.SetLabel(iocd::config::OutputFormat_Name(format) + " file, spool on");
+  state.SetItemsProcessed(state.iterations() * hit_count);
+  state.SetLabel(label);
+}
+
+iocd::config::Output FileOutput(iocd::config::OutputFormat format) {
+  auto config = Config(format);
+  config.set_protocol(iocd::config::OUTPUT_PROTOCOL_FILE);
+  return config;
+}
+
+// One thread submits to a spooled file output, until every hit is delivered.
+void BM_SpooledFile(benchmark::State& state) {
+  const auto format = static_cast<iocd::config::OutputFormat>(state.range(0));
+  RunSpooled(state, FileOutput(format), 1, true, std::chrono::milliseconds(100),
+             iocd::config::OutputFormat_Name(format) + " file, spool on");
 }
 BENCHMARK(BM_SpooledFile)->DenseRange(1, 5)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+
+// As BM_SpooledFile (json), with the hits submitted by range(0) threads at once, as the
+// daemon's input threads do: concurrent submitters share spool writes (group commit).
+void BM_SpooledFileThreads(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  RunSpooled(state, FileOutput(iocd::config::OUTPUT_FORMAT_JSON), threads, true, std::chrono::milliseconds(100),
+             "json file, spool on, " + std::to_string(threads) + " submitting threads");
+}
+BENCHMARK(BM_SpooledFileThreads)->Arg(1)->Arg(4)->Arg(16)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+
+// The cost of Submit() alone (what ingest pays per hit): range(0) threads submit to a
+// spooled output whose receiver is down (connection refused, 10 s backoff), so nothing is
+// delivered meanwhile.
+void BM_SpoolSubmit(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  auto config = Config(iocd::config::OUTPUT_FORMAT_JSON);
+  config.set_protocol(iocd::config::OUTPUT_PROTOCOL_TCP);
+  config.set_address("127.0.0.1:1");
+  RunSpooled(state, config, threads, false, std::chrono::seconds(10),
+             "spool append only, " + std::to_string(threads) + " submitting threads");
+}
+BENCHMARK(BM_SpoolSubmit)->Arg(1)->Arg(4)->Arg(16)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+
+// As BM_SpoolSubmit with `spool: {sync: true}` (every spool write fsynced), 2000 hits:
+// where group commit matters most, since one fsync then covers a whole group.
+void BM_SpoolSubmitSync(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  auto config = Config(iocd::config::OUTPUT_FORMAT_JSON);
+  config.set_protocol(iocd::config::OUTPUT_PROTOCOL_TCP);
+  config.set_address("127.0.0.1:1");
+  RunSpooled(state, config, threads, false, std::chrono::seconds(10),
+             "spool append only, sync, " + std::to_string(threads) + " submitting threads", /*sync=*/true, 2000);
+}
+BENCHMARK(BM_SpoolSubmitSync)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 
 }  // namespace
 }  // namespace iocd

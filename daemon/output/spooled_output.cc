@@ -18,6 +18,7 @@
 #include "output/hit_filter.h"
 #include "output/hit_format.h"
 #include "output/tcp_output.h"
+#include "output/relp_transport.h"
 #include "output/transport.h"
 
 namespace iocd {
@@ -48,10 +49,11 @@ class Deliverer {
 
   const std::string& name() const { return config_.name(); }
 
+  // New hits: wakes the thread only when it waits for hits (not during a backoff).
   void Notify() {
     std::lock_guard lock(mu_);
     notified_ = true;
-    cv_.notify_one();
+    if (waiting_for_hits_) cv_.notify_one();
   }
 
   void BeginStop(Clock::time_point deadline) {
@@ -123,6 +125,7 @@ class Deliverer {
         stopping = stopping_;
         deadline = deadline_;
       }
+      FlushAck();
       if (stopping && Clock::now() >= deadline) break;
       if (!transport_->connected()) {
         Status s = transport_->Connect();
@@ -132,7 +135,7 @@ class Deliverer {
             spdlog::warn("output {}: {}; retrying in {} ms ({} problem(s) since the last report; hits wait in the spool)",
                          name(), s.message(), std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count(), n);
           }
-          Wait(backoff);
+          Wait(backoff, /*for_hits=*/false);
           backoff = std::min<Clock::duration>(backoff * 2, opts_.backoff_cap);
           continue;
         }
@@ -148,7 +151,7 @@ class Deliverer {
       records.clear();
       if (Status s = spool_->Read(read_pos_, opts_.max_batch_hits, opts_.max_batch_bytes, &records); !s.ok()) {
         spdlog::error("output {}: {}", name(), s.message());
-        Wait(backoff);
+        Wait(backoff, /*for_hits=*/false);
         continue;
       }
       if (records.empty()) {
@@ -172,7 +175,7 @@ class Deliverer {
         if (!hit.ParseFromString(r.value)) {
           corrupt_.fetch_add(1, std::memory_order_relaxed);
           spdlog::error("output {}: spooled hit {} does not decode; skipped", name(), r.seq);
-        } else if (!PassesFilter(hit, config_.filter())) {
+        } else if (!OutputAccepts(hit, config_)) {
           filtered_.fetch_add(1, std::memory_order_relaxed);
         } else {
           counts = true;
@@ -207,13 +210,15 @@ class Deliverer {
       problem_log_.Reset();
       Confirm(/*final=*/false);
     }
+    FlushAck();
     transport_->Close();
     std::lock_guard lock(mu_);
     done_ = true;
     cv_done_.notify_all();
   }
 
-  // Acknowledges, in order, the written hits that count as delivered.
+  // Takes, in order, the written hits that count as delivered off written_; FlushAck()
+  // acknowledges them in the spool.
   void Confirm(bool final) {
     if (written_.empty()) return;
     uint64_t unacked = transport_->Unacknowledged();
@@ -229,12 +234,23 @@ class Deliverer {
       if (w.counts) delivered_.fetch_add(1, std::memory_order_relaxed);
       written_.pop_front();
     }
-    if (ack_to == 0) return;
-    if (Status s = spool_->Ack(name(), ack_to); !s.ok()) spdlog::error("output {}: {}", name(), s.message());
+    ack_to_ = std::max(ack_to_, ack_to);
+  }
+
+  // One spool Ack (a RocksDB write) for everything confirmed since the last one: called
+  // once per delivery round, before sleeping and before rereading the cursor.
+  void FlushAck() {
+    if (ack_to_ <= acked_) return;
+    if (Status s = spool_->Ack(name(), ack_to_); !s.ok()) {
+      spdlog::error("output {}: {}", name(), s.message());
+      return;
+    }
+    acked_ = ack_to_;
   }
 
   // The connection failed: everything not confirmed is sent again on the next one.
   void Broken(const std::string& why, Clock::duration& backoff) {
+    FlushAck();
     transport_->Close();
     uint64_t again = 0;
     for (const Written& w : written_) again += w.counts ? 1 : 0;
@@ -248,16 +264,23 @@ class Deliverer {
                    "the last report)",
                    name(), transport_->target(), why, again, n);
     }
-    Wait(backoff);
+    Wait(backoff, /*for_hits=*/false);
     backoff = std::min<Clock::duration>(backoff * 2, opts_.backoff_cap);
   }
 
-  // Sleeps up to `d` (and not past a stop deadline); Notify/stop wake it early.
-  void Wait(Clock::duration d) {
+  // Sleeps up to `d` (and not past a stop deadline). A stop wakes it early; so does
+  // Notify (new hits) when `for_hits`. Backoff waits pass false: new hits must not cut a
+  // backoff short, or every Submit would cost a reconnect attempt to a dead receiver.
+  void Wait(Clock::duration d, bool for_hits = true) {
+    FlushAck();
     std::unique_lock lock(mu_);
     Clock::time_point until = Clock::now() + d;
     if (stopping_) until = std::min(until, deadline_);
-    cv_.wait_until(lock, until, [&] { return notified_ || aborted_; });
+    const bool was_stopping = stopping_;
+    waiting_for_hits_ = for_hits;
+    cv_.wait_until(lock, until,
+                   [&] { return aborted_ || stopping_ != was_stopping || (for_hits && notified_); });
+    waiting_for_hits_ = false;
     notified_ = false;
   }
 
@@ -272,12 +295,15 @@ class Deliverer {
   uint64_t read_pos_ = 0;
   uint64_t stream_written_ = 0;
   std::deque<Written> written_;
+  uint64_t ack_to_ = 0;  // confirmed up to here (exclusive) ...
+  uint64_t acked_ = 0;   // ... and acknowledged in the spool up to here
   LogLimiter problem_log_;
   LogLimiter connected_log_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_, cv_done_;
   bool notified_ = false;  // guarded by mu_
+  bool waiting_for_hits_ = false;  // guarded by mu_: in Wait(for_hits = true)
   bool stopping_ = false;  // guarded by mu_
   bool aborted_ = false;   // guarded by mu_
   bool done_ = false;      // guarded by mu_
@@ -328,6 +354,11 @@ class SpooledOutputsImpl final : public SpooledOutputs {
           if (config.path().empty()) return Status::InvalidArgument(where + "path is required for protocol file");
           transport = NewFileTransport(config.path(), config.max_file_bytes(), config.max_files());
           break;
+        case iocd::config::OUTPUT_PROTOCOL_RELP:
+          if (Status s = NewRelpTransport(config.address(), &transport); !s.ok()) {
+            return Status::InvalidArgument(where + s.message());
+          }
+          break;
         case iocd::config::OUTPUT_PROTOCOL_STDOUT:
           transport = NewFdTransport(STDOUT_FILENO, "stdout");
           break;
@@ -358,20 +389,70 @@ class SpooledOutputsImpl final : public SpooledOutputs {
       rejected_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    std::string bytes;
-    hit->SerializeToString(&bytes);
-    Result<uint64_t> seq = spool_->Append(bytes);
-    if (!seq.ok()) {
-      rejected_.fetch_add(1, std::memory_order_relaxed);
-      std::lock_guard lock(log_mu_);
-      if (const uint64_t n = append_log_.Record(Clock::now()); n > 0) {
-        spdlog::error("{}; {} hit(s) not spooled since the last report", seq.status().message(), n);
+    // Group commit: queue the hit; the submitter at the head of the queue (the leader)
+    // writes every queued hit in one spool write while the others wait for it, and keeps
+    // writing what queued up meanwhile (a few rounds at most) so no hand-over to another
+    // thread sits between two writes. Submit still returns only once its own hit is in the
+    // spool (or has failed to get there).
+    Committer self;
+    hit->SerializeToString(&self.bytes);
+    std::unique_lock lock(commit_mu_);
+    commit_queue_.push_back(&self);
+    if (commit_queue_.front() != &self) {
+      // A write takes microseconds: yield a few times before sleeping, so that most
+      // committers never need a futex wake-up. Then take the lock again in any case: the
+      // leader signals under it, so once we hold it nobody touches `self` any more.
+      lock.unlock();
+      for (int i = 0; i < kSpins && self.state.load(std::memory_order_acquire) == kWaiting; ++i) {
+        std::this_thread::yield();
       }
-      return;
+      lock.lock();
+      self.cv.wait(lock, [&] { return self.state.load(std::memory_order_relaxed) != kWaiting; });
+      if (self.state.load(std::memory_order_relaxed) == kDone) return;
+    }
+    Status failed;
+    uint64_t failed_hits = 0;
+    std::vector<std::string_view> values;
+    for (int round = 0; round < kMaxLeaderRounds && !commit_queue_.empty(); ++round) {
+      values.clear();
+      size_t bytes = 0;
+      for (Committer* c : commit_queue_) {
+        if (values.size() == kMaxGroupHits || (bytes >= kMaxGroupBytes && !values.empty())) break;
+        values.push_back(c->bytes);
+        bytes += c->bytes.size();
+      }
+      lock.unlock();
+      Result<uint64_t> seq = spool_->AppendBatch(values);
+      lock.lock();
+      if (!seq.ok()) {
+        failed = seq.status();
+        failed_hits += values.size();
+      }
+      // Wake exactly the group's committers: one wake-up per hit, no herd. Notified under
+      // the lock: a committer's cv lives on its stack until it returns.
+      for (size_t i = 0; i < values.size(); ++i) {
+        Committer* c = commit_queue_.front();
+        commit_queue_.pop_front();
+        c->state.store(kDone, std::memory_order_release);
+        if (c != &self) c->cv.notify_one();
+      }
+    }
+    if (!commit_queue_.empty()) {  // the next leader
+      commit_queue_.front()->state.store(kLeader, std::memory_order_release);
+      commit_queue_.front()->cv.notify_one();
+    }
+    lock.unlock();
+    if (failed_hits > 0) {
+      rejected_.fetch_add(failed_hits, std::memory_order_relaxed);
+      std::lock_guard log_lock(log_mu_);
+      if (const uint64_t n = append_log_.Record(Clock::now()); n > 0) {
+        spdlog::error("{}; {} failed spool write(s) since the last report; {} hit(s) rejected so far",
+                      failed.message(), n, rejected_.load(std::memory_order_relaxed));
+      }
     }
     const uint64_t overflow = spool_->stats().overflow_records;
     if (overflow != overflow_seen_.load(std::memory_order_relaxed)) {
-      std::lock_guard lock(log_mu_);
+      std::lock_guard log_lock(log_mu_);
       const uint64_t before = overflow_seen_.exchange(overflow);
       if (overflow > before && overflow_log_.Record(Clock::now()) > 0) {
         spdlog::warn("spool {}: full; {} oldest undelivered hit(s) dropped so far (per output: see stats)",
@@ -422,6 +503,23 @@ class SpooledOutputsImpl final : public SpooledOutputs {
   SpoolStats spool_stats() const override { return spool_->stats(); }
 
  private:
+  // One Submit() waiting in the group-commit queue.
+  static constexpr int kWaiting = 0, kDone = 1, kLeader = 2;
+  struct Committer {
+    std::string bytes;  // the serialized hit
+    // kWaiting, then kDone (a leader wrote it, or failed to) or kLeader (its turn to
+    // write). Changed only by a leader holding commit_mu_.
+    std::atomic<int> state{kWaiting};
+    std::condition_variable cv;  // signalled on every change of state
+  };
+  // One spool write carries at most this many hits / about this many bytes.
+  static constexpr size_t kMaxGroupHits = 1024;
+  static constexpr size_t kMaxGroupBytes = 4 << 20;
+  // A leader writes at most this many groups before handing over.
+  static constexpr int kMaxLeaderRounds = 8;
+  // Yields a waiting committer makes before it sleeps on its condition variable.
+  static constexpr int kSpins = 50;
+
   const SpooledOutputsOptions opts_;
   const std::string name_ = "spool";
   std::unique_ptr<HitSpool> spool_;
@@ -433,6 +531,8 @@ class SpooledOutputsImpl final : public SpooledOutputs {
   LogLimiter append_log_;    // guarded by log_mu_
   std::mutex shutdown_mu_;
   bool shut_down_ = false;  // guarded by shutdown_mu_
+  std::mutex commit_mu_;
+  std::deque<Committer*> commit_queue_;  // guarded by commit_mu_; the front is the leader
 };
 
 }  // namespace

@@ -4,16 +4,30 @@
 //
 // What it is: Submit() serializes the hit, appends it once to the spool and wakes every
 // output's delivery thread. Each output (tcp, udp, file, stdout) is a spool consumer with
-// its own thread, cursor, filter, formatter and Transport: it reads hits from its read
-// position, skips those its filter rejects, renders and frames the rest and writes them,
-// and acknowledges them in the spool once they count as delivered:
+// its own thread, cursor, routing (events), filter, formatter and Transport: it reads hits
+// from its read position, skips those it does not take (OutputAccepts, hit_filter.h:
+// service events only when events is service/all; detections only when events is
+// hits/all and the filter passes; both count as `filtered`), renders and frames the rest
+// and writes them, and acknowledges them in the spool once they count as delivered (one
+// spool Ack per delivery round, for everything confirmed in it):
 //   * tcp: when the receiver's TCP stack has acknowledged the bytes (the socket's send
 //     queue, SIOCOUTQ, has drained past them) AND the connection was still open
 //     confirm_delay later. If the connection breaks first, every unconfirmed hit (the
 //     "unconfirmed tail") is written again on the next connection: at-least-once; the hit
 //     id lets the receiver drop duplicates.
 //   * udp, file, stdout: once written (UDP: best effort, nothing confirms it).
-// Reconnects back off from backoff_base doubling to backoff_cap, reset after a write.
+// Reconnects back off from backoff_base doubling to backoff_cap, reset after a write; new
+// hits do not cut a backoff short.
+//
+// Group commit: concurrent Submit() calls share spool writes. Each queues its hit; the
+// first in the queue (the leader) writes every queued hit (up to 1024 / 4 MiB) with ONE
+// HitSpool::AppendBatch while the others wait (yielding a few times, then sleeping), wakes
+// exactly those it wrote, and goes on with what queued up meanwhile (at most 8 writes)
+// before handing over. Submit() returns only once its own hit is in the spool: an accepted
+// hit survives SIGKILL (and, with sync, a machine crash). A failed write rejects every hit
+// of its group (counted in `dropped`, logged). One submitting thread gains nothing (each
+// write carries one hit); N concurrent submitters need up to N times fewer writes, which
+// matters most with sync (one fsync per group; docs/PERFORMANCE.md).
 //
 // Isolation: Submit() only appends to the spool (a RocksDB write) and signals; it never
 // waits for an output. A slow or dead output only lets its own backlog grow in the spool;

@@ -21,6 +21,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "common/temp_dir.h"
@@ -178,6 +179,70 @@ TEST_F(SpooledOutputsTest, FiltersPerOutputAndFileRotation) {
   OutputStats s = StatsOf(*out, "high");
   EXPECT_EQ(s.delivered, 4u);
   EXPECT_EQ(s.filtered, 8u);
+  EXPECT_EQ(s.pending, 0u);
+}
+
+TEST_F(SpooledOutputsTest, EventsRouteServiceEventsAndFilterAppliesToHitsOnly) {
+  const std::string hits = dir_.path() + "/hits.log", svc = dir_.path() + "/svc.log", all = dir_.path() + "/all.log";
+  auto hits_only = File("hits", hits);  // events unspecified: hits
+  auto svc_only = File("svc", svc);
+  svc_only.set_events(iocd::config::OUTPUT_EVENTS_SERVICE);
+  auto both = File("all", all);
+  both.set_events(iocd::config::OUTPUT_EVENTS_ALL);
+  both.mutable_filter()->set_min_confidence(80);
+  auto out = Open({hits_only, svc_only, both});
+  auto event = std::make_shared<iocd::hit::Hit>();
+  event->set_id("svc-0");
+  event->mutable_service_event()->set_kind("feed_failed");
+  out->Submit(MakeHit(0, 90));
+  out->Submit(event);
+  out->Submit(MakeHit(1, 10));
+  out->Shutdown(Guard());
+  EXPECT_EQ(FileLines(hits), (std::vector<std::string>{"hit-0", "hit-1"}));
+  EXPECT_EQ(FileLines(svc), (std::vector<std::string>{"svc-0"}));
+  EXPECT_EQ(FileLines(all), (std::vector<std::string>{"hit-0", "svc-0"}));
+  for (const auto& [name, delivered, filtered] :
+       {std::tuple<std::string, uint64_t, uint64_t>{"hits", 2, 1}, {"svc", 1, 2}, {"all", 2, 1}}) {
+    OutputStats st = StatsOf(*out, name);
+    EXPECT_EQ(st.submitted, 3u) << name;
+    EXPECT_EQ(st.delivered, delivered) << name;
+    EXPECT_EQ(st.filtered, filtered) << name;
+  }
+}
+
+TEST_F(SpooledOutputsTest, ConcurrentSubmittersAreSpooledOnceEachInOrderPerThread) {
+  const std::string path = dir_.path() + "/hits.log";
+  auto out = Open({File("file", path)});
+  constexpr int kThreads = 4, kPerThread = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto hit = std::make_shared<iocd::hit::Hit>();
+        hit->set_id(std::to_string(t) + "-" + std::to_string(i));
+        out->Submit(hit);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  // Submit returns only once its hit is in the spool: all of them are there now.
+  EXPECT_EQ(out->spool_stats().next_seq, static_cast<uint64_t>(kThreads * kPerThread));
+  out->Shutdown(Guard());
+  const std::vector<std::string> lines = FileLines(path);
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kThreads * kPerThread));
+  std::vector<int> next(kThreads, 0);  // per thread: the index expected next
+  for (const std::string& line : lines) {
+    const size_t dash = line.find('-');
+    ASSERT_NE(dash, std::string::npos) << line;
+    const int t = std::stoi(line.substr(0, dash)), i = std::stoi(line.substr(dash + 1));
+    ASSERT_TRUE(t >= 0 && t < kThreads) << line;
+    EXPECT_EQ(i, next[t]) << line;
+    next[t] = i + 1;
+  }
+  EXPECT_EQ(next, std::vector<int>(kThreads, kPerThread));
+  OutputStats s = StatsOf(*out, "file");
+  EXPECT_EQ(s.delivered, static_cast<uint64_t>(kThreads * kPerThread));
+  EXPECT_EQ(s.dropped, 0u);
   EXPECT_EQ(s.pending, 0u);
 }
 
