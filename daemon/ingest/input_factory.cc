@@ -39,6 +39,9 @@ Result<std::unique_ptr<Input>> MakeInput(asio::io_context& io, const config::Inp
   so.max_connections = in.max_connections();
   so.idle_timeout = idle;
   so.endpoint = asio::ip::tcp::endpoint(addr, port);
+  // ReplyBack (docs/replyback.md); defaults as config.cc applies them, for configs built in code.
+  so.reply_back = !in.reply_back().has_enabled() || in.reply_back().enabled();
+  if (in.reply_back().max_pending_bytes() > 0) so.reply_max_pending_bytes = in.reply_back().max_pending_bytes();
 
   switch (in.protocol()) {
     case config::INPUT_PROTOCOL_SYSLOG_TCP:

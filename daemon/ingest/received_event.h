@@ -8,11 +8,27 @@
 
 namespace iocd {
 
+// The way back to the client of a ReplyBack connection (ingest/replyback.h,
+// docs/replyback.md). Valid only during the handler call and only on the handler's thread.
+class ReplyChannel {
+ public:
+  // Queues `line` plus LF to be written back on the connection the event came from. The
+  // line must not contain LF. Never blocks: the connection stops being read while too much
+  // is queued (Input.reply_back.max_pending_bytes), so the queue stays bounded.
+  virtual void Send(std::string_view line) = 0;
+
+ protected:
+  ~ReplyChannel() = default;
+};
+
 // One received message. Views are valid only during the handler call.
 struct ReceivedEvent {
   std::string_view input;    // configured input name
   std::string_view sender;   // peer "ip:port", "[ipv6]:port", or "unix:pid=N" for Unix sockets
   std::string_view message;  // message without framing; arbitrary bytes (not necessarily UTF-8)
+  // Set when the connection is in ReplyBack mode: the handler sends each of the event's
+  // hits here before returning (the input then adds LookupFinished if it was asked for).
+  ReplyChannel* reply = nullptr;
 };
 
 // Called on the input's network threads. It must not block for long: while it runs, the
@@ -36,6 +52,12 @@ struct IngestStats {
   uint64_t bad_octet_count = 0;       // octet count with a leading zero
   uint64_t incomplete_at_close = 0;   // octet-counted frame cut short by the end of the stream
   uint64_t datagrams_dropped = 0;     // UDP: dropped by the kernel because iocd fell behind
+  // ReplyBack (stream inputs; docs/replyback.md).
+  uint64_t replyback_connections = 0;  // connections that sent the flags line
+  uint64_t replies_sent = 0;           // lines the handler sent back (hits)
+  uint64_t finished_sent = 0;          // LookupFinished lines
+  uint64_t pings = 0;                  // PINGs answered with PONG
+  uint64_t reply_stalls = 0;           // reads postponed because replies were not read
 };
 
 }  // namespace iocd

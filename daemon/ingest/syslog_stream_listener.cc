@@ -12,6 +12,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include <type_traits>
 
 #include "common/log_limiter.h"
+#include "ingest/replyback.h"
 #include "ingest/utf8.h"
 #include "parse/syslog_framing.h"
 
@@ -74,6 +76,8 @@ struct Shared {
   size_t max_message_bytes = 0;
   size_t max_connections = 0;
   std::chrono::milliseconds idle_timeout{0};
+  bool reply_back = true;
+  size_t reply_max_pending_bytes = 0;
 
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> rejected{0};
@@ -85,6 +89,11 @@ struct Shared {
   std::atomic<uint64_t> oversized{0};
   std::atomic<uint64_t> bad_octet_count{0};
   std::atomic<uint64_t> incomplete_at_close{0};
+  std::atomic<uint64_t> replyback_connections{0};
+  std::atomic<uint64_t> replies_sent{0};
+  std::atomic<uint64_t> finished_sent{0};
+  std::atomic<uint64_t> pings{0};
+  std::atomic<uint64_t> reply_stalls{0};
 
   // Set under mu, so the accept path's check-and-insert and Stop()'s snapshot agree; read
   // without it on every read.
@@ -104,8 +113,10 @@ struct Shared {
   }
 };
 
-// The transport-independent half of a connection: framing, counting, handing on.
-class SessionBase : public std::enable_shared_from_this<SessionBase> {
+// The transport-independent half of a connection: framing, counting, handing on, and the
+// ReplyBack protocol (ingest/replyback.h): replies are queued in replies_ on the strand and
+// written by the transport half.
+class SessionBase : public std::enable_shared_from_this<SessionBase>, public ReplyChannel {
  public:
   SessionBase(std::shared_ptr<Shared> shared, std::string sender)
       : shared_(std::move(shared)), sender_(std::move(sender)), decoder_(shared_->max_message_bytes) {}
@@ -117,7 +128,18 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   // what was already received, then closes.
   virtual void Drain() = 0;
 
+  // ReplyChannel: called by the handler, on the strand, during Consume().
+  void Send(std::string_view line) override {
+    QueueReply(line);
+    shared_->replies_sent.fetch_add(1, std::memory_order_relaxed);
+  }
+
  protected:
+  void QueueReply(std::string_view line) {
+    replies_.append(line);
+    replies_.push_back('\n');
+  }
+
   void Consume(std::string_view bytes) {
     shared_->bytes.fetch_add(bytes.size(), std::memory_order_relaxed);
     decoder_.Append(bytes);
@@ -139,10 +161,29 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   }
 
   void Handle(const SyslogFrameDecoder::Frame& frame) {
+    const bool first = first_frame_;
+    first_frame_ = false;
     if (frame.kind == SyslogFrameDecoder::Kind::kMessage) {
+      if (first && shared_->reply_back) {
+        if (std::optional<ReplyBackRequest> request = ParseReplyBackFlags(frame.message)) {
+          reply_mode_ = true;
+          send_finished_ = request->send_finished;
+          shared_->replyback_connections.fetch_add(1, std::memory_order_relaxed);
+          if (request->ping) Pong();
+          return;
+        }
+      }
+      if (reply_mode_ && IsReplyBackPing(frame.message)) {
+        Pong();
+        return;
+      }
       shared_->messages.fetch_add(1, std::memory_order_relaxed);
       if (!IsValidUtf8(frame.message)) shared_->non_utf8.fetch_add(1, std::memory_order_relaxed);
-      shared_->handler(ReceivedEvent{shared_->name, sender_, frame.message});
+      shared_->handler(ReceivedEvent{shared_->name, sender_, frame.message, reply_mode_ ? this : nullptr});
+      if (send_finished_) {
+        QueueReply(kLookupFinished);
+        shared_->finished_sent.fetch_add(1, std::memory_order_relaxed);
+      }
       return;
     }
     if (frame.kind != SyslogFrameDecoder::Kind::kError) return;
@@ -159,10 +200,19 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
     }
   }
 
+  void Pong() {
+    QueueReply(kReplyBackPong);
+    shared_->pings.fetch_add(1, std::memory_order_relaxed);
+  }
+
   std::shared_ptr<Shared> shared_;
   std::string sender_;
   SyslogFrameDecoder decoder_;
   SyslogFrameDecoder::Counters seen_{};
+  bool first_frame_ = true;
+  bool reply_mode_ = false;
+  bool send_finished_ = false;
+  std::string replies_;  // queued replies, not yet handed to a write
 };
 
 // One connection over a plain socket (TCP, Unix) or TLS over TCP.
@@ -247,6 +297,7 @@ class StreamSession final : public SessionBase {
       if (n > 0) {
         last_activity_ = Clock::now();
         Consume(std::string_view(buffer, n));
+        StartWrite();
       }
       if (read_ec && read_ec != asio::error::would_block && read_ec != asio::error::try_again) {
         Finish();  // EOF or reset
@@ -261,7 +312,7 @@ class StreamSession final : public SessionBase {
       Finish();
       return;
     }
-    WaitRead();
+    ReadOrPause();
   }
 
   // --- TLS: handshake, then read records into the connection's buffer.
@@ -284,7 +335,7 @@ class StreamSession final : public SessionBase {
     }
     tls_buffer_ = std::make_unique<char[]>(kTlsReadBytes);
     last_activity_ = Clock::now();
-    ReadTls();
+    ReadOrPause();
   }
 
   void ReadTls() {
@@ -297,12 +348,73 @@ class StreamSession final : public SessionBase {
     if (n > 0) {
       last_activity_ = Clock::now();
       Consume(std::string_view(tls_buffer_.get(), n));
+      StartWrite();
     }
     if (ec) {
       Finish();  // close_notify, EOF without it, or reset
       return;
     }
-    ReadTls();
+    ReadOrPause();
+  }
+
+  // --- ReplyBack writes. One write at a time; replies queued meanwhile go in the next.
+  // While the queued and in-flight replies reach reply_max_pending_bytes the connection is
+  // not read (so the queue grows at most by the replies to one read's events); the
+  // completed write that brings it below resumes reading.
+  bool RepliesBacklogged() const {
+    return replies_.size() + in_flight_.size() >= shared_->reply_max_pending_bytes;
+  }
+
+  void ReadOrPause() {
+    if (RepliesBacklogged()) {
+      read_paused_ = true;
+      shared_->reply_stalls.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if constexpr (kTls) {
+      ReadTls();
+    } else {
+      WaitRead();
+    }
+  }
+
+  void StartWrite() {
+    if (writing_ || replies_.empty() || closed_) return;
+    writing_ = true;
+    in_flight_.swap(replies_);
+    asio::async_write(stream_, asio::buffer(in_flight_),
+                      [self = Self()](boost::system::error_code ec, size_t) { self->OnWritten(ec); });
+  }
+
+  void OnWritten(boost::system::error_code ec) {
+    writing_ = false;
+    in_flight_.clear();
+    if (closed_) return;
+    if (ec) {
+      if constexpr (!kTls) {
+        // Stop() cancelled the write: a paused connection drains here, any other in its
+        // cancelled read.
+        if (shared_->Stopping() && !finishing_) {
+          if (read_paused_) {
+            read_paused_ = false;
+            DrainOnStrand();
+          }
+          return;
+        }
+      }
+      Close();  // the client reset the connection: nobody to reply to
+      return;
+    }
+    last_activity_ = Clock::now();  // the client is reading: not idle
+    StartWrite();
+    if (finishing_) {
+      if (!writing_) Close();
+      return;
+    }
+    if (read_paused_ && !RepliesBacklogged()) {
+      read_paused_ = false;
+      ReadOrPause();
+    }
   }
 
   // --- common.
@@ -336,11 +448,22 @@ class StreamSession final : public SessionBase {
       spdlog::info("input {}: closed connection from {}: idle for {} ms ({} idle closes since last report)",
                    shared_->name, sender_, shared_->idle_timeout.count(), report);
     }
-    Finish();
+    // Replies still queued stay unsent: a client idle for this long is not reading them.
+    if (!finishing_) FlushDecoder();
+    Close();
   }
 
+  // End of input: hands on what is left, then closes once the replies are written (at
+  // once when stopping or called a second time, e.g. by the idle timer).
   void Finish() {
-    FlushDecoder();
+    if (!finishing_) {
+      FlushDecoder();
+      StartWrite();
+      if (writing_ && !shared_->Stopping()) {
+        finishing_ = true;
+        return;
+      }
+    }
     Close();
   }
 
@@ -360,6 +483,10 @@ class StreamSession final : public SessionBase {
   asio::steady_timer timer_;
   Clock::time_point last_activity_{};
   std::unique_ptr<char[]> tls_buffer_;  // TLS only, allocated after the handshake
+  std::string in_flight_;               // replies being written
+  bool writing_ = false;
+  bool read_paused_ = false;  // too many replies queued: not reading
+  bool finishing_ = false;    // input ended; closing once the replies are written
   bool closed_ = false;
 };
 
@@ -624,6 +751,8 @@ Result<std::unique_ptr<SyslogStreamListener>> SyslogStreamListener::Create(asio:
   impl->shared->max_message_bytes = std::max<size_t>(1, options.max_message_bytes);
   impl->shared->max_connections = options.max_connections;
   impl->shared->idle_timeout = options.idle_timeout;
+  impl->shared->reply_back = options.reply_back;
+  impl->shared->reply_max_pending_bytes = std::max<size_t>(1, options.reply_max_pending_bytes);
   std::unique_ptr<SyslogStreamListener> listener(new SyslogStreamListener(std::move(impl)));
   listener->local_endpoint_ = bound;
   return listener;
@@ -649,6 +778,11 @@ IngestStats SyslogStreamListener::stats() const {
   s.bad_octet_count = sh.bad_octet_count.load(std::memory_order_relaxed);
   s.incomplete_at_close = sh.incomplete_at_close.load(std::memory_order_relaxed);
   s.frame_errors = s.oversized + s.bad_octet_count + s.incomplete_at_close;
+  s.replyback_connections = sh.replyback_connections.load(std::memory_order_relaxed);
+  s.replies_sent = sh.replies_sent.load(std::memory_order_relaxed);
+  s.finished_sent = sh.finished_sent.load(std::memory_order_relaxed);
+  s.pings = sh.pings.load(std::memory_order_relaxed);
+  s.reply_stalls = sh.reply_stalls.load(std::memory_order_relaxed);
   std::lock_guard lock(impl_->shared->mu);
   s.connections_open = impl_->shared->sessions.size();
   return s;

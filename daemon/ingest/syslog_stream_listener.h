@@ -28,6 +28,14 @@
 //
 // Thread safety: as Input (ingest/input.h).
 //
+// ReplyBack (ingest/replyback.h, docs/replyback.md): a connection whose first message is
+// the flags line hands the handler a ReplyChannel with each event; replies (and PONG,
+// LookupFinished) are written back on the connection's strand, one write at a time. While
+// reply_max_pending_bytes are queued the connection is not read, so a client that does not
+// read its replies is slowed like a slow pipeline slows it, and memory stays bounded (by
+// the limit plus the replies to one read's events). At the end of the stream the queued
+// replies are written before closing, except when stopping or idle-closing.
+//
 // Errors: Create() fails with IoError when the endpoint cannot be bound or the TLS files
 // cannot be loaded. Bad frames (oversized, bad octet count, cut short) are counted by reason
 // and logged rate-limited with the peer address; they never close the connection. Messages
@@ -70,6 +78,10 @@ class SyslogStreamListener : public Input {
     size_t max_connections = 1024;            // Default: 1024
     // Zero: never. Default: 10 minutes.
     std::chrono::milliseconds idle_timeout = std::chrono::minutes(10);
+    // Accept the CyberTrace ReplyBack flags line (ingest/replyback.h). Default: true.
+    bool reply_back = true;
+    // ReplyBack: replies queued per connection at which reading pauses. Default: 1 MiB.
+    size_t reply_max_pending_bytes = 1 << 20;
   };
 
   // Binds and listens; accepting starts with Start().
