@@ -10,6 +10,7 @@
 
 #include "app/daemon.h"
 #include "config/config.h"
+#include "rules/source_rules.h"
 
 namespace {
 
@@ -42,9 +43,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!check_path.empty()) {
-    auto config = iocd::LoadConfigFile(check_path);
-    if (!config.ok()) {
-      std::cerr << config.status().message() << "\n";
+    auto loaded = iocd::LoadConfigFileWithPositions(check_path);
+    if (!loaded.ok()) {
+      std::cerr << loaded.status().message() << "\n";
+      return 1;
+    }
+    // Source rule patterns are compiled too, so a bad regex is caught here with its line.
+    if (auto rules = iocd::SourceRules::Build(*loaded); !rules.ok()) {
+      std::cerr << rules.status().message() << "\n";
       return 1;
     }
     std::cout << check_path << ": OK\n";

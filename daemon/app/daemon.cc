@@ -6,9 +6,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
 #include <csignal>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -18,6 +20,7 @@
 #include "app/event_processor.h"
 #include "app/feed_source.h"
 #include "app/feed_sync.h"
+#include "app/service_events.h"
 #include "app/snapshot.h"
 #include "common/duration.h"
 #include "config/config.h"
@@ -26,6 +29,7 @@
 #include "output/hit_output.h"
 #include "output/spooled_output.h"
 #include "store/indicator_store.h"
+#include "suppress/hit_suppressor.h"
 
 namespace iocd {
 namespace {
@@ -67,6 +71,12 @@ SteadyClock::duration IntervalOf(const iocd::config::Feed& feed) {
 
 bool Enabled(const iocd::config::Feed& feed) { return !feed.has_enabled() || feed.enabled(); }
 
+// A config duration already validated by the config loader; `fallback` if it is not.
+std::chrono::milliseconds DurationOr(const std::string& text, std::chrono::milliseconds fallback) {
+  auto d = ParseDuration(text);
+  return d.ok() ? *d : fallback;
+}
+
 // A pending reload: everything (SIGHUP, `iocctl reload`) or named feeds, with the
 // control clients waiting for its outcome.
 struct ReloadRequest {
@@ -107,7 +117,24 @@ class DaemonImpl final : public Daemon {
       outputs.push_back(spooled->get());
       outputs_.push_back(std::move(spooled).value());
     }
-    processor_ = std::make_unique<EventProcessor>(store_.get(), &snapshots_, std::move(outputs));
+    service_events_ = std::make_unique<ServiceEvents>(
+        ServiceEventsOptions{!config.service_events().has_enabled() || config.service_events().enabled(),
+                             config.service_events().backlog_high()},
+        outputs, hit_ids_);
+    service_check_interval_ = std::max(std::chrono::milliseconds(100),
+                                       DurationOr(config.service_events().check_interval(), std::chrono::seconds(10)));
+    const auto window = DurationOr(config.suppression().window(), std::chrono::milliseconds(0));
+    suppressor_ = std::make_unique<HitSuppressor>(HitSuppressorOptions{
+        std::chrono::duration_cast<std::chrono::microseconds>(window).count(), config.suppression().max_keys(), 16});
+    suppression_outputs_ = outputs;
+    processor_ = std::make_unique<EventProcessor>(
+        store_.get(), &snapshots_, std::move(outputs),
+        EventProcessorOptions{suppressor_.get(), hit_ids_, config.suppression().max_hits_per_event()});
+    // Per-source extraction rules (docs/rules.md): a pattern that does not compile fails
+    // start-up; on SIGHUP they are rebuilt from the re-read config (a broken one is kept out).
+    auto rules = SourceRules::Build(config.sources());
+    if (!rules.ok()) return rules.status();
+    processor_->SetSourceRules(std::move(rules).value());
 
     // Everything is loaded before the inputs open, so the first event already sees the feeds.
     ReloadRequest initial;
@@ -117,6 +144,7 @@ class DaemonImpl final : public Daemon {
     // Each input binds now (a port in use or a bad certificate fails start-up); serving
     // starts in Run().
     for (const auto& in : config.inputs()) {
+      if (Status s = processor_->ConfigureReplyBack(in); !s.ok()) return s;
       auto input = MakeInput(io_, in, [this](const ReceivedEvent& e) { processor_->Process(e); });
       if (!input.ok()) return input.status();
       listeners_.push_back(std::move(input).value());
@@ -148,6 +176,9 @@ class DaemonImpl final : public Daemon {
     }
     spdlog::info("iocd ready: {} indicators from {} feeds", snapshots_.Current()->index->size(),
                  options_.config.feeds_size());
+    service_events_->Started(IOCD_VERSION, static_cast<uint64_t>(options_.config.feeds_size()),
+                             snapshots_.Current()->index->size());
+    if (suppressor_->enabled()) ScheduleSuppressionExpiry();
     reload_thread_ = std::thread([this] { ReloadLoop(); });
 
     const unsigned threads = std::max(1u, options_.config.threads());
@@ -156,8 +187,11 @@ class DaemonImpl final : public Daemon {
     io_.run();
     for (auto& t : pool) t.join();
 
-    // Inputs are drained and closed; stop reloading and flush outputs.
+    // Inputs are drained and closed; stop reloading, close the suppression windows, say
+    // so, and flush outputs.
     StopReloadThread();
+    ExpireSuppression(std::numeric_limits<int64_t>::max());
+    service_events_->Stopped(stop_reason_);
     auto deadline = SteadyClock::now() + options_.shutdown_grace;
     for (auto& out : outputs_) out->Shutdown(deadline);
     LogStats();
@@ -209,7 +243,8 @@ class DaemonImpl final : public Daemon {
         WaitForSignal();
         return;
       }
-      spdlog::info("{}: stopping", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+      stop_reason_ = signo == SIGTERM ? "SIGTERM" : "SIGINT";
+      spdlog::info("{}: stopping", stop_reason_);
       Stop();
     });
   }
@@ -220,6 +255,7 @@ class DaemonImpl final : public Daemon {
     stopping_ = true;
     boost::system::error_code ignored;
     signals_.cancel(ignored);
+    suppression_timer_.cancel();
     for (auto& l : listeners_) l->Stop();
     if (control_) control_->Stop();
   }
@@ -249,6 +285,11 @@ class DaemonImpl final : public Daemon {
         }
       }
       Reload(request, /*reread_config=*/request.all);
+      if (SteadyClock::now() >= next_service_check_) {
+        CheckService();
+        std::lock_guard lock(reload_mu_);
+        next_service_check_ = SteadyClock::now() + service_check_interval_;
+      }
     }
     // Clients still waiting get an answer.
     std::lock_guard lock(reload_mu_);
@@ -259,6 +300,7 @@ class DaemonImpl final : public Daemon {
   SteadyClock::time_point NextWake() {
     SteadyClock::time_point wake = SteadyClock::now() + std::chrono::hours(24);
     for (const auto& [name, s] : schedule_) wake = std::min(wake, s.next_check);
+    wake = std::min(wake, next_service_check_);
     if (next_expiry_unix_ms_ > 0) {
       int64_t in_ms = next_expiry_unix_ms_ - FeedSync::SystemNowMs();
       wake = std::min(wake, SteadyClock::now() + std::chrono::milliseconds(std::max<int64_t>(in_ms, 0)));
@@ -282,6 +324,14 @@ class DaemonImpl final : public Daemon {
       if (fresh.ok()) {
         *config.mutable_feeds() = fresh->feeds();
         *config.mutable_allowlists() = fresh->allowlists();
+        auto rules = SourceRules::Build(fresh->sources());
+        if (rules.ok()) {
+          *config.mutable_sources() = fresh->sources();
+          processor_->SetSourceRules(std::move(rules).value());
+        } else {
+          spdlog::error("reload: sources in {}: {}; keeping the current rules", options_.config_path,
+                        rules.status().message());
+        }
       } else {
         spdlog::error("reload: {} does not parse, keeping the current feed list:\n{}", options_.config_path,
                       fresh.status().message());
@@ -314,6 +364,7 @@ class DaemonImpl final : public Daemon {
       if (feed.url().empty()) sched.signature = Stat(feed);
       FeedSyncReport report = sync.SyncOne(feed);
       FeedSync::Log(&feed, report);
+      service_events_->FeedSynced(report, FeedSourceName(feed));
       changed |= report.outcome == FeedSyncReport::Outcome::kImported;
       summary += "feed " + feed.name() + ": " + OutcomeName(report.outcome) + ", " +
                  std::to_string(report.indicators) + " indicators" +
@@ -325,6 +376,7 @@ class DaemonImpl final : public Daemon {
       }
       for (const auto& report : sync.RemoveOthers(keep)) {
         FeedSync::Log(nullptr, report);
+        service_events_->FeedSynced(report, "(no longer configured)");
         changed = true;
         summary += "feed " + report.feed + ": " + OutcomeName(report.outcome) + "\n";
       }
@@ -431,7 +483,74 @@ class DaemonImpl final : public Daemon {
     ProcessorStats p = processor_->stats();
     out += "events: " + std::to_string(p.events) + ", observables: " + std::to_string(p.observables) +
            ", hits: " + std::to_string(p.hits) + ", suppressed: " + std::to_string(p.suppressed) + "\n";
+    SuppressorStats w = suppressor_->stats();
+    out += "rules: " + std::to_string(p.ignored) + " events ignored, " + std::to_string(p.rule_rejected) +
+           " values rejected; window: " + std::to_string(p.window_suppressed) + " hits held back, " +
+           std::to_string(w.summaries) + " summaries, " + std::to_string(w.open_windows) + " open; " +
+           std::to_string(p.capped) + " hits over max_hits_per_event\n";
+    for (auto& l : listeners_) {
+      IngestStats s = l->stats();
+      out += "input " + l->name() + ": " + std::to_string(s.messages) + " messages, " +
+             std::to_string(s.connections_open) + " connections open, " + std::to_string(s.frame_errors) +
+             " frame errors, " + std::to_string(s.replyback_connections) + " replyback connections, " +
+             std::to_string(s.replies_sent) + " replies\n";
+    }
     return out;
+  }
+
+  // Samples feed ages and output counters for the derived service events. Runs on the
+  // reload thread.
+  void CheckService() {
+    std::map<std::string, int64_t> updated_ms;
+    if (auto stored = store_->ListFeeds(); stored.ok()) {
+      for (const auto& f : *stored) updated_ms[f.name()] = f.updated_unix_ms();
+    }
+    std::vector<FeedAge> feeds;
+    for (const auto& feed : options_.config.feeds()) {
+      if (!Enabled(feed)) continue;
+      auto outdated_after = DurationOr(feed.outdated_after(), std::chrono::milliseconds(0));
+      feeds.push_back({feed.name(), updated_ms[feed.name()] * 1000,
+                       std::chrono::duration_cast<std::chrono::microseconds>(outdated_after).count()});
+    }
+    std::vector<OutputSample> outputs;
+    for (const auto& out : outputs_) {
+      if (auto* spooled = dynamic_cast<SpooledOutputs*>(out.get())) {
+        for (const auto& [name, s] : spooled->output_stats()) outputs.push_back({name, s.pending, s.dropped});
+      } else {
+        OutputStats s = out->stats();
+        uint64_t done = s.delivered + s.dropped;
+        outputs.push_back({out->name(), s.submitted > done ? s.submitted - done : 0, s.dropped});
+      }
+    }
+    service_events_->Check(SystemNowUs(), feeds, outputs);
+  }
+
+  // Suppression: every second, close the windows that ended and send their summaries.
+  void ScheduleSuppressionExpiry() {
+    suppression_timer_.expires_after(std::chrono::seconds(1));
+    suppression_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec || stopping_) return;
+      ExpireSuppression(SystemNowUs());
+      ScheduleSuppressionExpiry();
+    });
+  }
+
+  // Sends one summary hit per closed window that counted repeats: a copy of the window's
+  // first hit with count, summary and window_start set (docs/hits.md#suppression).
+  void ExpireSuppression(int64_t now_us) {
+    if (!suppressor_ || !suppressor_->enabled()) return;
+    suppressor_->Expire(now_us, [this](ClosedWindow&& w) {
+      if (w.first == nullptr) return;  // the hit was never attached (the caller skipped it)
+      auto summary = std::make_shared<iocd::hit::Hit>(*w.first);
+      const int64_t now = SystemNowUs();
+      summary->set_id(hit_ids_->Next(now));
+      summary->set_detected_unix_us(now);
+      summary->set_count(w.count);
+      summary->set_summary(true);
+      summary->set_window_start_unix_us(w.window_start_us);
+      std::shared_ptr<const iocd::hit::Hit> shared = std::move(summary);
+      for (HitOutput* out : suppression_outputs_) out->Submit(shared);
+    });
   }
 
   void StopReloadThread() {
@@ -447,6 +566,9 @@ class DaemonImpl final : public Daemon {
     ProcessorStats p = processor_->stats();
     spdlog::info("processed {} events, {} observables, {} hits, {} suppressed by allowlists", p.events,
                  p.observables, p.hits, p.suppressed);
+    spdlog::info("source rules: {} events ignored, {} values rejected; {} hits held back by the suppression "
+                 "window; {} hits over max_hits_per_event",
+                 p.ignored, p.rule_rejected, p.window_suppressed, p.capped);
     for (const auto& [name, n] : counters_.AllowlistCounts()) {
       if (n > 0) spdlog::info("allowlist {}: {} hits suppressed", name, n);
     }
@@ -457,10 +579,11 @@ class DaemonImpl final : public Daemon {
       IngestStats s = l->stats();
       spdlog::info(
           "input {}: {} connections ({} rejected, {} closed idle, {} failed TLS handshakes), {} messages ({} not "
-          "UTF-8), {} bytes, {} frame errors ({} oversized, {} bad octet counts, {} cut short), {} datagrams dropped",
+          "UTF-8), {} bytes, {} frame errors ({} oversized, {} bad octet counts, {} cut short), {} datagrams "
+          "dropped; replyback: {} connections, {} replies, {} finished, {} pings, {} stalls",
           l->name(), s.connections_accepted, s.connections_rejected, s.idle_closed, s.tls_handshake_failures,
           s.messages, s.non_utf8, s.bytes, s.frame_errors, s.oversized, s.bad_octet_count, s.incomplete_at_close,
-          s.datagrams_dropped);
+          s.datagrams_dropped, s.replyback_connections, s.replies_sent, s.finished_sent, s.pings, s.reply_stalls);
     }
     for (auto& out : outputs_) {
       OutputStats s = out->stats();
@@ -485,6 +608,15 @@ class DaemonImpl final : public Daemon {
   bool snapshot_built_ = false;
   std::vector<std::unique_ptr<HitOutput>> outputs_;
   std::unique_ptr<EventProcessor> processor_;
+  // Shared by everything that makes hits, so ids never collide.
+  std::shared_ptr<HitIdGenerator> hit_ids_ = std::make_shared<HitIdGenerator>();
+  std::unique_ptr<ServiceEvents> service_events_;
+  std::chrono::milliseconds service_check_interval_{10000};
+  std::string stop_reason_ = "stop requested";
+  // Config.suppression; the event processor admits hits, the daemon expires windows.
+  std::unique_ptr<HitSuppressor> suppressor_;
+  std::vector<HitOutput*> suppression_outputs_;
+  asio::steady_timer suppression_timer_{io_};
   std::vector<std::unique_ptr<Input>> listeners_;
   std::unique_ptr<ControlServer> control_;
 
@@ -501,6 +633,7 @@ class DaemonImpl final : public Daemon {
   bool has_pending_ = false;
   bool reload_stop_ = false;
   int64_t next_expiry_unix_ms_ = 0;
+  SteadyClock::time_point next_service_check_{};  // reload thread; read under reload_mu_
 };
 
 }  // namespace

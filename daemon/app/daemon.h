@@ -15,6 +15,13 @@
 //   SIGTERM/SIGINT  stop accepting, process every event already received, flush outputs
 //                   (for up to shutdown_grace), and return 0.
 //
+// Service events (docs/service-events.md): started once ready, feed_updated/feed_failed
+// from every feed sync, feed_outdated/output_backlog_high/spool_overflow from a check every
+// service_events.check_interval on the reload thread, and stopped after the inputs are
+// drained and before the outputs are flushed. Suppression (Config.suppression): the daemon
+// owns the HitSuppressor, expires its windows every second and sends the summary hits
+// (all still-open windows at stop).
+//
 // Thread safety: Create and Run are called once, from one thread. RequestReload and
 // RequestStop may be called from any thread.
 #pragma once

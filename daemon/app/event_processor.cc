@@ -1,9 +1,7 @@
 #include "app/event_processor.h"
 
-#include <fmt/format.h>
-
+#include <cassert>
 #include <chrono>
-#include <random>
 
 #include "extract/field_extractor.h"
 #include "output/hit_fields.h"
@@ -11,14 +9,74 @@
 
 namespace iocd {
 
-EventProcessor::EventProcessor(IndicatorStore* store, const SnapshotHolder* snapshots,
-                               std::vector<HitOutput*> outputs)
-    : store_(store), snapshots_(snapshots), outputs_(std::move(outputs)), instance_(std::random_device{}()) {}
-
-std::string EventProcessor::NextHitId(int64_t now_us) {
-  uint64_t n = hit_counter_.fetch_add(1, std::memory_order_relaxed);
-  return fmt::format("{:014x}{:08x}{:010x}", static_cast<uint64_t>(now_us), instance_, n);
+Result<std::unique_ptr<HitFormatter>> MakeReplyFormatter(const iocd::config::Input::ReplyBack& reply_back) {
+  iocd::config::Output as_output;
+  as_output.set_format(reply_back.format() == iocd::config::OUTPUT_FORMAT_UNSPECIFIED
+                           ? iocd::config::OUTPUT_FORMAT_TEMPLATE
+                           : reply_back.format());
+  as_output.set_line_template(reply_back.line_template().empty() ? std::string(kDefaultReplyTemplate)
+                                                                 : reply_back.line_template());
+  as_output.set_leef_delimiter(reply_back.leef_delimiter());
+  return MakeHitFormatter(as_output);
 }
+
+EventProcessor::EventProcessor(IndicatorStore* store, const SnapshotHolder* snapshots,
+                               std::vector<HitOutput*> outputs, EventProcessorOptions options)
+    : store_(store), snapshots_(snapshots), outputs_(std::move(outputs)), options_(std::move(options)) {
+  if (options_.ids == nullptr) options_.ids = std::make_shared<HitIdGenerator>();
+  if (options_.suppressor != nullptr && !options_.suppressor->enabled()) options_.suppressor = nullptr;
+  auto formatter = MakeReplyFormatter({});
+  assert(formatter.ok() && "the default reply template parses");
+  default_reply_formatter_ = std::move(formatter).value();
+}
+
+Status EventProcessor::ConfigureReplyBack(const iocd::config::Input& input) {
+  auto formatter = MakeReplyFormatter(input.reply_back());
+  if (!formatter.ok()) {
+    return Status::InvalidArgument("input " + input.name() + ": reply_back: " + formatter.status().message());
+  }
+  reply_formatters_[input.name()] = std::move(formatter).value();
+  return Status::Ok();
+}
+
+const HitFormatter& EventProcessor::ReplyFormatter(std::string_view input) const {
+  auto it = reply_formatters_.find(input);
+  return it != reply_formatters_.end() ? *it->second : *default_reply_formatter_;
+}
+
+namespace {
+
+// The suppression key: every matched indicator, and the source (syslog HOSTNAME, else the
+// sender's address without its port).
+std::string SuppressionKey(const iocd::hit::Hit& hit, const ReceivedEvent& event, std::string_view hostname) {
+  std::string key;
+  for (const auto& e : hit.enrichments()) {
+    key += e.indicator_type();
+    key += ':';
+    key += e.indicator();
+    key += ',';
+  }
+  key += '|';
+  if (!hostname.empty()) {
+    key += hostname;
+  } else {
+    key += event.sender.substr(0, event.sender.rfind(':'));
+  }
+  return key;
+}
+
+// Adds the built-in extractor's observables that the source rules did not already report
+// (a rule's field wins for the same indicator).
+void MergeBuiltin(const std::vector<FieldObservable>& builtin, std::vector<FieldObservable>* observables) {
+  const size_t from_rules = observables->size();
+  for (const FieldObservable& f : builtin) {
+    bool seen = false;
+    for (size_t i = 0; i < from_rules && !seen; ++i) seen = (*observables)[i].observable.indicator == f.observable.indicator;
+    if (!seen) observables->push_back(f);
+  }
+}
+
+}  // namespace
 
 void EventProcessor::Process(const ReceivedEvent& event) {
   // One parser and scratch space per thread: the arena and vectors stop allocating once
@@ -26,15 +84,38 @@ void EventProcessor::Process(const ReceivedEvent& event) {
   thread_local EventParser parser;
   thread_local ParsedEvent parsed;
   thread_local std::vector<FieldObservable> observables;
+  thread_local std::vector<FieldObservable> builtin;
   thread_local std::vector<IndexMatch> matches;
+  thread_local SourceMatch rule_match;
   events_.fetch_add(1, std::memory_order_relaxed);
 
   parser.Parse(event.message, &parsed);
   if (!parsed.error.empty()) malformed_.fetch_add(1, std::memory_order_relaxed);
   observables.clear();
-  ExtractFromEvent(parsed, &observables);
+  rule_match.Clear();
+  std::shared_ptr<const SourceRules> rules = source_rules_.load(std::memory_order_acquire);
+  const CompiledSource* source = rules != nullptr ? rules->Select(event.sender, parsed.header.hostname) : nullptr;
+  if (source == nullptr) {
+    ExtractFromEvent(parsed, &observables);
+  } else {
+    source->Apply(event.message, &rule_match);
+    if (rule_match.rejected > 0) rule_rejected_.fetch_add(rule_match.rejected, std::memory_order_relaxed);
+    if (rule_match.ignored) {
+      ignored_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    observables = rule_match.observables;
+    if (source->builtin_extraction()) {
+      // Replace rules rewrote the event: the built-in extraction reads the rewritten text.
+      if (rule_match.text.data() != event.message.data()) parser.Parse(rule_match.text, &parsed);
+      builtin.clear();
+      ExtractFromEvent(parsed, &builtin);
+      MergeBuiltin(builtin, &observables);
+    }
+  }
   if (observables.empty()) return;
   observables_.fetch_add(observables.size(), std::memory_order_relaxed);
+  uint32_t emitted = 0;
 
   std::shared_ptr<const MatchSnapshot> snap = snapshots_->Current();
   for (const FieldObservable& found : observables) {
@@ -83,7 +164,23 @@ void EventProcessor::Process(const ReceivedEvent& event) {
       }
     }
     if (hit->enrichments_size() == 0) continue;
-    hit->set_id(NextHitId(now_us));
+    if (options_.max_hits_per_event > 0 && emitted >= options_.max_hits_per_event) {
+      capped_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    std::string suppression_key;
+    SuppressionDecision decision;
+    if (options_.suppressor != nullptr) {
+      suppression_key = SuppressionKey(*hit, event, parsed.header.hostname);
+      decision = options_.suppressor->Admit(suppression_key, now_us);
+      if (!decision.emit) {
+        window_suppressed_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      hit->set_count(1);
+      hit->set_window_start_unix_us(decision.window_start_us);
+    }
+    hit->set_id(options_.ids->Next(now_us));
     hit->set_detected_unix_us(now_us);
     hit->set_input(std::string(event.input));
     hit->set_sender(std::string(event.sender));
@@ -95,8 +192,26 @@ void EventProcessor::Process(const ReceivedEvent& event) {
     hit->set_observable(std::string(obs.text));
     hit->set_observable_type(std::string(TypeName(obs.indicator.type)));
     hit->set_field(found.field);
+    if (source != nullptr) {
+      hit->set_rule_set(source->name());
+      for (const ContextValue& c : rule_match.context) {
+        iocd::store::ContextField* field = hit->add_event_context();
+        field->set_key(std::string(c.name));
+        field->set_value(std::string(c.value));
+      }
+    }
     hits_.fetch_add(1, std::memory_order_relaxed);
+    ++emitted;
     std::shared_ptr<const iocd::hit::Hit> shared = std::move(hit);
+    if (options_.suppressor != nullptr) {
+      options_.suppressor->AttachFirst(suppression_key, decision.window_start_us, shared);
+    }
+    if (event.reply != nullptr) {
+      thread_local std::string line;
+      line.clear();
+      ReplyFormatter(event.input).Format(*shared, &line);
+      event.reply->Send(line);
+    }
     for (HitOutput* out : outputs_) out->Submit(shared);
   }
 }
@@ -109,6 +224,10 @@ ProcessorStats EventProcessor::stats() const {
   s.suppressed = suppressed_.load(std::memory_order_relaxed);
   s.missing_context = missing_context_.load(std::memory_order_relaxed);
   s.malformed = malformed_.load(std::memory_order_relaxed);
+  s.ignored = ignored_.load(std::memory_order_relaxed);
+  s.rule_rejected = rule_rejected_.load(std::memory_order_relaxed);
+  s.window_suppressed = window_suppressed_.load(std::memory_order_relaxed);
+  s.capped = capped_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -2,28 +2,51 @@
 //
 // For each event: parse it (syslog header, then a CEF, LEEF, JSON, key=value or text
 // body; parse/event_parser.h), extract observables with the field each came from
-// (extract/field_extractor.h) and look each up in the current MatchSnapshot. An
+// (extract/field_extractor.h) and look each up in the current MatchSnapshot. When a
+// configured source (rules/source_rules.h, docs/rules.md) covers the event's sender or
+// HOSTNAME, its replace and ignore rules run first and its rules' observables come first
+// (field = rule name), then, unless the source turns it off, the built-in extraction's
+// observables not already found; the hit carries the source's name (rule_set) and its
+// context rules' values (event_context). An
 // observable with matches that an allowlist also matches produces no hit; the suppression
 // is counted for the allowlist and for every feed that matched.
 // Otherwise one Hit carries every matching indicator (most specific first) with each
 // listing feed's context, read from the store only now that something matched, and the
 // feed's confidence and tags. A parent-domain match from an entry marked exact_domain is
-// not a match. Hits go to every output.
+// not a match. Hits go to every output, except those over max_hits_per_event and repeats
+// the suppression window holds back (the suppressor counts them and the daemon sends a
+// summary hit when the window closes).
+//
+// ReplyBack (docs/replyback.md): when the event came on a ReplyBack connection
+// (event.reply set), each of its hits — the same Hit objects the outputs get — is also
+// rendered as one line in the input's reply_back format and sent back before Process()
+// returns; the input adds LookupFinished after it. Inputs not configured with
+// ConfigureReplyBack() reply in the default format (template kDefaultReplyTemplate).
 //
 // Ownership: borrows the store, the outputs and the holder; all must outlive it.
-// Thread safety: Process() may be called from many threads at once.
-// Errors: none surface: a context that cannot be read (its feed was replaced between the
+// Thread safety: Process() may be called from many threads at once; ConfigureReplyBack()
+// only before the first Process().
+// Errors: only ConfigureReplyBack() fails (a bad reply format). Otherwise none surface: a context that cannot be read (its feed was replaced between the
 // snapshot and the read) still yields the enrichment, without context, and is counted.
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <map>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "app/service_events.h"
 #include "app/snapshot.h"
+#include "common/status.h"
 #include "ingest/received_event.h"
+#include "output/hit_format.h"
 #include "output/hit_output.h"
+#include "rules/source_rules.h"
 #include "store/indicator_store.h"
+#include "suppress/hit_suppressor.h"
 
 namespace iocd {
 
@@ -34,30 +57,71 @@ struct ProcessorStats {
   uint64_t suppressed = 0;
   uint64_t missing_context = 0;
   uint64_t malformed = 0;  // announced a body format (CEF, LEEF, JSON) and broke it; read as text
+  uint64_t ignored = 0;            // a source's ignore rule matched: nothing looked up
+  uint64_t rule_rejected = 0;      // source-rule values not valid for their rule's type
+  uint64_t window_suppressed = 0;  // hits held back by the suppression window (counted there)
+  uint64_t capped = 0;             // hits over max_hits_per_event, not sent
 };
+
+struct EventProcessorOptions {
+  // Suppression window (suppress/hit_suppressor.h); null or disabled: every hit is sent.
+  HitSuppressor* suppressor = nullptr;
+  // Hit ids; null: the processor makes its own generator. The daemon shares one with the
+  // service events so ids never collide.
+  std::shared_ptr<HitIdGenerator> ids;
+  // Hits sent per event at most (the rest counted in capped); 0: no limit.
+  uint32_t max_hits_per_event = 0;
+};
+
+// The reply line when Input.reply_back.format is template without a line_template: the
+// CyberTrace detection fields, no time stamp.
+inline constexpr std::string_view kDefaultReplyTemplate =
+    "Category=%Category%|MatchedIndicator=%MatchedIndicator%|IndicatorType=%IndicatorType%|SourceId=%SourceId%|"
+    "RecordContext=%RecordContext%";
+
+// The formatter for replies on an input's ReplyBack connections (format unspecified:
+// template; template unset: kDefaultReplyTemplate). InvalidArgument names the bad option.
+Result<std::unique_ptr<HitFormatter>> MakeReplyFormatter(const iocd::config::Input::ReplyBack& reply_back);
 
 class EventProcessor {
  public:
-  EventProcessor(IndicatorStore* store, const SnapshotHolder* snapshots, std::vector<HitOutput*> outputs);
+  EventProcessor(IndicatorStore* store, const SnapshotHolder* snapshots, std::vector<HitOutput*> outputs,
+                 EventProcessorOptions options = {});
+
+  // Publishes the per-source extraction rules (rules/source_rules.h) events are matched
+  // with from now on; null: built-in extraction only. Thread-safe, any time.
+  void SetSourceRules(std::shared_ptr<const SourceRules> rules) {
+    source_rules_.store(std::move(rules), std::memory_order_release);
+  }
+
+  // Sets how hits are rendered for ReplyBack clients of `input` (its reply_back options).
+  // Returns InvalidArgument "input NAME: reply_back: ..." for a bad format option.
+  Status ConfigureReplyBack(const iocd::config::Input& input);
 
   void Process(const ReceivedEvent& event);
   ProcessorStats stats() const;
 
  private:
-  std::string NextHitId(int64_t now_us);
+  const HitFormatter& ReplyFormatter(std::string_view input) const;
 
   IndicatorStore* store_;
   const SnapshotHolder* snapshots_;
   std::vector<HitOutput*> outputs_;
-  const uint32_t instance_;  // random per process, so hit ids from restarts never collide
+  EventProcessorOptions options_;
+  std::atomic<std::shared_ptr<const SourceRules>> source_rules_;
+  std::unique_ptr<HitFormatter> default_reply_formatter_;
+  std::map<std::string, std::unique_ptr<HitFormatter>, std::less<>> reply_formatters_;  // by input name
 
-  std::atomic<uint64_t> hit_counter_{0};
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> observables_{0};
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> suppressed_{0};
   std::atomic<uint64_t> missing_context_{0};
   std::atomic<uint64_t> malformed_{0};
+  std::atomic<uint64_t> ignored_{0};
+  std::atomic<uint64_t> rule_rejected_{0};
+  std::atomic<uint64_t> window_suppressed_{0};
+  std::atomic<uint64_t> capped_{0};
 };
 
 }  // namespace iocd

@@ -1,20 +1,18 @@
 #include "app/event_processor.h"
 
-#include "app/collecting_output_for_test.h"
-
-#include "app/feed_sync.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <mutex>
 
+#include "app/collecting_output_for_test.h"
+#include "app/feed_sync.h"
+
 namespace iocd {
 namespace {
 
 namespace fs = std::filesystem;
-
 
 FeedContribution Entry(std::string_view value, std::string_view threat) {
   FeedContribution c{*ParseIndicator(value), {}};
@@ -109,6 +107,175 @@ TEST_F(EventProcessorTest, NewSnapshotTakesEffectForTheNextEvent) {
   EXPECT_EQ(hits[0]->observable(), "evil.com");
   EXPECT_EQ(hits[1]->observable(), "other.org");
   EXPECT_EQ(hits[1]->enrichments(0).context(0).value(), "v2");
+}
+
+// Stands in for a ReplyBack connection (ingest/received_event.h).
+class CollectingReplies : public ReplyChannel {
+ public:
+  virtual ~CollectingReplies() = default;
+  void Send(std::string_view line) override { lines.emplace_back(line); }
+  std::vector<std::string> lines;
+};
+
+ReceivedEvent ReplyEvent(std::string_view input, std::string_view message, ReplyChannel* reply) {
+  ReceivedEvent e;
+  e.input = input;
+  e.sender = "127.0.0.1:5000";
+  e.message = message;
+  e.reply = reply;
+  return e;
+}
+
+TEST_F(EventProcessorTest, ReplyBackSendsEachHitInTheDefaultFormat) {
+  Replace("a", {Entry("evil.com", "dom a"), Entry("10.1.2.3", "ip a")});
+  EventProcessor proc(store_.get(), &holder_, {&out_});
+  CollectingReplies replies;
+  proc.Process(ReplyEvent("siem", "x.evil.com then 10.1.2.3 and 8.8.8.8", &replies));
+  EXPECT_EQ(replies.lines,
+            (std::vector<std::string>{
+                R"(Category=a|MatchedIndicator=x.evil.com|IndicatorType=domain|SourceId=127.0.0.1:5000|RecordContext={"threat":"dom a"})",
+                R"(Category=a|MatchedIndicator=10.1.2.3|IndicatorType=ipv4|SourceId=127.0.0.1:5000|RecordContext={"threat":"ip a"})"}));
+  EXPECT_EQ(out_.hits().size(), 2u);  // the outputs get them too
+
+  // No reply channel (normal mode): nothing is rendered.
+  proc.Process(ReplyEvent("siem", "evil.com", nullptr));
+  EXPECT_EQ(replies.lines.size(), 2u);
+  EXPECT_EQ(out_.hits().size(), 3u);
+}
+
+TEST_F(EventProcessorTest, ReplyBackUsesTheInputsFormat) {
+  Replace("a", {Entry("evil.com", "dom a")});
+  EventProcessor proc(store_.get(), &holder_, {&out_});
+  iocd::config::Input json_in;
+  json_in.set_name("json-in");
+  json_in.mutable_reply_back()->set_format(iocd::config::OUTPUT_FORMAT_JSON);
+  ASSERT_TRUE(proc.ConfigureReplyBack(json_in).ok());
+  iocd::config::Input tmpl_in;
+  tmpl_in.set_name("tmpl-in");
+  tmpl_in.mutable_reply_back()->set_line_template("hit %HitId% from %Feed% for %Input%");
+  ASSERT_TRUE(proc.ConfigureReplyBack(tmpl_in).ok());
+
+  CollectingReplies json_replies, tmpl_replies;
+  proc.Process(ReplyEvent("json-in", "evil.com", &json_replies));
+  proc.Process(ReplyEvent("tmpl-in", "evil.com", &tmpl_replies));
+  auto hits = out_.hits();
+  ASSERT_EQ(hits.size(), 2u);
+
+  // The very hit the outputs got, rendered as an output with that format would.
+  iocd::config::Output json_out;
+  json_out.set_format(iocd::config::OUTPUT_FORMAT_JSON);
+  std::string expected;
+  (*MakeHitFormatter(json_out))->Format(*hits[0], &expected);
+  EXPECT_EQ(json_replies.lines, (std::vector<std::string>{expected}));
+  EXPECT_EQ(tmpl_replies.lines, (std::vector<std::string>{"hit " + hits[1]->id() + " from a for tmpl-in"}));
+}
+
+TEST_F(EventProcessorTest, BadReplyFormatIsAnError) {
+  EventProcessor proc(store_.get(), &holder_, {&out_});
+  iocd::config::Input in;
+  in.set_name("siem");
+  in.mutable_reply_back()->set_line_template("%Date");
+  Status s = proc.ConfigureReplyBack(in);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "input siem: reply_back: line_template: '%' at offset 0 has no closing '%' (write %% for a literal %)");
+  in.mutable_reply_back()->set_format(iocd::config::OUTPUT_FORMAT_LEEF);
+  in.mutable_reply_back()->set_leef_delimiter("=");
+  EXPECT_EQ(proc.ConfigureReplyBack(in).code(), StatusCode::kInvalidArgument);
+}
+
+std::shared_ptr<const SourceRules> FirewallSource() {
+  google::protobuf::RepeatedPtrField<iocd::config::Source> sources;
+  iocd::config::Source* fw = sources.Add();
+  fw->set_name("fw");
+  fw->add_senders("127.0.0.0/8");
+  auto* target = fw->add_rules();
+  target->set_name("target");
+  target->set_regex(R"(dst=([a-z.]+))");
+  target->set_type("domain");
+  auto* user = fw->add_rules();
+  user->set_name("user");
+  user->set_regex(R"(user=([a-z]+))");
+  user->set_type("context");
+  fw->add_ignore("healthcheck");
+  auto built = SourceRules::Build(sources);
+  EXPECT_TRUE(built.ok()) << built.status().ToString();
+  return built.ok() ? std::shared_ptr<const SourceRules>(std::move(built).value()) : nullptr;
+}
+
+TEST_F(EventProcessorTest, SourceRulesNameTheFieldAndAddContext) {
+  Replace("a", {Entry("evil.com", "dom a"), Entry("10.1.2.3", "ip a")});
+  EventProcessor proc(store_.get(), &holder_, {&out_});
+  proc.SetSourceRules(FirewallSource());
+
+  proc.Process({"siem", "127.0.0.1:5000", "deny dst=evil.com user=alice via 10.1.2.3"});
+  auto hits = out_.Take();
+  ASSERT_EQ(hits.size(), 2u);
+  // The rule's observable first, under the rule's name; then what only the built-in
+  // extraction found. Both carry the source and its context values.
+  EXPECT_EQ(hits[0]->observable(), "evil.com");
+  EXPECT_EQ(hits[0]->field(), "target");
+  EXPECT_EQ(hits[1]->observable(), "10.1.2.3");
+  EXPECT_NE(hits[1]->field(), "target");
+  for (const auto& hit : hits) {
+    EXPECT_EQ(hit->rule_set(), "fw");
+    ASSERT_EQ(hit->event_context_size(), 1);
+    EXPECT_EQ(hit->event_context(0).key(), "user");
+    EXPECT_EQ(hit->event_context(0).value(), "alice");
+  }
+
+  // Another sender: no source applies, the built-in extraction alone.
+  proc.Process({"siem", "10.9.9.9:5000", "deny dst=evil.com user=alice"});
+  hits = out_.Take();
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->rule_set(), "");
+  EXPECT_NE(hits[0]->field(), "target");
+  EXPECT_EQ(hits[0]->event_context_size(), 0);
+
+  // The ignore rule: nothing is looked up.
+  proc.Process({"siem", "127.0.0.1:5000", "healthcheck dst=evil.com"});
+  EXPECT_TRUE(out_.Take().empty());
+  ProcessorStats s = proc.stats();
+  EXPECT_EQ(s.events, 3u);
+  EXPECT_EQ(s.ignored, 1u);
+  EXPECT_EQ(s.hits, 3u);
+}
+
+TEST_F(EventProcessorTest, MaxHitsPerEventCapsAndCounts) {
+  Replace("a", {Entry("evil.com", "d"), Entry("10.1.2.3", "i"), Entry("10.1.2.4", "i")});
+  EventProcessor proc(store_.get(), &holder_, {&out_}, EventProcessorOptions{nullptr, nullptr, 2});
+  proc.Process({"siem", "127.0.0.1:5000", "10.1.2.3 10.1.2.4 evil.com"});
+  auto hits = out_.Take();
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0]->observable(), "10.1.2.3");
+  EXPECT_EQ(hits[1]->observable(), "10.1.2.4");
+  EXPECT_EQ(proc.stats().capped, 1u);
+  EXPECT_EQ(proc.stats().hits, 2u);
+}
+
+TEST_F(EventProcessorTest, SuppressionWindowSendsTheFirstHitAndCountsRepeats) {
+  Replace("a", {Entry("evil.com", "d")});
+  HitSuppressor suppressor(HitSuppressorOptions{int64_t{3600} * 1000000, 1000, 4});
+  EventProcessor proc(store_.get(), &holder_, {&out_}, EventProcessorOptions{&suppressor, nullptr, 0});
+  for (int i = 0; i < 3; ++i) proc.Process({"siem", "127.0.0.1:5000", "get evil.com"});
+  // Another source is its own window.
+  proc.Process({"siem", "127.0.0.2:5000", "get evil.com"});
+  auto hits = out_.Take();
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0]->count(), 1u);
+  EXPECT_FALSE(hits[0]->summary());
+  EXPECT_NE(hits[0]->window_start_unix_us(), 0);
+  EXPECT_EQ(hits[1]->sender(), "127.0.0.2:5000");
+  EXPECT_EQ(proc.stats().window_suppressed, 2u);
+
+  // Closing the windows reports the one that saw repeats, with the first hit attached.
+  std::vector<ClosedWindow> closed;
+  suppressor.Expire(hits[0]->window_start_unix_us() + int64_t{7200} * 1000000,
+                    [&](ClosedWindow&& w) { closed.push_back(std::move(w)); });
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].count, 3u);
+  ASSERT_NE(closed[0].first, nullptr);
+  EXPECT_EQ(closed[0].first->id(), hits[0]->id());
 }
 
 }  // namespace

@@ -111,12 +111,27 @@ std::vector<FeedSyncReport> FeedSync::RemoveOthers(const std::set<std::string>& 
   return reports;
 }
 
+namespace {
+
+std::string VersionOf(const std::string& fingerprint) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < fingerprint.size() && i < 8; ++i) {
+    out += kHex[static_cast<unsigned char>(fingerprint[i]) >> 4];
+    out += kHex[static_cast<unsigned char>(fingerprint[i]) & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
 FeedSyncReport FeedSync::SyncOne(const iocd::config::Feed& feed) {
   const int64_t now = now_();
   FeedSyncReport report;
   report.feed = feed.name();
   auto previous = store_->GetFeed(feed.name());
   const bool had_previous = previous.ok();
+  if (had_previous) report.version = VersionOf(previous->fingerprint());
   auto fail = [&](std::string why) {
     report.outcome = FeedSyncReport::Outcome::kFailed;
     report.error = std::move(why);
@@ -224,6 +239,7 @@ FeedSyncReport FeedSync::SyncOne(const iocd::config::Feed& feed) {
   auto changes = store_->ReplaceFeed(std::move(state), std::move(entries));
   if (!changes.ok()) return fail("store: " + changes.status().ToString());
   report.outcome = FeedSyncReport::Outcome::kImported;
+  report.version = VersionOf(fingerprint);
   report.changes = *changes;
   report.indicators = changes->added + changes->changed + changes->unchanged;
   return report;

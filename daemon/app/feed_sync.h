@@ -43,6 +43,9 @@ struct FeedSyncReport {
   std::map<std::string, uint64_t> skipped;
   std::vector<FeedError> errors;  // kImported/kFailed: malformed records (all of them)
   std::string error;              // kFailed: why the previous version was kept
+  // The feed version now in use: the first 16 hex digits of its stored fingerprint (for
+  // kFailed the kept previous version; empty if there is none).
+  std::string version;
 };
 
 class FeedSync {

@@ -599,8 +599,102 @@ void ReportOverriddenValues(const Message& before, const Message& after, const s
   }
 }
 
+// Config.service_events, Config.suppression and feeds[].outdated_after (docs/service-events.md,
+// docs/hits.md#suppression): a (key path, message) pair for each bad value.
+static std::vector<std::pair<std::string, std::string>> CheckServiceEventsAndSuppression(const config::Config& c) {
+  std::vector<std::pair<std::string, std::string>> errors;
+  auto duration = [&](const std::string& path, const std::string& text, bool zero_ok) {
+    Result<std::chrono::milliseconds> d = ParseDuration(text);
+    if (!d.ok()) {
+      errors.emplace_back(path, d.status().message());
+    } else if (d->count() < 0 || (d->count() == 0 && !zero_ok)) {
+      errors.emplace_back(path, "must be longer than 0, got " + Quote(text));
+    }
+  };
+  duration("service_events.check_interval", c.service_events().check_interval(), false);
+  duration("suppression.window", c.suppression().window(), true);
+  for (int i = 0; i < c.feeds_size(); ++i) {
+    if (!c.feeds(i).outdated_after().empty()) {
+      duration(IndexPath("feeds", i) + ".outdated_after", c.feeds(i).outdated_after(), false);
+    }
+  }
+  for (int i = 0; i < c.allowlists_size(); ++i) {
+    if (!c.allowlists(i).outdated_after().empty())
+      errors.emplace_back(IndexPath("allowlists", i) + ".outdated_after", "only used by feeds");
+  }
+  return errors;
+}
+
+// Output.events (docs/hits.md#service-events): the filter applies to hits only, so on an
+// output that receives service events only it would silently do nothing.
+static std::vector<std::pair<std::string, std::string>> CheckOutputEvents(const config::Config& c) {
+  std::vector<std::pair<std::string, std::string>> errors;
+  for (int i = 0; i < c.outputs_size(); ++i) {
+    const config::Output& out = c.outputs(i);
+    const config::OutputFilter& f = out.filter();
+    const bool filtered = f.min_confidence() > 0 || f.indicator_types_size() > 0 || f.feeds_size() > 0 || f.tags_size() > 0;
+    if (out.events() == config::OUTPUT_EVENTS_SERVICE && filtered) {
+      errors.emplace_back(IndexPath("outputs", i) + ".filter",
+                          "applies to hits only, and this output receives service events only (events: service); "
+                          "remove the filter or use events: all");
+    }
+  }
+  return errors;
+}
+
 // ---------------------------------------------------------------------------------------
 // Semantic validation.
+
+// Config.sources (docs/rules.md): names, selectors, rule types and modes. Whether the
+// patterns compile is checked by SourceRules::Build (rules/source_rules.h), which needs
+// Vectorscan; the daemon calls it with the LoadedConfig, so its errors carry file:line too.
+static std::vector<std::pair<std::string, std::string>> CheckSources(const config::Config& c) {
+  std::vector<std::pair<std::string, std::string>> errors;
+  std::map<std::string, std::string> names;
+  std::string default_source;
+  for (int i = 0; i < c.sources_size(); ++i) {
+    const config::Source& src = c.sources(i);
+    const std::string path = IndexPath("sources", i);
+    if (src.name().empty()) errors.emplace_back(path + ".name", "required");
+    else if (auto [prev, inserted] = names.emplace(src.name(), path); !inserted)
+      errors.emplace_back(path + ".name", "duplicate name " + Quote(src.name()) + ", already used by " + prev->second);
+    for (int j = 0; j < src.senders_size(); ++j) {
+      Result<Indicator> net = ParseIndicator(src.senders(j));
+      const bool ip = net.ok() && (net->type == IndicatorType::kIpv4 || net->type == IndicatorType::kIpv6 ||
+                                   net->type == IndicatorType::kCidr4 || net->type == IndicatorType::kCidr6);
+      if (!ip) errors.emplace_back(IndexPath(path + ".senders", j), "expected an IP address or CIDR, got " + Quote(src.senders(j)));
+    }
+    for (int j = 0; j < src.hostnames_size(); ++j) {
+      if (src.hostnames(j).empty()) errors.emplace_back(IndexPath(path + ".hostnames", j), "must not be empty");
+    }
+    if (src.senders_size() == 0 && src.hostnames_size() == 0) {
+      if (!default_source.empty())
+        errors.emplace_back(path, "a second default source (no senders or hostnames); " + default_source + " is one already");
+      default_source = path;
+    }
+    std::set<std::string> rule_names;
+    for (int j = 0; j < src.rules_size(); ++j) {
+      const config::SourceRule& rule = src.rules(j);
+      const std::string rule_path = IndexPath(path + ".rules", j);
+      if (rule.name().empty()) errors.emplace_back(rule_path + ".name", "required");
+      else if (!rule_names.insert(rule.name()).second)
+        errors.emplace_back(rule_path + ".name", "duplicate rule name " + Quote(rule.name()) + " in this source");
+      if (rule.regex().empty()) errors.emplace_back(rule_path + ".regex", "required");
+      static constexpr std::string_view kTypes[] = {"url", "ip", "domain", "md5", "sha1", "sha256", "context"};
+      if (std::find(std::begin(kTypes), std::end(kTypes), rule.type()) == std::end(kTypes))
+        errors.emplace_back(rule_path + ".type", "expected url, ip, domain, md5, sha1, sha256 or context, got " + Quote(rule.type()));
+      if (rule.extract() != "all" && rule.extract() != "first")
+        errors.emplace_back(rule_path + ".extract", "expected all or first, got " + Quote(rule.extract()));
+    }
+    for (int j = 0; j < src.replace_size(); ++j) {
+      if (src.replace(j).regex().empty()) errors.emplace_back(IndexPath(path + ".replace", j) + ".regex", "required");
+    }
+    for (int j = 0; j < src.ignore_size(); ++j) {
+      if (src.ignore(j).empty()) errors.emplace_back(IndexPath(path + ".ignore", j), "must not be empty");
+    }
+  }
+  return errors;
+}
 
 class Validator {
  public:
@@ -634,6 +728,9 @@ class Validator {
       Error("threads", "must be between 1 and " + std::to_string(kMaxThreads) + ", got " +
                            std::to_string(c.threads()));
     }
+    for (auto& [path, message] : CheckServiceEventsAndSuppression(c)) Error(path, std::move(message));
+    for (auto& [path, message] : CheckSources(c)) Error(path, std::move(message));
+    for (auto& [path, message] : CheckOutputEvents(c)) Error(path, std::move(message));
   }
 
  private:
@@ -700,6 +797,24 @@ class Validator {
     } else if (in.has_tls()) {
       Error(path + ".tls", "only used by protocol syslog-tls");
     }
+    if (protocol == config::INPUT_PROTOCOL_SYSLOG_UDP && in.has_reply_back()) {
+      Error(path + ".reply_back", "only used by protocol syslog-tcp, syslog-tls and syslog-unix");
+    }
+  }
+
+  // Protocol relp: address is required, as for tcp.
+  void ValidateRelpOutput(const std::string& path, const config::Output& out) {
+    if (out.protocol() != config::OUTPUT_PROTOCOL_RELP) return;
+    if (out.address().empty()) {
+      Error(path + ".address", "required for protocol relp (host:port)");
+      return;
+    }
+    Result<HostPort> hp = ParseHostPort(out.address(), /*allow_hostname=*/true);
+    if (!hp.ok()) {
+      Error(path + ".address", hp.status().message());
+    } else if (hp->port == 0) {
+      Error(path + ".address", "port 0 is not a valid destination");
+    }
   }
 
   void ValidateOutput(const std::string& path, const config::Output& out,
@@ -743,6 +858,7 @@ class Validator {
         if (out.path().empty()) Error(path + ".path", "required for protocol file (the file hits are appended to)");
         if (!out.address().empty()) Error(path + ".address", "not used by protocol file; give path instead");
         break;
+      case config::OUTPUT_PROTOCOL_RELP: ValidateRelpOutput(path, out); break;
       default:
         break;
     }
@@ -1037,6 +1153,36 @@ std::string YamlEnumName(const EnumValueDescriptor& value) {
 
 namespace {
 
+// Input.reply_back (docs/replyback.md); stream inputs only. An empty line_template is
+// filled in by the event processor (its default lives next to the renderer).
+void ApplyReplyBackDefaults(config::Input* in) {
+  if (in->protocol() == config::INPUT_PROTOCOL_SYSLOG_UDP) return;
+  config::Input::ReplyBack* rb = in->mutable_reply_back();
+  if (!rb->has_enabled()) rb->set_enabled(true);
+  if (rb->format() == config::OUTPUT_FORMAT_UNSPECIFIED) rb->set_format(config::OUTPUT_FORMAT_TEMPLATE);
+  if (rb->format() == config::OUTPUT_FORMAT_LEEF && rb->leef_delimiter().empty()) rb->set_leef_delimiter("x09");
+  if (rb->max_pending_bytes() == 0) rb->set_max_pending_bytes(1048576);
+}
+
+// Config.service_events and Config.suppression (defaults documented in config.proto).
+void ApplyServiceEventsAndSuppressionDefaults(config::Config* c) {
+  config::ServiceEvents* events = c->mutable_service_events();
+  if (!events->has_enabled()) events->set_enabled(true);
+  if (events->backlog_high() == 0) events->set_backlog_high(10000);
+  if (events->check_interval().empty()) events->set_check_interval("10s");
+  config::Suppression* suppression = c->mutable_suppression();
+  if (suppression->window().empty()) suppression->set_window("0");
+  if (suppression->max_keys() == 0) suppression->set_max_keys(1000000);
+}
+
+// Config.sources (defaults documented in config.proto).
+void ApplySourceDefaults(config::Source* src) {
+  if (!src->has_builtin_extraction()) src->set_builtin_extraction(true);
+  for (config::SourceRule& rule : *src->mutable_rules()) {
+    if (rule.extract().empty()) rule.set_extract("all");
+  }
+}
+
 void ApplyFeedDefaults(config::Feed* feed) {
   if (!feed->has_enabled()) feed->set_enabled(true);
   if (!feed->has_subdomains()) feed->set_subdomains(true);
@@ -1064,6 +1210,7 @@ void ApplyDefaults(config::Config* c) {
     if (in.max_connections() == 0) in.set_max_connections(1024);
     if (in.idle_timeout().empty()) in.set_idle_timeout("10m");
     if (in.socket_mode().empty() && unix_socket) in.set_socket_mode("0660");
+    ApplyReplyBackDefaults(&in);
   }
   if (c->control_socket().empty()) {
     std::string dir = c->state_dir();
@@ -1089,6 +1236,8 @@ void ApplyDefaults(config::Config* c) {
     }
   }
   if (c->logging().level().empty()) c->mutable_logging()->set_level("info");
+  ApplyServiceEventsAndSuppressionDefaults(c);
+  for (config::Source& src : *c->mutable_sources()) ApplySourceDefaults(&src);
 }
 
 Result<LoadedConfig> ParseConfigWithPositions(std::string_view yaml_text,

@@ -294,7 +294,7 @@ TEST(ExampleConfigTest, ExampleFileParses) {
 TEST(ParseConfigErrorsTest, UnknownKeyAtTopLevel) {
   EXPECT_THAT(Errors("state_dir: ./x\nthread: 2\n"),
               ElementsAre("iocd.yaml:2:1: thread: unknown key 'thread'; valid keys: state_dir, "
-                          "inputs, feeds, outputs, logging, threads, allowlists, control_socket"));
+                          "inputs, feeds, outputs, logging, threads, allowlists, control_socket, sources, service_events, suppression"));
 }
 
 TEST(ParseConfigErrorsTest, UnknownKeyNested) {
@@ -304,7 +304,7 @@ TEST(ParseConfigErrorsTest, UnknownKeyNested) {
                      "    listn: 127.0.0.1:1\n"),
               ElementsAre("iocd.yaml:4:5: inputs[0].listn: unknown key 'listn'; valid keys: name, "
                           "protocol, listen, max_message_bytes, max_connections, idle_timeout, path, "
-                          "socket_mode, tls"));
+                          "socket_mode, tls, reply_back"));
   EXPECT_THAT(Errors("feeds:\n"
                      "  - name: f\n"
                      "    path: p\n"
@@ -541,7 +541,15 @@ TEST(ParseConfigErrorsTest, MissingRequiredFields) {
                           "kaspersky-json, misp, stix2, zeek-intel, warninglist",
                           "iocd.yaml:6:3: outputs[0].name: required",
                           "iocd.yaml:6:3: outputs[0].protocol: required; valid values: tcp, "
-                          "stdout, udp, file, tls"));
+                          "stdout, udp, file, tls, relp"));
+}
+
+TEST(ParseConfigErrorsTest, OutputEventsAndRelp) {
+  EXPECT_THAT(Errors("outputs:\n  - {name: o, protocol: relp}\n"),
+              ElementsAre("iocd.yaml:2:5: outputs[0].address: required for protocol relp (host:port)"));
+  EXPECT_THAT(Errors("outputs:\n  - {name: o, protocol: stdout, events: some}\n"),
+              ElementsAre("iocd.yaml:2:41: outputs[0].events: unknown value 'some'; valid values: hits, "
+                          "service, all"));
 }
 
 TEST(ParseConfigErrorsTest, CsvOptions) {
@@ -762,7 +770,7 @@ TEST(ParseConfigErrorsTest, ReportsEveryErrorInSourceOrder) {
                           "iocd.yaml:10:5: feeds[0].colour: unknown key 'colour'; valid keys: "
                           "name, path, format, csv, enabled, url, update_interval, confidence, "
                           "tags, ttl, subdomains, max_shrink, type, context, "
-                          "misp_include_non_ids, drop_indicators",
+                          "misp_include_non_ids, drop_indicators, outdated_after",
                           "iocd.yaml:12:5: outputs[0].address: required for protocol tcp "
                           "(host:port)",
                           "iocd.yaml:13:18: logging.level: unknown level 'loud'; valid levels: "
