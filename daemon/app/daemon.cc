@@ -129,7 +129,8 @@ class DaemonImpl final : public Daemon {
     suppression_outputs_ = outputs;
     processor_ = std::make_unique<EventProcessor>(
         store_.get(), &snapshots_, std::move(outputs),
-        EventProcessorOptions{suppressor_.get(), hit_ids_, config.suppression().max_hits_per_event()});
+        EventProcessorOptions{suppressor_.get(), hit_ids_, config.suppression().max_hits_per_event(),
+                              config.skip_allowlisted_observables()});
     // Per-source extraction rules (docs/rules.md): a pattern that does not compile fails
     // start-up; on SIGHUP they are rebuilt from the re-read config (a broken one is kept out).
     auto rules = SourceRules::Build(config.sources());
@@ -487,7 +488,8 @@ class DaemonImpl final : public Daemon {
     out += "rules: " + std::to_string(p.ignored) + " events ignored, " + std::to_string(p.rule_rejected) +
            " values rejected; window: " + std::to_string(p.window_suppressed) + " hits held back, " +
            std::to_string(w.summaries) + " summaries, " + std::to_string(w.open_windows) + " open; " +
-           std::to_string(p.capped) + " hits over max_hits_per_event\n";
+           std::to_string(p.capped) + " hits over max_hits_per_event; " + std::to_string(p.skipped) +
+           " allowlisted observables skipped\n";
     for (auto& l : listeners_) {
       IngestStats s = l->stats();
       out += "input " + l->name() + ": " + std::to_string(s.messages) + " messages, " +

@@ -120,6 +120,10 @@ void EventProcessor::Process(const ReceivedEvent& event) {
   std::shared_ptr<const MatchSnapshot> snap = snapshots_->Current();
   for (const FieldObservable& found : observables) {
     const Observable& obs = found.observable;
+    if (options_.skip_allowlisted && snap->allowlist->Match(obs.indicator)) {
+      skipped_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
     matches.clear();
     snap->index->Lookup(obs.indicator, &matches);
     if (matches.empty()) continue;
@@ -228,6 +232,7 @@ ProcessorStats EventProcessor::stats() const {
   s.rule_rejected = rule_rejected_.load(std::memory_order_relaxed);
   s.window_suppressed = window_suppressed_.load(std::memory_order_relaxed);
   s.capped = capped_.load(std::memory_order_relaxed);
+  s.skipped = skipped_.load(std::memory_order_relaxed);
   return s;
 }
 

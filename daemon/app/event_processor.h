@@ -61,6 +61,7 @@ struct ProcessorStats {
   uint64_t rule_rejected = 0;      // source-rule values not valid for their rule's type
   uint64_t window_suppressed = 0;  // hits held back by the suppression window (counted there)
   uint64_t capped = 0;             // hits over max_hits_per_event, not sent
+  uint64_t skipped = 0;            // observables not looked up: allowlisted (skip_allowlisted)
 };
 
 struct EventProcessorOptions {
@@ -71,6 +72,9 @@ struct EventProcessorOptions {
   std::shared_ptr<HitIdGenerator> ids;
   // Hits sent per event at most (the rest counted in capped); 0: no limit.
   uint32_t max_hits_per_event = 0;
+  // Config.skip_allowlisted_observables: an observable an allowlist matches is not looked
+  // up (counted in skipped) instead of being suppressed after a match.
+  bool skip_allowlisted = false;
 };
 
 // The reply line when Input.reply_back.format is template without a line_template: the
@@ -122,6 +126,7 @@ class EventProcessor {
   std::atomic<uint64_t> rule_rejected_{0};
   std::atomic<uint64_t> window_suppressed_{0};
   std::atomic<uint64_t> capped_{0};
+  std::atomic<uint64_t> skipped_{0};
 };
 
 }  // namespace iocd

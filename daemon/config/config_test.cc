@@ -294,7 +294,8 @@ TEST(ExampleConfigTest, ExampleFileParses) {
 TEST(ParseConfigErrorsTest, UnknownKeyAtTopLevel) {
   EXPECT_THAT(Errors("state_dir: ./x\nthread: 2\n"),
               ElementsAre("iocd.yaml:2:1: thread: unknown key 'thread'; valid keys: state_dir, "
-                          "inputs, feeds, outputs, logging, threads, allowlists, control_socket, sources, service_events, suppression"));
+                          "inputs, feeds, outputs, logging, threads, allowlists, control_socket, "
+                          "sources, service_events, suppression, skip_allowlisted_observables"));
 }
 
 TEST(ParseConfigErrorsTest, UnknownKeyNested) {
