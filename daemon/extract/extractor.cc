@@ -11,6 +11,10 @@
 
 #include <libpsl.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace iocd {
 namespace {
 
@@ -58,8 +62,95 @@ constexpr CharTable kUrlTrailingPunct = MakeTable([](unsigned char c) { return I
 // Where a host ends in a scheme-less URL, and the first of those that can start one.
 constexpr CharTable kHostEnd = MakeTable([](unsigned char c) { return In(c, "/?#"); });
 constexpr CharTable kPathStart = MakeTable([](unsigned char c) { return In(c, "/?"); });
+constexpr CharTable kQueryOrEquals = MakeTable([](unsigned char c) { return In(c, "=?#"); });
 
 bool Is(const CharTable& table, char c) { return table[static_cast<unsigned char>(c)]; }
+
+// Per byte: whether it is part of a token, and the bytes that make a token worth
+// classifying (see ScanPlain).
+enum : uint8_t {
+  kClassToken = 1,     // kTokenChar
+  kClassDotColon = 2,  // '.' or ':'
+  kClassHex = 4,       // 0-9 a-f A-F
+  kClassSplit = 8,     // '=', '/', '?', '#': bytes that SplitOnEquals cuts pieces at
+};
+constexpr std::array<uint8_t, 256> MakeClassTable() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    auto u = static_cast<unsigned char>(c);
+    uint8_t bits = 0;
+    if (u == '.' || u == ':') bits |= kClassDotColon;
+    if (IsDigit(u) || IsHexLetter(u)) bits |= kClassHex;
+    if (kTokenChar[u]) bits |= kClassToken;
+    if (u == '=' || u == '/' || u == '?' || u == '#') bits |= kClassSplit;
+    t[u] = bits;
+  }
+  return t;
+}
+constexpr std::array<uint8_t, 256> kClass = MakeClassTable();
+
+// One block of the first pass: bit i of each mask describes byte i.
+constexpr size_t kBlock = 16;
+constexpr uint32_t kFullBlock = 0xffff;
+struct BlockMasks {
+  uint32_t dot_colon;  // '.' or ':'
+  uint32_t hex;        // 0-9 a-f A-F
+};
+
+// The masks of n <= kBlock bytes, one at a time.
+BlockMasks ClassifyBytes(const char* p, size_t n) {
+  BlockMasks m{0, 0};
+  for (size_t i = 0; i < n; ++i) {
+    // Branch-free: these bytes are a short field value's, and unpredictable.
+    uint32_t c = kClass[static_cast<unsigned char>(p[i])];
+    m.dot_colon |= ((c & kClassDotColon) != 0 ? 1u : 0u) << i;
+    m.hex |= ((c & kClassHex) != 0 ? 1u : 0u) << i;
+  }
+  return m;
+}
+
+// The masks of the kBlock bytes at p.
+BlockMasks ClassifyBlock(const char* p) {
+#if defined(__SSE2__)
+  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  __m128i dot_colon =
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')), _mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
+  // Signed compares: bytes >= 0x80 are negative and fall outside both ranges. OR-ing 0x20
+  // maps 'A'-'F' (and only them, besides 'a'-'f') onto 'a'-'f'.
+  __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+  __m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
+  __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(folded, _mm_set1_epi8('a' - 1)),
+                                 _mm_cmplt_epi8(folded, _mm_set1_epi8('f' + 1)));
+  return BlockMasks{static_cast<uint32_t>(_mm_movemask_epi8(dot_colon)),
+                    static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(digit, letter)))};
+#else
+  return ClassifyBytes(p, kBlock);
+#endif
+}
+
+// The masks of the n < kBlock bytes at text[from, from + n): a whole block that ends where
+// they end, shifted, when the text has one (no copy into a padded buffer: a store and a
+// wider load of the same bytes stall), else one byte at a time. Bits >= n are clear.
+BlockMasks ClassifyTail(std::string_view text, size_t from, size_t n) {
+  if (from + n < kBlock) return ClassifyBytes(text.data() + from, n);
+  BlockMasks m = ClassifyBlock(text.data() + from + n - kBlock);
+  auto shift = static_cast<uint32_t>(kBlock - n);
+  return BlockMasks{m.dot_colon >> shift, m.hex >> shift};
+}
+
+// Whether s holds a run of at least 32 hex digits: the only way a token without '.' or ':'
+// can hold an observable (an md5, sha1 or sha256 digest).
+bool HasLongHexRun(std::string_view s) {
+  constexpr size_t kShortestDigest = 32;
+  if (s.size() < kShortestDigest) return false;
+  size_t run = 0;
+  for (char c : s) {
+    run = (kClass[static_cast<unsigned char>(c)] & kClassHex) ? run + 1 : 0;
+    if (run >= kShortestDigest) return true;
+  }
+  return false;
+}
 
 // std::string_view::find_first_of calls memchr once per byte; a table lookup is cheaper.
 size_t FindFirst(std::string_view s, const CharTable& table, size_t from = 0) {
@@ -82,6 +173,10 @@ std::string_view TrimEdges(std::string_view s) {
   while (!s.empty() && (Is(kEdgePunct, s.back()) || s.back() == '_')) s.remove_suffix(1);
   return s;
 }
+
+// ParseIpv4's cheapest refusals, inline: it is called for most dotted atoms, and its
+// std::optional return costs more than these checks.
+bool MayBeIpv4(std::string_view s) { return s.size() >= 7 && s.size() <= 15 && IsDigit(s[0]); }
 
 bool AllDigits(std::string_view s) { return std::all_of(s.begin(), s.end(), IsDigit); }
 
@@ -113,6 +208,33 @@ Indicator Ipv6Indicator(const std::array<uint8_t, 16>& a) {
   return Indicator{IndicatorType::kIpv6, std::string(reinterpret_cast<const char*>(a.data()), 16)};
 }
 
+// text.find("://", from) without a memchr call per ':' (MAC addresses and timestamps make
+// ':' common in logs): 16 positions per step where SSE2 is available.
+size_t FindSchemeSeparator(std::string_view text, size_t from) {
+  const char* p = text.data();
+  size_t n = text.size();
+  size_t i = from;
+#if defined(__SSE2__)
+  const __m128i colon = _mm_set1_epi8(':');
+  const __m128i slash = _mm_set1_epi8('/');
+  while (i + 18 <= n) {
+    __m128i c0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    __m128i c1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1));
+    __m128i c2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 2));
+    __m128i hit =
+        _mm_and_si128(_mm_cmpeq_epi8(c0, colon),
+                      _mm_and_si128(_mm_cmpeq_epi8(c1, slash), _mm_cmpeq_epi8(c2, slash)));
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
+    i += 16;
+  }
+#endif
+  for (; i + 3 <= n; ++i) {
+    if (p[i] == ':' && p[i + 1] == '/' && p[i + 2] == '/') return i;
+  }
+  return std::string_view::npos;
+}
+
 struct UrlMatch {
   size_t begin;
   size_t end;
@@ -124,7 +246,7 @@ std::optional<UrlMatch> FindNextUrl(std::string_view text, size_t from) {
   constexpr size_t kLongestScheme = 5;  // "https"
   size_t search = from;
   for (;;) {
-    size_t sep = text.find("://", search);
+    size_t sep = FindSchemeSeparator(text, search);
     if (sep == std::string_view::npos) return std::nullopt;
     search = sep + 3;
     size_t begin = sep;
@@ -165,13 +287,51 @@ class Collector {
   Collector(std::string_view input, std::vector<Observable>* out)
       : input_(input), out_(out), first_(out->size()) {}
 
+  // Tokens are maximal runs of kTokenChar bytes. Only tokens that hold a '.' or ':'
+  // (addresses, domains, URLs, "md5:<digest>") or a run of 32+ hex digits (a bare digest)
+  // can yield an observable, so the text is examined 16 bytes at a time for those bytes
+  // alone; a token is delimited (and classified) only around one of them. Most bytes of a
+  // log line - words, numbers, padding - are never looked at one by one.
+  //
+  // Why 16-byte blocks find every digest: a run of 32+ hex digits covers at least one
+  // whole block of the grid the scan steps on (the grid restarts after each classified
+  // token, and a run cannot straddle a token's end), and that block is then all hex.
   void ScanPlain(size_t begin, size_t end) {
-    size_t i = begin;
-    while (i < end) {
-      while (i < end && !Is(kTokenChar, input_[i])) ++i;
-      size_t start = i;
-      while (i < end && Is(kTokenChar, input_[i])) ++i;
-      if (i > start) SplitOnEquals(input_.substr(start, i - start));
+    const char* p = input_.data();
+    size_t block = begin;
+    size_t done = begin;  // everything before this has been classified or skipped
+    while (block < end) {
+      size_t n = std::min<size_t>(kBlock, end - block);
+      BlockMasks m = n == kBlock ? ClassifyBlock(p + block) : ClassifyTail(input_, block, n);
+      uint32_t candidates = m.dot_colon;
+      if (m.hex == kFullBlock) candidates |= 1;
+      while (candidates != 0) {
+        size_t pos = block + static_cast<size_t>(__builtin_ctz(candidates));
+        candidates &= candidates - 1;
+        if (pos < done) continue;
+        size_t start = pos;
+        while (start > done && Is(kTokenChar, p[start - 1])) --start;
+        size_t stop = start;
+        uint8_t seen = 0;
+        while (stop < end) {
+          uint8_t c = kClass[static_cast<unsigned char>(p[stop])];
+          if (!(c & kClassToken)) break;
+          seen |= c;
+          ++stop;
+        }
+        done = stop;
+        std::string_view token = input_.substr(start, stop - start);
+        if (token.empty() || (!(seen & kClassDotColon) && !HasLongHexRun(token))) continue;
+        if (seen & kClassSplit) {
+          SplitOnEquals(token);
+        } else {
+          // What SplitOnEquals comes to for a token without '=', '/', '?' or '#' (an
+          // address, a domain, "host:port"), minus its searches for those bytes.
+          token = TrimEdges(token);
+          if (!token.empty()) ClassifyAtom(token);
+        }
+      }
+      block = std::max(block + kBlock, done);
     }
   }
 
@@ -181,7 +341,7 @@ class Collector {
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
       host = host.substr(1, host.size() - 2);
       if (auto v6 = ParseIpv6(host)) Emit(Ipv6Indicator(*v6), host);
-    } else if (auto v4 = ParseIpv4(host)) {
+    } else if (auto v4 = MayBeIpv4(host) ? ParseIpv4(host) : std::nullopt) {
       Emit(Ipv4Indicator(*v4), host);
     } else if (auto domain = NormalizeDomain(host)) {
       // The scheme says this is a host name: no LooksLikeDomainName() guess needed.
@@ -244,18 +404,20 @@ class Collector {
       return false;  // no host, or nothing after it
     }
     std::string_view host = s.substr(0, host_end);
+    // An IPv4 address and a domain both hold a '.': "TCP_MISS/200", "text/html" stop here.
+    if (FindByte(host, '.', 0) == std::string_view::npos) return false;
     // "CN=*.icloud.com/OU=x/O=y" (an X.509 subject) is no URL: a path with '=' before
     // any '?' or '#' is rare in real URLs and common in key=value text.
     // find_first_of stops at the first '=': the scan is as long as the piece SplitOnEquals
     // cuts there anyway, so a line of "a/b=a/b=..." stays linear.
-    size_t stop = s.find_first_of("=?#", host_end);
+    size_t stop = FindFirst(s, kQueryOrEquals, host_end);
     if (stop != std::string_view::npos && s[stop] == '=') return false;
-    size_t colon = host.find(':');
+    size_t colon = FindByte(host, ':', 0);
     if (colon != std::string_view::npos) {
       if (!IsPort(host.substr(colon + 1))) return false;
       host = host.substr(0, colon);
     }
-    std::optional<uint32_t> v4 = ParseIpv4(host);
+    std::optional<uint32_t> v4 = MayBeIpv4(host) ? ParseIpv4(host) : std::nullopt;
     std::optional<std::string> domain;
     if (v4) {
       // "10.0.0.0/8" is a network, not a URL.
@@ -279,16 +441,17 @@ class Collector {
 
   // A piece without '=', '/', '?' or '#', trimmed.
   void ClassifyAtom(std::string_view atom) {
-    // One pass instead of several memchr calls: most atoms are a few bytes long.
+    // One pass instead of several memchr calls: most atoms are a few bytes long. Compares
+    // only (no table, no position), so the compiler can vectorise it.
     size_t colons = 0;
     bool dot = false;
-    size_t at = std::string_view::npos;
-    for (size_t i = 0; i < atom.size(); ++i) {
-      char c = atom[i];
+    bool has_at = false;
+    for (char c : atom) {
       colons += c == ':';
       dot |= c == '.';
-      if (c == '@') at = i;
+      has_at |= c == '@';
     }
+    size_t at = has_at ? atom.rfind('@') : std::string_view::npos;
     if (colons >= 2 && TryIpv6(atom)) return;
     while (!atom.empty() && atom.back() == ':') atom.remove_suffix(1);
     if (atom.empty()) return;
@@ -301,20 +464,21 @@ class Collector {
       if (!host.empty() && host.find('@') == std::string_view::npos) ClassifyAtom(host);
       return;
     }
-    size_t colon = colons == 0 ? std::string_view::npos : atom.find(':');
+    size_t colon = colons == 0 ? std::string_view::npos : FindByte(atom, ':', 0);
     if (colon == std::string_view::npos) {
       if (!TryIpv4(atom)) TryDomain(atom);
       return;
     }
     // host:port
-    if (atom.find(':', colon + 1) == std::string_view::npos && IsPort(atom.substr(colon + 1))) {
+    if (FindByte(atom, ':', colon + 1) == std::string_view::npos &&
+        IsPort(atom.substr(colon + 1))) {
       std::string_view host = atom.substr(0, colon);
       if (TryIpv4(host) || TryDomain(host)) return;
     }
     // "md5:<hash>", "host:evil.com", "12:34:56" ...
     size_t start = 0;
     while (start <= atom.size()) {
-      size_t end = atom.find(':', start);
+      size_t end = FindByte(atom, ':', start);
       if (end == std::string_view::npos) end = atom.size();
       std::string_view part = TrimEdges(atom.substr(start, end - start));
       if (!part.empty() && !TryHash(part) && !TryIpv4(part)) TryDomain(part);
@@ -323,12 +487,24 @@ class Collector {
   }
 
   bool TryIpv6(std::string_view s) {
-    std::string_view addr = s.substr(0, s.find('%'));  // drop a zone: "fe80::1%eth0"
+    std::string_view addr = s.substr(0, FindByte(s, '%', 0));  // drop a zone: "fe80::1%eth0"
     if (addr == "::") return false;
+    // Without "::" an address is eight groups (7 colons) or six and a dotted IPv4 address
+    // (6 colons): "12:34:56" and "Nov 1 00:00:00" stop here, before inet_pton.
+    size_t colons = 0;
+    bool dot = false;
+    bool double_colon = false;
+    for (size_t i = 0; i < addr.size(); ++i) {
+      if (addr[i] == ':') {
+        double_colon |= colons > 0 && addr[i - 1] == ':';
+        ++colons;
+      }
+      dot |= addr[i] == '.';
+    }
+    if (!double_colon && colons != 7 && !(colons == 6 && dot)) return false;
     // Eight groups of exactly two hex digits ("5C:9C:E1:09:78:87:F8:07") is a certificate
     // serial or a hardware id, not an address anyone writes.
-    if (addr.size() == 23 && addr.find("::") == std::string_view::npos &&
-        std::count(addr.begin(), addr.end(), ':') == 7) {
+    if (addr.size() == 23 && !double_colon && colons == 7) {
       return false;
     }
     std::optional<std::array<uint8_t, 16>> v6 = ParseIpv6(addr);
@@ -354,6 +530,7 @@ class Collector {
   }
 
   bool TryIpv4(std::string_view s) {
+    if (!MayBeIpv4(s)) return false;
     std::optional<uint32_t> v4 = ParseIpv4(s);
     if (!v4) return false;
     Emit(Ipv4Indicator(*v4), s);
@@ -361,7 +538,7 @@ class Collector {
   }
 
   bool TryDomain(std::string_view s) {
-    if (s.find('.') == std::string_view::npos || !LooksLikeDomainName(s)) return false;
+    if (FindByte(s, '.', 0) == std::string_view::npos || !LooksLikeDomainName(s)) return false;
     std::optional<std::string> domain = NormalizeDomain(s);
     if (!domain) return false;
     Emit(Indicator{IndicatorType::kDomain, std::move(*domain)}, s);
@@ -378,10 +555,12 @@ class Collector {
         if ((*out_)[i].indicator == indicator) return;
       }
     } else {
-      if (seen_.empty()) {
-        for (size_t i = first_; i < out_->size(); ++i) seen_.insert((*out_)[i].indicator.Encoded());
+      if (seen_ == nullptr) {
+        seen_ = std::make_unique<std::unordered_set<std::string>>();
+        for (size_t i = first_; i < out_->size(); ++i)
+          seen_->insert((*out_)[i].indicator.Encoded());
       }
-      if (!seen_.insert(indicator.Encoded()).second) return;
+      if (!seen_->insert(indicator.Encoded()).second) return;
     }
     size_t offset = static_cast<size_t>(text.data() - input_.data());
     out_->push_back(Observable{std::move(indicator), text, offset});
@@ -390,7 +569,9 @@ class Collector {
   std::string_view input_;
   std::vector<Observable>* out_;
   size_t first_;  // index of the first observable of this call in *out_
-  std::unordered_set<std::string> seen_;
+  // Created only for texts with many observables: most calls are on a short value with
+  // none, and an empty set still costs a clear on destruction.
+  std::unique_ptr<std::unordered_set<std::string>> seen_;
 };
 
 }  // namespace
@@ -420,6 +601,10 @@ bool LooksLikeDomainName(std::string_view name) {
     if (u >= 'a' && u <= 'z') lower = true;
   }
   if (upper && lower) return false;  // "java.lang.String", "System.Net.WebClient"
+  // Every listed TLD has a letter (or is UTF-8): "1700000000.123", "7.88.1", "v1.2-3".
+  bool non_ascii = std::any_of(tld.begin(), tld.end(),
+                               [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+  if (!upper && !lower && !non_ascii) return false;
   char folded[254];
   for (size_t i = 0; i < name.size(); ++i) folded[i] = Lower(name[i]);
   folded[name.size()] = '\0';

@@ -411,3 +411,34 @@ TEST(ExtractorTest, X509SubjectIsNotAUrl) {
 
 }  // namespace
 }  // namespace iocd
+
+namespace iocd {
+namespace {
+
+// The first pass steps over the text 16 bytes at a time and only looks closer around '.',
+// ':' and all-hex blocks: every observable must be found wherever it falls relative to
+// those blocks, including in short texts and at the very end.
+TEST(ExtractorTest, FindsObservablesAtEveryOffset) {
+  const std::string md5 = "d41d8cd98f00b204e9800998ecf8427e";
+  const std::string sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  for (size_t pad = 0; pad < 40; ++pad) {
+    SCOPED_TRACE(pad);
+    const std::string words(pad, 'w');
+    EXPECT_THAT(Extract(words + " " + md5), ElementsAre(Found{"md5", md5}));
+    EXPECT_THAT(Extract(words + " " + sha256 + " " + words), ElementsAre(Found{"sha256", sha256}));
+    EXPECT_THAT(Extract(std::string(pad, ' ') + "hash=" + md5 + ";"),
+                ElementsAre(Found{"md5", md5}));
+    EXPECT_THAT(Extract(words + " 10.1.2.3"), ElementsAre(Found{"ipv4", "10.1.2.3"}));
+    const std::string domain = "x" + words + ".evil.com";
+    EXPECT_THAT(Extract(domain), ElementsAre(Found{"domain", domain}));
+    EXPECT_THAT(Extract("src=" + std::string(pad, '1') + " dst=" + md5 + ":443"),
+                ElementsAre(Found{"md5", md5}));
+    // A digest glued to other letters, or 33 hex digits, is no digest.
+    EXPECT_THAT(Extract(words + md5.substr(0, 31)), IsEmpty());
+    EXPECT_THAT(Extract(words + " " + md5 + "a"), IsEmpty());
+    EXPECT_THAT(Extract(words + " x" + md5), IsEmpty());
+  }
+}
+
+}  // namespace
+}  // namespace iocd

@@ -3,6 +3,7 @@
 #include "parse/event_parser.h"
 
 #include <algorithm>
+#include <memory>
 #include <string_view>
 #include <unordered_set>
 
@@ -17,7 +18,8 @@ constexpr bool IsCompositeKeyChar(char c) {
 // "SHA1=ab,MD5=cd": every comma-separated part is KEY=VALUE with a 1-32 character key and
 // a non-empty value, and there is no whitespace.
 bool IsComposite(std::string_view v) {
-  if (v.find('=') == std::string_view::npos) return false;
+  // Most values are short and hold no '=': a loop beats a memchr call per field.
+  if (std::none_of(v.begin(), v.end(), [](char c) { return c == '='; })) return false;
   size_t start = 0;
   while (start <= v.size()) {
     size_t end = v.find(',', start);
@@ -85,15 +87,17 @@ class EventCollector {
       }
       return false;
     }
-    if (seen_.empty()) {
-      for (size_t i = first_; i < out_->size(); ++i) seen_.insert((*out_)[i].observable.indicator.Encoded());
+    if (seen_ == nullptr) {
+      seen_ = std::make_unique<std::unordered_set<std::string>>();
+      for (size_t i = first_; i < out_->size(); ++i)
+        seen_->insert((*out_)[i].observable.indicator.Encoded());
     }
-    return !seen_.insert(indicator.Encoded()).second;
+    return !seen_->insert(indicator.Encoded()).second;
   }
 
   std::vector<FieldObservable>* out_;
   size_t first_;
-  std::unordered_set<std::string> seen_;
+  std::unique_ptr<std::unordered_set<std::string>> seen_;  // only for events with many observables
 };
 
 }  // namespace

@@ -272,15 +272,29 @@ std::string CollapseHost(std::string_view host) {
 
 // Canonical host for a URL key; nullopt when it is neither an address nor a DNS name.
 std::optional<std::string> NormalizeUrlHost(std::string_view raw_host) {
+  // The common case, a plain ASCII name ("Evil.example.com"), without the copies below:
+  // CollapseHost would only lower-case it (no empty label, no dot at either end), it is no
+  // address (it starts with a letter) and needs no IDN conversion or percent-decoding.
+  char first = raw_host.empty() ? '\0' : Lower(raw_host.front());
+  bool plain = first >= 'a' && first <= 'z' && raw_host.back() != '.' &&
+               raw_host.find("..") == std::string_view::npos &&
+               std::all_of(raw_host.begin(), raw_host.end(), [](char c) {
+                 return static_cast<unsigned char>(c) < 0x80 && c != '%';
+               });
+  if (plain) {
+    if (StartsWithNoCase(raw_host, "www.") && raw_host.find('.', 4) != std::string_view::npos) {
+      raw_host.remove_prefix(4);
+    }
+    return NormalizeDomain(raw_host);
+  }
   std::string decoded;
   std::string_view host = raw_host;
   if (host.find('%') != std::string_view::npos) {
     decoded = PercentDecode(host);
     host = decoded;
   }
-  std::string h(host);
   // Collapse repeated dots and trim dots at both ends.
-  std::string collapsed = CollapseHost(h);
+  std::string collapsed = CollapseHost(host);
   if (collapsed.empty()) return std::nullopt;
   if (collapsed.front() == '[') {
     auto v6 = ParseIpv6(std::string_view(collapsed).substr(1, collapsed.size() - 2));
@@ -368,18 +382,29 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-std::string PercentDecodeLower(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+// Appends s to *out, percent-decoded and lower-cased.
+void AppendPercentDecodedLower(std::string_view s, std::string* out) {
+  out->reserve(out->size() + s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out.push_back(Lower(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]))));
+      out->push_back(Lower(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]))));
       i += 2;
     } else {
-      out.push_back(Lower(s[i]));
+      out->push_back(Lower(s[i]));
     }
   }
-  return out;
+}
+
+// Whether NormalizePath(percent-decoded, lower-cased path) is the path merely lower-cased
+// (or "/" when empty): no escapes, no '\', no empty, "." or ".." segments. Most paths in
+// logs are; they then need no copies.
+bool IsPlainPath(std::string_view path) {
+  for (size_t i = 0; i < path.size(); ++i) {
+    char c = path[i];
+    if (c == '%' || c == '\\') return false;
+    if (c == '/' && i + 1 < path.size() && (path[i + 1] == '/' || path[i + 1] == '.')) return false;
+  }
+  return true;
 }
 
 // Resolves "." and ".." segments and collapses empty segments of an absolute path.
@@ -554,27 +579,38 @@ std::string Refang(std::string_view text) {
 }
 
 std::optional<uint32_t> ParseIpv4(std::string_view text) {
+  // Called on every dotted token of every log line: one pass, at most three digits per
+  // octet, no leading zeros ("01.2.3.4" is refused, it reads as octal elsewhere).
   if (text.size() < 7 || text.size() > 15) return std::nullopt;
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  auto digit = [&](const char* q) -> unsigned {
+    return q < end ? static_cast<unsigned>(static_cast<unsigned char>(*q)) - '0' : 10u;
+  };
   uint32_t addr = 0;
-  int octets = 0;
-  size_t i = 0;
-  while (true) {
-    if (i >= text.size() || !IsDigit(text[i])) return std::nullopt;
-    uint32_t value = 0;
-    size_t digits = 0;
-    while (i < text.size() && IsDigit(text[i])) {
-      value = value * 10 + static_cast<uint32_t>(text[i] - '0');
-      ++digits;
-      ++i;
+  for (int octet = 0; octet < 4; ++octet) {
+    if (octet > 0) {
+      if (p == end || *p != '.') return std::nullopt;
+      ++p;
     }
-    if (digits > 3 || value > 255 || (digits > 1 && text[i - digits] == '0')) return std::nullopt;
+    unsigned value = digit(p);
+    if (value > 9) return std::nullopt;
+    ++p;
+    unsigned d = digit(p);
+    if (d <= 9) {
+      if (value == 0) return std::nullopt;
+      value = value * 10 + d;
+      ++p;
+      d = digit(p);
+      if (d <= 9) {
+        value = value * 10 + d;
+        ++p;
+        if (value > 255 || digit(p) <= 9) return std::nullopt;
+      }
+    }
     addr = (addr << 8) | value;
-    ++octets;
-    if (octets == 4) break;
-    if (i >= text.size() || text[i] != '.') return std::nullopt;
-    ++i;
   }
-  if (i != text.size()) return std::nullopt;
+  if (p != end) return std::nullopt;
   return addr;
 }
 
@@ -598,13 +634,13 @@ std::optional<std::string> NormalizeDomain(std::string_view text) {
   }
   if (!text.empty() && text.back() == '.') text.remove_suffix(1);
   if (text.empty() || text.size() > 253) return std::nullopt;
-  std::string out;
-  out.reserve(text.size());
+  // Written by index, not push_back: this runs for every domain found in a log line.
+  std::string out(text.size(), '\0');
   size_t label_len = 0;
   size_t labels = 1;
   bool last_label_numeric = true;
-  for (char raw : text) {
-    char c = Lower(raw);
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = Lower(text[i]);
     if (c == '.') {
       if (label_len == 0) return std::nullopt;
       ++labels;
@@ -616,7 +652,7 @@ std::optional<std::string> NormalizeDomain(std::string_view text) {
     } else {
       return std::nullopt;
     }
-    out.push_back(c);
+    out[i] = c;
   }
   if (label_len == 0 || labels < 2 || last_label_numeric) return std::nullopt;
   return out;
@@ -655,26 +691,35 @@ std::optional<std::string> NormalizeUrlImpl(std::string_view text, bool mask) {
 
   std::string_view path = rest;
   std::string_view query;
-  bool has_query = false;
-  size_t q = rest.find('?');
+  size_t q = FindAny(rest, "?");
   if (q != std::string_view::npos) {
     path = rest.substr(0, q);
     query = rest.substr(q + 1);
-    has_query = true;
   }
-  std::string p(path);
-  std::replace(p.begin(), p.end(), '\\', '/');
-  if (p.empty()) p = "/";
-  p = NormalizePath(PercentDecodeLower(p));
-
-  std::string decoded_query = has_query ? PercentDecodeLower(query) : std::string();
-  if (decoded_query.empty()) has_query = false;
+  // An empty query is dropped; a non-empty one decodes to a non-empty one.
+  bool has_query = !query.empty();
 
   std::string out = std::move(*host);
-  if (p != "/" || has_query) out += p;
+  out.reserve(out.size() + rest.size() + 1);
+  if (IsPlainPath(path)) {
+    // path is empty or starts with '/': it is "/" (left out without a query) or more.
+    if (path.size() > 1) {
+      for (char c : path) out.push_back(Lower(c));
+    } else if (has_query) {
+      out.push_back('/');
+    }
+  } else {
+    std::string p(path);
+    std::replace(p.begin(), p.end(), '\\', '/');
+    if (p.empty()) p = "/";
+    std::string decoded;
+    AppendPercentDecodedLower(p, &decoded);
+    p = NormalizePath(decoded);
+    if (p != "/" || has_query) out += p;
+  }
   if (has_query) {
     out += '?';
-    out += decoded_query;
+    AppendPercentDecodedLower(query, &out);
   }
   if (mask) {
     std::string squeezed;
