@@ -4,6 +4,7 @@
 
 #include <random>
 #include <set>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -45,6 +46,23 @@ TEST(Cidr4TableTest, AdjacentAndNestedRanges) {
   EXPECT_EQ(Covering(t, 0x0C000000u), (Got{}));
 }
 
+TEST(Cidr4TableTest, CoveringIsOneSpanOfValuesLongestFirst) {
+  Cidr4Table t;
+  EXPECT_TRUE(t.Covering(0x0A000001u).empty());  // empty table
+  // 10/8 > 10.1/16 > 10.1.2/24, and 10.2/16 beside 10.1/16.
+  t.Build({{0x0A010200u, 24, 30}, {0x0A000000u, 8, 10}, {0x0A010000u, 16, 20}, {0x0A020000u, 16, 21}});
+  const auto values = [&t](uint32_t a) {
+    const std::span<const uint32_t> s = t.Covering(a);
+    return std::vector<uint32_t>(s.begin(), s.end());
+  };
+  EXPECT_EQ(values(0x0A010203u), (std::vector<uint32_t>{30, 20, 10}));
+  EXPECT_EQ(values(0x0A0103FFu), (std::vector<uint32_t>{20, 10}));
+  EXPECT_EQ(values(0x0A020000u), (std::vector<uint32_t>{21, 10}));
+  EXPECT_EQ(values(0x0A030000u), (std::vector<uint32_t>{10}));
+  EXPECT_EQ(values(0x0B000000u), (std::vector<uint32_t>{}));
+  EXPECT_EQ(values(0), (std::vector<uint32_t>{}));
+}
+
 TEST(Cidr4TableTest, MatchesLinearScanOnRandomNestedSets) {
   std::mt19937 rng(5);
   for (int round = 0; round < 20; ++round) {
@@ -70,6 +88,10 @@ TEST(Cidr4TableTest, MatchesLinearScanOnRandomNestedSets) {
       }
       std::sort(want.begin(), want.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
       ASSERT_EQ(Covering(t, addr), want) << round << " " << addr;
+      // The span form: the same values, same order.
+      const std::span<const uint32_t> values = t.Covering(addr);
+      ASSERT_EQ(values.size(), want.size());
+      for (size_t k = 0; k < want.size(); ++k) ASSERT_EQ(values[k], want[k].second) << round << " " << addr;
     }
   }
 }

@@ -14,10 +14,18 @@
 // so the table is no bigger than the load factor needs). Home() gives the first slot a key
 // probes so batch lookups can prefetch it.
 //
-// Thread safety: build on one thread (Init, Insert); afterwards the const methods are safe
-// from any number of threads and never allocate.
+// Building: either Init with the final count and Insert each distinct key once, or (when the
+// count is not known up front, as in IndexBuilder) Add every (key, feed) pair as it comes,
+// duplicates allowed, then Finish once: Add grows the table by doubling and keeps feed
+// lists of keys with several feeds aside; Finish moves the keys into a table sized for the
+// final count and turns the lists into ascending, duplicate-free runs. Either way, one
+// insert is one hashed probe: no per-key allocation, no sorting.
+//
+// Thread safety: build on one thread (Init, Insert, Add, Finish); afterwards the const
+// methods are safe from any number of threads and never allocate.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -35,9 +43,7 @@ class FixedKeyTable {
   void Init(size_t key_size, size_t count) {
     key_size_ = key_size;
     stride_words_ = key_size / 4 + 1;
-    capacity_ = count == 0 ? 0 : count + count * 3 / 7 + 1;  // load <= 0.7
-    words_.assign(capacity_ * stride_words_, 0);
-    for (size_t i = 0; i < capacity_; ++i) words_[i * stride_words_ + stride_words_ - 1] = kEmpty;
+    AllocateSlots(count == 0 ? 0 : count + count * 3 / 7 + 1);  // load <= 0.7
     lists_.clear();
     size_ = 0;
   }
@@ -60,6 +66,65 @@ class FixedKeyTable {
         ++size_;
         return;
       }
+    }
+  }
+
+  // Records that `feed` lists `key` (exactly key_size bytes; call SetKeySize first on a
+  // fresh table). Adding a pair again is harmless. Returns true when the key is new. The
+  // table must not be searched until Finish().
+  bool Add(std::string_view key, Feed feed) {
+    if ((size_ + 1) * 10 > capacity_ * 7) Rehash(capacity_ < 8 ? 16 : capacity_ * 2);
+    for (size_t i = HomeIndex(Hash(key));; i = i + 1 == capacity_ ? 0 : i + 1) {
+      uint32_t* slot = &words_[i * stride_words_];
+      uint32_t& ref = slot[stride_words_ - 1];
+      if (ref == kEmpty) {
+        std::memcpy(slot, key.data(), key_size_);
+        ref = feed < kListBit ? feed : NewPending(feed);
+        ++size_;
+        return true;
+      }
+      if (std::memcmp(slot, key.data(), key_size_) != 0) continue;
+      if ((ref & kListBit) == 0) {
+        if (ref != feed) {
+          const Feed first = ref;
+          ref = NewPending(first);
+          pending_.back().push_back(feed);
+        }
+      } else if (std::vector<Feed>& list = pending_[ref & ~kListBit]; list.back() != feed) {
+        list.push_back(feed);
+      }
+      return false;
+    }
+  }
+
+  // Sets the key size (a multiple of 4, 4..64) of an empty table, before Add.
+  void SetKeySize(size_t key_size) {
+    key_size_ = key_size;
+    stride_words_ = key_size / 4 + 1;
+  }
+
+  // Ends building with Add: resizes the table for its final count (load <= 0.7) and stores
+  // the feed lists. The table is searchable afterwards.
+  void Finish() {
+    std::vector<uint32_t> old = std::move(words_);
+    const size_t old_capacity = capacity_;
+    std::vector<std::vector<Feed>> pending = std::move(pending_);
+    pending_.clear();
+    const size_t count = size_;
+    Init(key_size_, count);
+    for (size_t i = 0; i < old_capacity; ++i) {
+      const uint32_t* slot = &old[i * stride_words_];
+      const uint32_t ref = slot[stride_words_ - 1];
+      if (ref == kEmpty) continue;
+      const std::string_view key(reinterpret_cast<const char*>(slot), key_size_);
+      if ((ref & kListBit) == 0) {
+        Insert(key, std::span<const Feed>(&ref, 1));
+        continue;
+      }
+      std::vector<Feed>& list = pending[ref & ~kListBit];
+      std::sort(list.begin(), list.end());
+      list.erase(std::unique(list.begin(), list.end()), list.end());
+      Insert(key, list);
     }
   }
 
@@ -126,6 +191,38 @@ class FixedKeyTable {
     return x;
   }
 
+  // Replaces the slots with `capacity` empty ones.
+  void AllocateSlots(size_t capacity) {
+    capacity_ = capacity;
+    words_.assign(capacity_ * stride_words_, 0);
+    for (size_t i = 0; i < capacity_; ++i) words_[i * stride_words_ + stride_words_ - 1] = kEmpty;
+  }
+
+  uint32_t NewPending(Feed first) {
+    pending_.push_back({first});
+    return kListBit | static_cast<uint32_t>(pending_.size() - 1);
+  }
+
+  // Moves every key into a table of `capacity` slots (Add's growth; refs are kept as they
+  // are).
+  void Rehash(size_t capacity) {
+    std::vector<uint32_t> old = std::move(words_);
+    const size_t old_capacity = capacity_;
+    AllocateSlots(capacity);
+    for (size_t i = 0; i < old_capacity; ++i) {
+      const uint32_t* from = &old[i * stride_words_];
+      if (from[stride_words_ - 1] == kEmpty) continue;
+      const std::string_view key(reinterpret_cast<const char*>(from), key_size_);
+      for (size_t j = HomeIndex(Hash(key));; j = j + 1 == capacity_ ? 0 : j + 1) {
+        uint32_t* to = &words_[j * stride_words_];
+        if (to[stride_words_ - 1] == kEmpty) {
+          std::memcpy(to, from, stride_words_ * sizeof(uint32_t));
+          break;
+        }
+      }
+    }
+  }
+
   size_t HomeIndex(uint64_t hash) const {
     return static_cast<size_t>((static_cast<unsigned __int128>(hash) * capacity_) >> 64);
   }
@@ -136,6 +233,7 @@ class FixedKeyTable {
   size_t size_ = 0;
   std::vector<uint32_t> words_;
   std::vector<Feed> lists_;
+  std::vector<std::vector<Feed>> pending_;  // while building with Add: lists of 2+ feeds
 };
 
 }  // namespace iocd

@@ -30,8 +30,13 @@ struct Entry {
   IndicatorType type;
 };
 
-uint64_t HashKey(IndicatorType type, std::string_view key) {
-  uint64_t x = std::hash<std::string_view>{}(key);
+// Domains are hashed from their last byte to their first (FNV-1a order reversed), so one
+// pass over a name yields the hash of every label suffix (DomainSuffixHashes) and a domain
+// lookup hashes each byte once, not once per suffix.
+constexpr uint64_t kFnvOffset = 0xCBF29CE484222325ull;
+constexpr uint64_t kFnvPrime = 0x100000001B3ull;
+
+uint64_t FinishHash(IndicatorType type, uint64_t x) {
   x ^= (uint64_t{static_cast<uint8_t>(type)} + 1) * 0x9E3779B97F4A7C15ull;
   // splitmix64 finaliser: spreads the bits so both the slot index (low bits) and the tag
   // (high bits) are usable.
@@ -41,6 +46,38 @@ uint64_t HashKey(IndicatorType type, std::string_view key) {
   x *= 0x94D049BB133111EBull;
   x ^= x >> 31;
   return x;
+}
+
+uint64_t HashKey(IndicatorType type, std::string_view key) {
+  if (type != IndicatorType::kDomain) return FinishHash(type, std::hash<std::string_view>{}(key));
+  uint64_t x = kFnvOffset;
+  for (size_t i = key.size(); i-- > 0;) x = (x ^ static_cast<uint8_t>(key[i])) * kFnvPrime;
+  return FinishHash(type, x);
+}
+
+// The label suffixes of a domain name and their HashKey(kDomain, suffix).
+struct DomainSuffix {
+  uint32_t start;  // the suffix is name.substr(start)
+  uint64_t hash;
+};
+constexpr size_t kMaxSuffixes = 128;  // a DNS name has at most 127 labels
+
+// Fills suffixes with every label suffix of `name` ("a.b.c", "b.c", "c"; not an empty one
+// after a trailing dot), longest first, in one pass. Returns how many, or 0 when there are
+// more than kMaxSuffixes (the caller then hashes them one by one).
+size_t DomainSuffixHashes(std::string_view name, std::array<DomainSuffix, kMaxSuffixes>* suffixes) {
+  size_t n = 0;
+  uint64_t x = kFnvOffset;
+  // Right to left: suffixes come out shortest first and are reversed at the end.
+  for (size_t i = name.size(); i-- > 0;) {
+    x = (x ^ static_cast<uint8_t>(name[i])) * kFnvPrime;
+    if (i == 0 || name[i - 1] == '.') {
+      if (n == kMaxSuffixes) return 0;
+      (*suffixes)[n++] = DomainSuffix{static_cast<uint32_t>(i), FinishHash(IndicatorType::kDomain, x)};
+    }
+  }
+  std::reverse(suffixes->begin(), suffixes->begin() + static_cast<std::ptrdiff_t>(n));
+  return n;
 }
 
 // Orders url-mask keys most specific first: more literal (non-'*') characters, then bytes.
@@ -177,7 +214,7 @@ struct IndicatorIndex::Rep {
   std::vector<char> keys;
   std::vector<FeedId> feeds;
   std::vector<Slot> slots;  // size is 0 or a power of two, at most half full
-  Cidr4Table cidr4;
+  Cidr4Table cidr4;  // values are entry ids
   Ipv6PrefixTable<uint32_t> cidr6;
   // url-mask entry ids grouped by UrlMaskFixedHost (a view into `keys`): each group is a
   // run of mask_ids, most specific first. A host is checked against the groups of each of
@@ -189,6 +226,12 @@ struct IndicatorIndex::Rep {
 
   std::string_view KeyOf(const Entry& e) const {
     return std::string_view(keys.data() + e.key_offset, e.key_length);
+  }
+
+  // Appends the cidr4 ranges covering an address, longest first. MatchOf reads the entry
+  // record only (the key and feeds are pointers into the pools, not copies).
+  void AppendCidr4(std::span<const uint32_t> ids, std::vector<IndexMatch>* out) const {
+    for (const uint32_t id : ids) out->push_back(MatchOf(id));
   }
 
   IndexMatch MatchOf(uint32_t id) const {
@@ -211,7 +254,10 @@ struct IndicatorIndex::Rep {
 
   uint32_t FindExact(IndicatorType type, std::string_view key) const {
     if (slots.empty()) return kNoEntry;
-    const uint64_t hash = HashKey(type, key);
+    return FindExactHashed(type, key, HashKey(type, key));
+  }
+
+  uint32_t FindExactHashed(IndicatorType type, std::string_view key, uint64_t hash) const {
     const uint32_t tag = static_cast<uint32_t>(hash >> 32);
     const size_t mask = slots.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -231,6 +277,42 @@ struct IndicatorIndex::Rep {
       return;
     }
     if (const uint32_t id = FindExact(type, key); id != kNoEntry) out->push_back(MatchOf(id));
+  }
+
+  // Appends the domain indicators among the label suffixes of `name`, longest first. All
+  // suffixes are hashed in one pass and their slots prefetched before any is probed, so
+  // the probes' cache misses overlap.
+  void AppendDomainSuffixes(std::string_view name, std::vector<IndexMatch>* out) const {
+    if (counts[static_cast<uint8_t>(IndicatorType::kDomain)] == 0 || slots.empty()) return;
+    std::array<DomainSuffix, kMaxSuffixes> suffixes;
+    const size_t n = DomainSuffixHashes(name, &suffixes);
+    if (n == 0) {
+      // Too many labels to hash at once (not a valid DNS name): one suffix at a time.
+      for (size_t start = 0;;) {
+        if (start < name.size()) AppendExact(IndicatorType::kDomain, name.substr(start), out);
+        const size_t dot = name.find('.', start);
+        if (dot == std::string_view::npos) return;
+        start = dot + 1;
+      }
+    }
+    const size_t mask = slots.size() - 1;
+    for (size_t i = 0; i < n; ++i) __builtin_prefetch(&slots[suffixes[i].hash & mask]);
+    for (size_t i = 0; i < n; ++i) {
+      const std::string_view suffix = name.substr(suffixes[i].start);
+      if (const uint32_t id = FindExactHashed(IndicatorType::kDomain, suffix, suffixes[i].hash); id != kNoEntry) {
+        out->push_back(MatchOf(id));
+      }
+    }
+  }
+
+  // For prefetching: the entry of the first slot on `hash`'s probe path whose tag matches
+  // (the entry a lookup would compare first), or kNoEntry. slots must not be empty.
+  uint32_t FirstTagMatch(uint64_t hash) const {
+    const uint32_t tag = static_cast<uint32_t>(hash >> 32);
+    const size_t mask = slots.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      if (slots[i].id == kNoEntry || slots[i].tag == tag) return slots[i].id;
+    }
   }
 
   // Appends the url masks matching `url_key` (a url key, or a bare host when host_only),
@@ -274,7 +356,7 @@ void IndicatorIndex::Lookup(const Indicator& observable, std::vector<IndexMatch>
     case IndicatorType::kIpv4:
       if (key.size() != 4) return;
       r.AppendExact(IndicatorType::kIpv4, key, out);
-      r.cidr4.ForEachCovering(Ipv4FromKey(key), append_id);
+      r.AppendCidr4(r.cidr4.Covering(Ipv4FromKey(key)), out);
       return;
     case IndicatorType::kIpv6:
       if (key.size() != 16) return;
@@ -282,7 +364,7 @@ void IndicatorIndex::Lookup(const Indicator& observable, std::vector<IndexMatch>
         // ::ffff:a.b.c.d is the IPv4 address a.b.c.d (ParseIndicator says so too).
         const std::string_view v4 = key.substr(12);
         r.AppendExact(IndicatorType::kIpv4, v4, out);
-        r.cidr4.ForEachCovering(Ipv4FromKey(v4), append_id);
+        r.AppendCidr4(r.cidr4.Covering(Ipv4FromKey(v4)), out);
         return;
       }
       r.AppendExact(IndicatorType::kIpv6, key, out);
@@ -290,13 +372,7 @@ void IndicatorIndex::Lookup(const Indicator& observable, std::vector<IndexMatch>
       return;
     case IndicatorType::kDomain: {
       // The name itself, then the suffix after each dot: whole labels only.
-      size_t start = 0;
-      while (r.counts[static_cast<uint8_t>(IndicatorType::kDomain)] != 0) {
-        if (start < key.size()) r.AppendExact(IndicatorType::kDomain, key.substr(start), out);
-        const size_t dot = key.find('.', start);
-        if (dot == std::string_view::npos) break;
-        start = dot + 1;
-      }
+      r.AppendDomainSuffixes(key, out);
       if (key.find_first_of("/?") == std::string_view::npos) r.AppendMasks(key, true, out);
       return;
     }
@@ -322,8 +398,20 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
   const Rep& r = *rep_;
   // Groups of kGroup: first prefetch the home slot of every fixed-size key, then look each
   // up; by the time the second loop reaches an observable its slot is (usually) in cache,
-  // so up to kGroup DRAM misses overlap instead of queueing.
+  // so up to kGroup DRAM misses overlap instead of queueing. IPv4 addresses against cidr4
+  // ranges take one such pass per dependent step (the /16 index, the intervals, the chain,
+  // the first entry), so each step's misses overlap across the group.
   constexpr size_t kGroup = 16;
+  const bool has_cidr4 = r.cidr4.size() != 0;
+  std::array<uint32_t, kGroup> chains{};
+  // Domain and url observables (the whole name) take three passes: the home slot, the
+  // entry of the first tag match, its key bytes.
+  std::array<uint64_t, kGroup> hashes{};
+  std::array<uint32_t, kGroup> candidates{};
+  const auto is_exact_var = [&r](const Indicator& o) {
+    return (o.type == IndicatorType::kDomain || o.type == IndicatorType::kUrl) && !r.slots.empty();
+  };
+  const auto is_v4 = [](const Indicator& o) { return o.type == IndicatorType::kIpv4 && o.key.size() == 4; };
   for (size_t begin = 0; begin < observables.size(); begin += kGroup) {
     const size_t end = std::min(observables.size(), begin + kGroup);
     for (size_t i = begin; i < end; ++i) {
@@ -331,12 +419,45 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
       if (const int t = FixedTableOf(o.type); t >= 0) {
         if (const void* home = r.fixed_tables[static_cast<size_t>(t)].Home(o.key)) __builtin_prefetch(home);
       }
+      if (is_exact_var(o)) {
+        hashes[i - begin] = HashKey(o.type, o.key);
+        __builtin_prefetch(&r.slots[hashes[i - begin] & (r.slots.size() - 1)]);
+      }
       if (o.type == IndicatorType::kIpv4 && o.key.size() == 4) {
         if (const void* home = r.cidr4.Home(Ipv4FromKey(o.key))) __builtin_prefetch(home);
       }
     }
     for (size_t i = begin; i < end; ++i) {
-      Lookup(observables[i], out);
+      candidates[i - begin] = is_exact_var(observables[i]) ? r.FirstTagMatch(hashes[i - begin]) : kNoEntry;
+      if (candidates[i - begin] != kNoEntry) __builtin_prefetch(&r.entries[candidates[i - begin]]);
+    }
+    for (size_t i = begin; i < end; ++i) {
+      if (candidates[i - begin] != kNoEntry) __builtin_prefetch(&r.keys[r.entries[candidates[i - begin]].key_offset]);
+    }
+    if (has_cidr4) {
+      for (size_t i = begin; i < end; ++i) {
+        if (is_v4(observables[i])) r.cidr4.PrefetchIntervals(Ipv4FromKey(observables[i].key));
+      }
+      for (size_t i = begin; i < end; ++i) {
+        if (!is_v4(observables[i])) continue;
+        chains[i - begin] = r.cidr4.ChainOf(Ipv4FromKey(observables[i].key));
+        r.cidr4.PrefetchChain(chains[i - begin]);
+      }
+      for (size_t i = begin; i < end; ++i) {
+        if (!is_v4(observables[i])) continue;
+        const std::span<const uint32_t> ids = r.cidr4.ChainValues(chains[i - begin]);
+        if (!ids.empty()) __builtin_prefetch(&r.entries[ids[0]]);
+      }
+    }
+    for (size_t i = begin; i < end; ++i) {
+      const Indicator& o = observables[i];
+      if (has_cidr4 && is_v4(o)) {
+        // Lookup's ipv4 case, with the chain found above.
+        r.AppendExact(IndicatorType::kIpv4, o.key, out);
+        r.AppendCidr4(r.cidr4.ChainValues(chains[i - begin]), out);
+      } else {
+        Lookup(o, out);
+      }
       ends->push_back(out->size());
     }
   }
@@ -365,13 +486,22 @@ size_t IndicatorIndex::ApproximateMemoryUsage() const {
 }
 
 struct IndexBuilder::State {
-  // Type byte + key -> entry id. Node-based, so the key strings stay put and
+  // Addresses and digests go straight into their (growing) FixedKeyTable, which merges
+  // duplicates and feed lists as they come.
+  std::array<FixedKeyTable, kFixedTables> fixed;
+  // The other types: type byte + key -> entry id. Node-based, so the key strings stay put and
   // encoded_by_id can point at them.
   std::unordered_map<std::string, uint32_t> ids;
   std::vector<const std::string*> encoded_by_id;
   // (entry id, feed) in arrival order; sorted and de-duplicated by Build().
   std::vector<std::pair<uint32_t, FeedId>> postings;
   size_t key_bytes = 0;
+
+  State() {
+    for (IndicatorType type : kAllIndicatorTypes) {
+      if (const int t = FixedTableOf(type); t >= 0) fixed[static_cast<size_t>(t)].SetKeySize(KnownKeySize(type));
+    }
+  }
 };
 
 IndexBuilder::IndexBuilder() : state_(std::make_unique<State>()) {}
@@ -382,6 +512,10 @@ Status IndexBuilder::Add(const Indicator& indicator, FeedId feed) {
     return Status::InvalidArgument("index: " + reason);
   }
   State& s = *state_;
+  if (const int t = FixedTableOf(indicator.type); t >= 0) {
+    s.fixed[static_cast<size_t>(t)].Add(indicator.key, feed);
+    return Status::Ok();
+  }
   std::string encoded;
   encoded.reserve(indicator.key.size() + 1);
   encoded.push_back(static_cast<char>(indicator.type));
@@ -406,7 +540,11 @@ Status IndexBuilder::Add(const Indicator& indicator, FeedId feed) {
   return Status::Ok();
 }
 
-size_t IndexBuilder::size() const { return state_->encoded_by_id.size(); }
+size_t IndexBuilder::size() const {
+  size_t n = state_->encoded_by_id.size();
+  for (const FixedKeyTable& t : state_->fixed) n += t.size();
+  return n;
+}
 
 std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
   State& s = *state_;
@@ -416,24 +554,22 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
   s.postings.erase(std::unique(s.postings.begin(), s.postings.end()), s.postings.end());
 
   const size_t n = s.encoded_by_id.size();
-  // Fixed-size types go to their FixedKeyTable; the rest become entries, renumbered densely.
-  std::array<size_t, kFixedTables> fixed_counts{};
+  for (IndicatorType type : kAllIndicatorTypes) {
+    if (const int t = FixedTableOf(type); t >= 0) {
+      FixedKeyTable& table = rep->fixed_tables[static_cast<size_t>(t)];
+      table = std::move(s.fixed[static_cast<size_t>(t)]);
+      table.Finish();
+      rep->counts[static_cast<uint8_t>(type)] = table.size();
+    }
+  }
+  // The other types become entries, renumbered densely.
   size_t entry_count = 0;
   size_t exact_count = 0;
   for (size_t id = 0; id < n; ++id) {
     const auto type = static_cast<IndicatorType>((*s.encoded_by_id[id])[0]);
     ++rep->counts[static_cast<uint8_t>(type)];
-    if (const int t = FixedTableOf(type); t >= 0) {
-      ++fixed_counts[static_cast<size_t>(t)];
-    } else {
-      ++entry_count;
-      if (type == IndicatorType::kDomain || type == IndicatorType::kUrl) ++exact_count;
-    }
-  }
-  for (IndicatorType type : kAllIndicatorTypes) {
-    if (const int t = FixedTableOf(type); t >= 0) {
-      rep->fixed_tables[static_cast<size_t>(t)].Init(KnownKeySize(type), fixed_counts[static_cast<size_t>(t)]);
-    }
+    ++entry_count;
+    if (type == IndicatorType::kDomain || type == IndicatorType::kUrl) ++exact_count;
   }
   rep->entries.reserve(entry_count);
   if (exact_count > 0) {
@@ -452,10 +588,6 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
     const std::string& encoded = *s.encoded_by_id[id];
     const auto type = static_cast<IndicatorType>(encoded[0]);
     const std::string_view key = std::string_view(encoded).substr(1);
-    if (const int t = FixedTableOf(type); t >= 0) {
-      rep->fixed_tables[static_cast<size_t>(t)].Insert(key, run);
-      continue;
-    }
     const auto entry_id = static_cast<uint32_t>(rep->entries.size());
     Entry e;
     e.type = type;

@@ -49,10 +49,14 @@
 //
 // Representation (private, pimpl): addresses and digests live in flat open-addressing
 // tables holding the key bytes and a feed reference inline (match/fixed_key_table.h:
-// ~11 bytes per IPv4, ~29 per IPv6, ~51 per SHA256 indicator listed by one feed); cidr4
-// ranges in an interval table walked through parent links (match/cidr4_table.h), cidr6 in
-// per-length hash tables (match/prefix_table.h); domains, urls, ranges and masks in entry
-// records with pooled keys. ApproximateMemoryUsage counts all of it.
+// ~11 bytes per IPv4, ~29 per IPv6, ~51 per SHA256 indicator listed by one feed; the
+// builder adds into them directly, so building costs one hashed probe per Add); cidr4
+// ranges in an interval table whose intervals point at precomputed covering chains of
+// entry ids (match/cidr4_table.h), so a covering lookup is one search, one span and one
+// entry record read per range; cidr6 in per-length hash tables
+// (match/prefix_table.h); domains, urls, ranges and masks in entry records with pooled
+// keys, domains hashed from the right so all label suffixes of a name are hashed in one
+// pass and probed with overlapping prefetches. ApproximateMemoryUsage counts all of it.
 #pragma once
 
 #include <cstddef>
