@@ -35,11 +35,12 @@ class EventProcessorTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void Replace(const std::string& feed, std::vector<FeedContribution> entries) {
+  void Replace(const std::string& feed, std::vector<FeedContribution> entries,
+               std::shared_ptr<const Allowlist> allowlist = AllowlistBuilder().Build()) {
     iocd::store::FeedState state;
     state.set_name(feed);
     ASSERT_TRUE(store_->ReplaceFeed(state, std::move(entries)).ok());
-    auto built = BuildSnapshot(*store_, {}, AllowlistBuilder().Build(), *AllowlistBuilder().Build(), counters_,
+    auto built = BuildSnapshot(*store_, {}, std::move(allowlist), *AllowlistBuilder().Build(), counters_,
                                FeedSync::SystemNowMs());
     ASSERT_TRUE(built.ok()) << built.status().ToString();
     holder_.Publish(built->snapshot);
@@ -276,6 +277,37 @@ TEST_F(EventProcessorTest, SuppressionWindowSendsTheFirstHitAndCountsRepeats) {
   EXPECT_EQ(closed[0].count, 3u);
   ASSERT_NE(closed[0].first, nullptr);
   EXPECT_EQ(closed[0].first->id(), hits[0]->id());
+}
+
+TEST_F(EventProcessorTest, AllowlistedObservablesSuppressedAfterLookupOrSkippedBefore) {
+  auto internal = [] {
+    AllowlistBuilder allow;
+    uint32_t list = allow.AddList("internal");
+    EXPECT_TRUE(allow.Add(list, *ParseIndicator("10.0.0.0/8"), true).ok());
+    return std::move(allow).Build();
+  };
+  Replace("a", {Entry("10.1.2.3", "ip"), Entry("evil.com", "d")}, internal());
+  const ReceivedEvent event{"siem", "127.0.0.1:5000", "10.1.2.3 10.9.9.9 evil.com"};
+
+  // Default: looked up, the match is suppressed and counted for the allowlist and the feed.
+  EventProcessor lookup_first(store_.get(), &holder_, {&out_});
+  lookup_first.Process(event);
+  auto hits = out_.Take();
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->observable(), "evil.com");
+  EXPECT_EQ(lookup_first.stats().suppressed, 1u);
+  EXPECT_EQ(lookup_first.stats().skipped, 0u);
+  EXPECT_EQ(counters_.FeedCounts()["a"], 1u);
+
+  // skip_allowlisted: both internal addresses are skipped before any lookup.
+  EventProcessor skip_first(store_.get(), &holder_, {&out_}, EventProcessorOptions{nullptr, nullptr, 0, true});
+  skip_first.Process(event);
+  hits = out_.Take();
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->observable(), "evil.com");
+  EXPECT_EQ(skip_first.stats().skipped, 2u);
+  EXPECT_EQ(skip_first.stats().suppressed, 0u);
+  EXPECT_EQ(counters_.FeedCounts()["a"], 1u);  // unchanged
 }
 
 }  // namespace
