@@ -196,19 +196,11 @@ FeedSyncReport FeedSync::SyncOne(const iocd::config::Feed& feed) {
       ++report.expired;
       continue;
     }
-    FeedContribution c{std::move(p.indicator), {}};
-    c.entry.set_value(std::move(p.value));
-    for (auto& field : p.context) *c.entry.add_context() = std::move(field);
-    for (const auto& [k, v] : static_context) {
-      auto* f = c.entry.add_context();
-      f->set_key(k);
-      f->set_value(v);
-    }
-    if (expires != 0) {
-      c.entry.set_expires_unix_ms(expires);
-      has_entry_expiry = true;
-    }
-    if (!p.subdomains && c.indicator.type == IndicatorType::kDomain) c.entry.set_exact_domain(true);
+    if (expires != 0) has_entry_expiry = true;
+    const bool exact_domain = !p.subdomains && p.indicator.type == IndicatorType::kDomain;
+    // Serialised straight from the parsed record: no FeedEntry message per indicator.
+    FeedContribution c{std::move(p.indicator), {}, {}};
+    AppendFeedEntry(p.value, p.context, static_context, expires, exact_domain, &c.encoded);
     entries.push_back(std::move(c));
   }
 

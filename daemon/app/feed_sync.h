@@ -4,7 +4,9 @@
 // GET), fingerprints it (SHA-256 over the options that shape the parsed content and the
 // documents) and, when the fingerprint differs from the stored one, parses it and replaces
 // the feed's contribution in the store (IndicatorStore::ReplaceFeed: one atomic batch
-// holding only what changed). An unchanged source is not parsed again; its check time is
+// holding only what changed, or, for a large update that is mostly new, an ingested new
+// generation switched in atomically). Entries are serialised straight from the parsed
+// records (AppendFeedEntry). An unchanged source is not parsed again; its check time is
 // recorded (it drives ttl-based expiry).
 //
 // At import: the feed's static `context` is added to each entry; each entry's expiry is

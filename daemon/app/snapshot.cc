@@ -69,7 +69,7 @@ Result<BuiltSnapshot> BuildSnapshot(IndicatorStore& store,
   IndexBuilder builder;
   Status add_error;
   iocd::store::FeedEntry entry;
-  Status scan = store.ForEachEntryWithValue([&](const Indicator& indicator, FeedId feed, std::string_view value) {
+  Status scan = store.ForEachStoredFeedEntry([&](const Indicator& indicator, FeedId feed, std::string_view value) {
     const Expiry& e = expiry[feed];
     int64_t expires = 0;
     if (e.read_entries && entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {

@@ -105,5 +105,40 @@ TEST_F(SnapshotTest, DropAllowlistLeavesIndicatorsOutAndFeedInfoIsCarried) {
   EXPECT_EQ(info->tags, std::vector<std::string>{"tlp:green"});
 }
 
+// A feed rewritten as a new generation (store ingestion) is indexed under its new id only,
+// with its expiry still honoured; the other feed is untouched.
+TEST_F(SnapshotTest, IngestedGenerationIsIndexedUnderItsNewId) {
+  store_.reset();
+  StoreOptions options{dir_};
+  options.ingest_min_entries = 2;
+  store_ = std::move(IndicatorStore::Open(options).value());
+  Put("a", {{"1.1.1.1", 0}, {"2.2.2.2", 0}});
+  Put("b", {{"1.1.1.1", 0}});
+  const FeedId old_a = store_->GetFeed("a")->id();
+  Put("a", {{"3.3.3.3", 0}, {"4.4.4.4", 50}, {"old.example", 5}});
+  const FeedId new_a = store_->GetFeed("a")->id();
+  EXPECT_NE(new_a, old_a);
+  auto built = Build(10);
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  const MatchSnapshot& snap = *built->snapshot;
+  EXPECT_EQ(snap.index->size(), 3u);  // 1.1.1.1, 3.3.3.3, 4.4.4.4
+  std::vector<IndexMatch> out;
+  snap.index->Lookup(*ParseIndicator("1.1.1.1"), &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(std::vector<FeedId>(out[0].feeds.begin(), out[0].feeds.end()),
+            std::vector<FeedId>{store_->GetFeed("b")->id()});
+  out.clear();
+  snap.index->Lookup(*ParseIndicator("4.4.4.4"), &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(std::vector<FeedId>(out[0].feeds.begin(), out[0].feeds.end()), std::vector<FeedId>{new_a});
+  EXPECT_FALSE(Matches(snap, "2.2.2.2"));
+  EXPECT_EQ(snap.next_expiry_unix_ms, 50);
+  ASSERT_EQ(built->expired.size(), 1u);
+  EXPECT_EQ(built->expired.at("a").size(), 1u);
+  ASSERT_NE(snap.feed(new_a), nullptr);
+  EXPECT_EQ(snap.feed(new_a)->name, "a");
+  EXPECT_EQ(snap.feed(old_a), nullptr);
+}
+
 }  // namespace
 }  // namespace iocd

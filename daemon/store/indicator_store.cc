@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 
 namespace iocd {
@@ -18,6 +20,10 @@ namespace {
 constexpr char kFeedsCf[] = "feeds";
 constexpr char kEntriesCf[] = "feed_entries";
 constexpr char kMetaKey[] = "meta";
+// Subdirectory of the store where SST files of large imports are written before ingestion.
+constexpr char kIngestDir[] = "ingest";
+// Default-CF key naming (4-byte feed id) an ingested generation not yet committed.
+constexpr char kIngestPendingKey[] = "ingest_pending";
 
 std::string FeedPrefix(FeedId id) {
   std::string out(4, '\0');
@@ -80,10 +86,54 @@ int64_t NowUnixMs() {
       .count();
 }
 
+// Protobuf wire format (proto3, fields in number order, defaults omitted), as FeedEntry
+// and ContextField serialise.
+void AppendVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+void AppendBytesField(uint32_t field, std::string_view bytes, std::string* out) {
+  if (bytes.empty()) return;
+  out->push_back(static_cast<char>(field << 3 | 2));
+  AppendVarint(bytes.size(), out);
+  out->append(bytes);
+}
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
+}
+size_t BytesFieldSize(std::string_view bytes) {
+  return bytes.empty() ? 0 : 1 + VarintSize(bytes.size()) + bytes.size();
+}
+void AppendContextField(std::string_view key, std::string_view value, std::string* out) {
+  out->push_back(static_cast<char>(3 << 3 | 2));
+  AppendVarint(BytesFieldSize(key) + BytesFieldSize(value), out);
+  AppendBytesField(1, key, out);
+  AppendBytesField(2, value, out);
+}
+
+// The stored value of a contribution: its pre-encoded bytes, or the serialised entry.
+const std::string& Serialized(const FeedContribution& c, std::string* scratch) {
+  if (!c.encoded.empty()) return c.encoded;
+  scratch->clear();
+  c.entry.SerializeToString(scratch);
+  return *scratch;
+}
+
 class RocksIndicatorStore final : public IndicatorStore {
  public:
-  RocksIndicatorStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> cfs)
-      : db_(std::move(db)), default_cf_(cfs[0]), feeds_cf_(cfs[1]), entries_cf_(cfs[2]) {}
+  RocksIndicatorStore(StoreOptions options, rocksdb::Options rocks_options, std::unique_ptr<rocksdb::DB> db,
+                      std::vector<rocksdb::ColumnFamilyHandle*> cfs)
+      : options_(std::move(options)),
+        rocks_options_(std::move(rocks_options)),
+        db_(std::move(db)),
+        default_cf_(cfs[0]),
+        feeds_cf_(cfs[1]),
+        entries_cf_(cfs[2]) {}
 
   ~RocksIndicatorStore() override {
     for (auto* cf : {default_cf_, feeds_cf_, entries_cf_}) {
@@ -115,7 +165,7 @@ class RocksIndicatorStore final : public IndicatorStore {
     auto feeds = ListFeeds();
     if (!feeds.ok()) return feeds.status();
     for (const auto& f : *feeds) feed_names_[f.id()] = f.name();
-    return Status::Ok();
+    return DropInterruptedIngestion();
   }
 
   Result<iocd::store::FeedState> GetFeed(std::string_view name) override {
@@ -179,6 +229,22 @@ class RocksIndicatorStore final : public IndicatorStore {
                              }),
                  wanted.end());
 
+    // A large feed that is mostly new is written as a new generation (see
+    // ReplaceByIngestion); otherwise only the differences go into one write batch.
+    if (options_.ingest_min_entries > 0 && wanted.size() >= options_.ingest_min_entries) {
+      ReplaceStats diff;
+      diff.added = wanted.size();
+      if (existing.ok()) {
+        auto counted = CountChanges(id, entries, wanted);
+        if (!counted.ok()) return counted.status();
+        diff = *counted;
+      }
+      if (diff.changed + diff.unchanged < wanted.size() / 2) {
+        return ReplaceByIngestion(std::move(state), existing.ok() ? std::optional<FeedId>(id) : std::nullopt,
+                                  entries, wanted, diff, stored);
+      }
+    }
+
     // Merge with what is stored: only differences go into the batch.
     rocksdb::WriteBatch batch(wanted.size() * 64);
     if (!existing.ok()) {
@@ -194,9 +260,7 @@ class RocksIndicatorStore final : public IndicatorStore {
       key.resize(prefix.size());
       key.push_back(static_cast<char>(c.indicator.type));
       key.append(c.indicator.key);
-      value.clear();
-      c.entry.SerializeToString(&value);
-      batch.Put(entries_cf_, key, value).PermitUncheckedError();
+      batch.Put(entries_cf_, key, Serialized(c, &value)).PermitUncheckedError();
     };
     rocksdb::ReadOptions ro;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, entries_cf_));
@@ -211,12 +275,11 @@ class RocksIndicatorStore final : public IndicatorStore {
         ++w;
       }
       if (w < wanted.size() && c == 0) {
-        value.clear();
-        entries[wanted[w].index].entry.SerializeToString(&value);
-        if (value == ToView(it->value())) {
+        const std::string& serialized = Serialized(entries[wanted[w].index], &value);
+        if (serialized == ToView(it->value())) {
           ++stats.unchanged;
         } else {
-          batch.Put(entries_cf_, it->key(), value).PermitUncheckedError();
+          batch.Put(entries_cf_, it->key(), serialized).PermitUncheckedError();
           ++stats.changed;
         }
         ++w;
@@ -324,6 +387,46 @@ class RocksIndicatorStore final : public IndicatorStore {
     return FromRocks(it->status(), "scanning indicators");
   }
 
+  // Scans the ranges of the feeds a consistent snapshot lists, each from its first key:
+  // entries of replaced generations and of an interrupted ingestion are never visited.
+  Status ForEachStoredFeedEntry(
+      const std::function<void(const Indicator&, FeedId, std::string_view)>& fn) override {
+    const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+    struct Release {
+      rocksdb::DB* db;
+      const rocksdb::Snapshot* snapshot;
+      ~Release() { db->ReleaseSnapshot(snapshot); }
+    } release{db_.get(), snapshot};
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot;
+    std::set<FeedId> live;
+    {
+      std::unique_ptr<rocksdb::Iterator> feeds(db_->NewIterator(ro, feeds_cf_));
+      for (feeds->SeekToFirst(); feeds->Valid(); feeds->Next()) {
+        iocd::store::FeedState state;
+        if (!state.ParseFromArray(feeds->value().data(), static_cast<int>(feeds->value().size()))) {
+          return Status::Corruption("state of feed '" + feeds->key().ToString() + "' does not decode");
+        }
+        live.insert(state.id());
+      }
+      if (!feeds->status().ok()) return FromRocks(feeds->status(), "listing feeds");
+    }
+    ro.fill_cache = false;  // a full scan would only evict what hits need
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, entries_cf_));
+    for (FeedId id : live) {
+      const std::string prefix = FeedPrefix(id);
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        std::string_view key = ToView(it->key());
+        std::optional<Indicator> indicator;
+        if (key.size() > 4) indicator = Indicator::Decode(key.substr(4));
+        if (!indicator) return Status::Corruption("undecodable indicator key in the store");
+        fn(*indicator, id, ToView(it->value()));
+      }
+      if (!it->status().ok()) break;
+    }
+    return FromRocks(it->status(), "scanning indicators");
+  }
+
   Result<iocd::store::FeedEntry> GetEntry(FeedId feed, const Indicator& indicator) override {
     std::string raw;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), entries_cf_, EntryKey(feed, indicator), &raw);
@@ -335,12 +438,148 @@ class RocksIndicatorStore final : public IndicatorStore {
   }
 
  private:
+  // Exact ReplaceFeed statistics for replacing feed `id`'s stored entries by `wanted`,
+  // without writing anything. Values are compared only for indicators present in both.
+  Result<ReplaceStats> CountChanges(FeedId id, const std::vector<FeedContribution>& entries,
+                                    const std::vector<SortItem>& wanted) {
+    ReplaceStats stats;
+    const std::string prefix = FeedPrefix(id);
+    std::string value;
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, entries_cf_));
+    size_t w = 0;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      std::string_view stored_key = ToView(it->key()).substr(prefix.size());
+      int c = 1;
+      while (w < wanted.size() && (c = CompareEncoded(entries[wanted[w].index].indicator, stored_key)) < 0) {
+        ++stats.added;
+        ++w;
+      }
+      if (w < wanted.size() && c == 0) {
+        ++(Serialized(entries[wanted[w].index], &value) == ToView(it->value()) ? stats.unchanged : stats.changed);
+        ++w;
+      } else {
+        ++stats.removed;
+      }
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "reading feed entries");
+    stats.added += wanted.size() - w;
+    return stats;
+  }
+
+  // Writes `wanted` as a new generation of the feed: a fresh feed id, its entries in one
+  // sorted SST file ingested into feed_entries (no memtable, no WAL), then one synced batch
+  // that commits it: the FeedState with the new id, and a DeleteRange of the previous
+  // generation. Until that batch the new entries are invisible (no FeedState names their
+  // id); an interruption leaves them behind under the id recorded in kIngestPendingKey,
+  // which the next ReplaceFeed or Open deletes.
+  Result<ReplaceStats> ReplaceByIngestion(iocd::store::FeedState state, std::optional<FeedId> previous,
+                                          const std::vector<FeedContribution>& entries,
+                                          const std::vector<SortItem>& wanted, const ReplaceStats& stats,
+                                          iocd::store::FeedState* stored) {
+    const FeedId id = meta_.next_feed_id();
+    iocd::store::StoreMeta next = meta_;
+    next.set_next_feed_id(id + 1);
+    {
+      // The id is spent before anything is written under it, so it is never reused.
+      rocksdb::WriteBatch reserve;
+      reserve.Put(default_cf_, kMetaKey, next.SerializeAsString()).PermitUncheckedError();
+      reserve.Put(default_cf_, kIngestPendingKey, FeedPrefix(id)).PermitUncheckedError();
+      Status s = FromRocks(db_->Write(SyncWrite(), &reserve), "reserving a feed id");
+      if (!s.ok()) return s;
+      meta_ = next;
+    }
+    Status written = IngestGeneration(id, entries, wanted, state.name());
+    if (written.ok() && options_.fail_before_commit_for_test) {
+      written = Status::IoError("injected failure before commit");
+    }
+    if (written.ok()) {
+      rocksdb::WriteBatch commit;
+      state.set_id(id);
+      state.set_indicator_count(wanted.size());
+      state.set_updated_unix_ms(NowUnixMs());
+      commit.Put(feeds_cf_, state.name(), state.SerializeAsString()).PermitUncheckedError();
+      commit.Delete(default_cf_, kIngestPendingKey).PermitUncheckedError();
+      if (previous) {
+        commit.DeleteRange(entries_cf_, FeedPrefix(*previous), FeedPrefix(*previous + 1)).PermitUncheckedError();
+      }
+      written = FromRocks(db_->Write(SyncWrite(), &commit), "writing feed '" + state.name() + "'");
+    }
+    if (!written.ok()) {
+      DropInterruptedIngestion().IgnoreError();  // else the next Open does it
+      return written;
+    }
+    {
+      std::unique_lock lock(names_mu_);
+      if (previous) feed_names_.erase(*previous);
+      feed_names_[id] = state.name();
+    }
+    if (stored != nullptr) *stored = std::move(state);
+    return stats;
+  }
+
+  Status IngestGeneration(FeedId id, const std::vector<FeedContribution>& entries,
+                          const std::vector<SortItem>& wanted, const std::string& feed) {
+    const std::string dir = options_.path + "/" + kIngestDir;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
+    const std::string file = dir + "/" + std::to_string(id) + ".sst";
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), rocks_options_, entries_cf_);
+    Status s = FromRocks(writer.Open(file), "creating " + file);
+    if (!s.ok()) return s;
+    const std::string prefix = FeedPrefix(id);
+    std::string key = prefix;
+    std::string value;
+    for (const SortItem& item : wanted) {
+      const FeedContribution& c = entries[item.index];
+      key.resize(prefix.size());
+      key.push_back(static_cast<char>(c.indicator.type));
+      key.append(c.indicator.key);
+      s = FromRocks(writer.Put(key, Serialized(c, &value)), "writing " + file);
+      if (!s.ok()) break;
+    }
+    if (s.ok()) s = FromRocks(writer.Finish(), "writing " + file);
+    if (s.ok()) {
+      rocksdb::IngestExternalFileOptions ingest;
+      ingest.move_files = true;
+      s = FromRocks(db_->IngestExternalFile(entries_cf_, {file}, ingest), "ingesting feed '" + feed + "'");
+    }
+    std::filesystem::remove(file, ec);  // moved (hard-linked) into the store, or failed
+    return s;
+  }
+
+  // Deletes the entries of an ingestion that was not committed (kIngestPendingKey names
+  // its feed id) unless a FeedState took them over.
+  Status DropInterruptedIngestion() {
+    std::error_code ec;
+    std::filesystem::remove_all(options_.path + "/" + kIngestDir, ec);
+    std::string raw;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_cf_, kIngestPendingKey, &raw);
+    if (s.IsNotFound()) return Status::Ok();
+    if (!s.ok()) return FromRocks(s, "reading store metadata");
+    if (raw.size() != 4) return Status::Corruption("pending ingestion record is damaged");
+    const FeedId id = DecodeFeedId(raw);
+    rocksdb::WriteBatch batch;
+    {
+      std::shared_lock lock(names_mu_);
+      if (feed_names_.count(id) == 0) {
+        batch.DeleteRange(entries_cf_, FeedPrefix(id), FeedPrefix(id + 1)).PermitUncheckedError();
+      }
+    }
+    batch.Delete(default_cf_, kIngestPendingKey).PermitUncheckedError();
+    return FromRocks(db_->Write(SyncWrite(), &batch), "dropping an interrupted import");
+  }
+
   static rocksdb::WriteOptions SyncWrite() {
     rocksdb::WriteOptions wo;
     wo.sync = true;  // a finished feed import survives a power cut
     return wo;
   }
 
+  const StoreOptions options_;
+  const rocksdb::Options rocks_options_;  // for SstFileWriter: must match entries_cf_'s
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* default_cf_;
   rocksdb::ColumnFamilyHandle* feeds_cf_;
@@ -354,6 +593,22 @@ class RocksIndicatorStore final : public IndicatorStore {
 };
 
 }  // namespace
+
+void AppendFeedEntry(std::string_view value, std::span<const iocd::store::ContextField> context,
+                     std::span<const std::pair<std::string, std::string>> extra_context, int64_t expires_unix_ms,
+                     bool exact_domain, std::string* out) {
+  AppendBytesField(1, value, out);
+  for (const auto& f : context) AppendContextField(f.key(), f.value(), out);
+  for (const auto& [k, v] : extra_context) AppendContextField(k, v, out);
+  if (expires_unix_ms != 0) {
+    out->push_back(static_cast<char>(4 << 3));
+    AppendVarint(static_cast<uint64_t>(expires_unix_ms), out);
+  }
+  if (exact_domain) {
+    out->push_back(static_cast<char>(5 << 3));
+    out->push_back(1);
+  }
+}
 
 Result<std::unique_ptr<IndicatorStore>> IndicatorStore::Open(const StoreOptions& options) {
   std::error_code ec;
@@ -381,7 +636,8 @@ Result<std::unique_ptr<IndicatorStore>> IndicatorStore::Open(const StoreOptions&
                            : "";
     return FromRocks(s, "opening store " + options.path + hint);
   }
-  auto store = std::make_unique<RocksIndicatorStore>(std::unique_ptr<rocksdb::DB>(raw), handles);
+  auto store = std::make_unique<RocksIndicatorStore>(options, rocksdb::Options(db_options, cf_options),
+                                                     std::unique_ptr<rocksdb::DB>(raw), handles);
   Status init = store->Init();
   if (!init.ok()) return init;
   return std::unique_ptr<IndicatorStore>(std::move(store));

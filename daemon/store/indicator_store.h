@@ -7,7 +7,8 @@
 // contribution. The key layout is in docs/store-format.md.
 //
 // Ownership: Open() returns the only handle; closing it (destruction) closes the database.
-// The in-memory match index is built from ForEachEntry() and lives elsewhere.
+// The in-memory match index is built from ForEachStoredFeedEntry() and lives
+// elsewhere.
 //
 // Thread safety: all methods may be called concurrently. Writers (ReplaceFeed,
 // RemoveFeed) are serialised internally; readers see either the state before or after a
@@ -16,13 +17,20 @@
 // Errors: Open() fails with Corruption when the store was written by an unknown format
 // version or does not decode, and IoError when RocksDB cannot open the directory (the
 // message says which and what to do). Reads return NotFound for absent records.
+//
+// Feed ids: an id stands for one generation of a feed's contribution. A re-import that
+// rewrites most of a large feed moves it to a new id (ReplaceFeed), so callers must take
+// ids from the FeedState or ForEachEntry of the moment, not remember them across updates.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -36,13 +44,29 @@ using FeedId = uint32_t;
 struct StoreOptions {
   // Directory of the RocksDB database. Created (with parents) if missing.
   std::string path;
+  // ReplaceFeed writes a feed of at least this many entries, of which fewer than half are
+  // already stored unchanged or changed, as a new generation ingested as one SST file
+  // instead of a write batch (see ReplaceFeed). 0 turns ingestion off. Default: 100000.
+  uint64_t ingest_min_entries = 100000;
+  // Tests only: ReplaceFeed fails after ingesting a generation and before committing it.
+  bool fail_before_commit_for_test = false;
 };
 
 // One indicator of a feed, as written by ReplaceFeed.
 struct FeedContribution {
   Indicator indicator;
   iocd::store::FeedEntry entry;
+  // The entry already serialised (AppendFeedEntry), for importers that skip building
+  // `entry`; when not empty it is stored instead of `entry`.
+  std::string encoded;
 };
+
+// Appends to *out exactly the bytes FeedEntry::SerializeToString gives for an entry with
+// this value, the `context` fields followed by the `extra_context` (key, value) pairs,
+// expires_unix_ms and exact_domain, without building the message.
+void AppendFeedEntry(std::string_view value, std::span<const iocd::store::ContextField> context,
+                     std::span<const std::pair<std::string, std::string>> extra_context, int64_t expires_unix_ms,
+                     bool exact_domain, std::string* out);
 
 // What ReplaceFeed changed. Unchanged entries are not rewritten.
 struct ReplaceStats {
@@ -73,6 +97,11 @@ class IndicatorStore {
   // rejected_lines are taken; id, indicator_count and updated_unix_ms are set here. If an
   // indicator appears twice in `entries` the first is kept. Returns the stored FeedState
   // through `stored` when not null.
+  // Large, mostly new contributions (StoreOptions::ingest_min_entries) are written as a new
+  // generation: the feed gets a new id, its entries go into the store as one ingested SST
+  // file, and one synced batch switches the FeedState to the new id and deletes the old
+  // generation. Either way readers see the old or the new version, never a mix, and a
+  // failure leaves the old version in place.
   virtual Result<ReplaceStats> ReplaceFeed(iocd::store::FeedState state,
                                            std::vector<FeedContribution> entries,
                                            iocd::store::FeedState* stored = nullptr) = 0;
@@ -85,12 +114,18 @@ class IndicatorStore {
   // in one atomic write. Entries not stored are ignored. Returns how many were deleted.
   virtual Result<uint64_t> PurgeEntries(std::string_view feed, const std::vector<Indicator>& indicators) = 0;
 
-  // Calls fn for every (indicator, feed) pair in the store, feed by feed. Used to build the
-  // match index; reads a consistent snapshot.
+  // Calls fn for every (indicator, feed) pair in the store, feed by feed, including entries
+  // under ids no FeedState names (which only a bug or a manual repair leaves: iocctl
+  // store-info reports them). Reads a consistent snapshot.
   virtual Status ForEachEntry(const std::function<void(const Indicator&, FeedId)>& fn) = 0;
   // The same, also passing the serialized FeedEntry (valid during the call only), for
   // callers that need expiry or context while scanning.
   virtual Status ForEachEntryWithValue(
+      const std::function<void(const Indicator&, FeedId, std::string_view entry)>& fn) = 0;
+  // Like ForEachEntryWithValue, but only for feeds that have a FeedState (ascending ids),
+  // seeking to each feed's range: the fast scan that builds the match index. Never visits
+  // a replaced generation or an ingestion not yet committed.
+  virtual Status ForEachStoredFeedEntry(
       const std::function<void(const Indicator&, FeedId, std::string_view entry)>& fn) = 0;
   // What feed `feed` says about `indicator`; NotFound if the feed does not list it.
   virtual Result<iocd::store::FeedEntry> GetEntry(FeedId feed, const Indicator& indicator) = 0;

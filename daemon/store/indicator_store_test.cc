@@ -205,3 +205,204 @@ TEST(IndicatorStoreTest, PutFeedStateRewritesStateOnly) {
 
 }  // namespace
 }  // namespace iocd
+
+namespace iocd {
+namespace {
+
+// Keys stored under feed id `id`, read from the RocksDB directory itself (the store closed),
+// so entries the store hides (uncommitted generations) are counted too.
+size_t RawEntriesUnder(const std::string& path, FeedId id) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, {}}, {"feeds", {}}, {"feed_entries", {}}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, cfs, &handles, &raw);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  if (!s.ok()) return 0;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const std::string prefix = {static_cast<char>(id >> 24), static_cast<char>(id >> 16), static_cast<char>(id >> 8),
+                              static_cast<char>(id)};
+  size_t count = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[2]));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++count;
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  return count;
+}
+
+std::vector<FeedContribution> Entries(std::initializer_list<const char*> values) {
+  std::vector<FeedContribution> out;
+  for (const char* v : values) out.push_back(Entry(v));
+  return out;
+}
+
+TEST(IndicatorStoreTest, LargeMostlyNewFeedIsIngestedAsANewGeneration) {
+  TempDir dir;
+  StoreOptions options{dir.path()};
+  options.ingest_min_entries = 4;
+  auto opened = IndicatorStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto& store = *opened;
+
+  iocd::store::FeedState stored;
+  auto first = store->ReplaceFeed(State("a"), Entries({"1.1.1.1", "2.2.2.2", "evil.com", "3.3.3.3", "1.1.1.1"}),
+                                  &stored);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->added, 4u);
+  EXPECT_EQ(stored.id(), 1u);
+  EXPECT_EQ(stored.indicator_count(), 4u);
+  ASSERT_TRUE(store->ReplaceFeed(State("b"), Entries({"evil.com"})).ok());  // below the threshold: a batch
+  EXPECT_EQ(store->GetFeed("b")->id(), 2u);
+
+  // 1 of 5 kept: a new generation under id 3; the old one is gone, feed b untouched.
+  auto second = store->ReplaceFeed(State("a", "fp2"),
+                                   Entries({"1.1.1.1", "4.4.4.4", "5.5.5.5", "bad.org", "6.6.6.6"}), &stored);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->added, 4u);
+  EXPECT_EQ(second->removed, 3u);
+  EXPECT_EQ(second->unchanged, 1u);
+  EXPECT_EQ(second->changed, 0u);
+  EXPECT_EQ(stored.id(), 3u);
+  EXPECT_EQ(store->GetFeed("a")->id(), 3u);
+  EXPECT_EQ(store->GetFeed("a")->fingerprint(), "fp2");
+  EXPECT_EQ(store->FeedName(1), "");
+  EXPECT_EQ(store->FeedName(3), "a");
+  EXPECT_EQ(AllEntries(*store), (std::set<std::pair<std::string, std::string>>{{"1.1.1.1", "a"},
+                                                                                 {"4.4.4.4", "a"},
+                                                                                 {"5.5.5.5", "a"},
+                                                                                 {"bad.org", "a"},
+                                                                                 {"6.6.6.6", "a"},
+                                                                                 {"evil.com", "b"}}));
+  size_t stored_feed_entries = 0;
+  ASSERT_TRUE(store
+                  ->ForEachStoredFeedEntry([&](const Indicator&, FeedId feed, std::string_view) {
+                    EXPECT_TRUE(feed == 2 || feed == 3) << feed;
+                    ++stored_feed_entries;
+                  })
+                  .ok());
+  EXPECT_EQ(stored_feed_entries, 6u);
+  auto entry = store->GetEntry(3, *ParseIndicator("bad.org"));
+  ASSERT_TRUE(entry.ok());
+  EXPECT_EQ(entry->value(), "bad.org");
+  EXPECT_EQ(store->GetEntry(1, *ParseIndicator("1.1.1.1")).status().code(), StatusCode::kNotFound);
+
+  // Mostly the same entries: back to a diffed batch, the id stays.
+  std::vector<FeedContribution> third = Entries({"1.1.1.1", "4.4.4.4", "5.5.5.5", "bad.org", "7.7.7.7"});
+  auto* f = third[0].entry.add_context();
+  f->set_key("threat");
+  f->set_value("x");
+  auto diffed = store->ReplaceFeed(State("a", "fp3"), std::move(third), &stored);
+  ASSERT_TRUE(diffed.ok());
+  EXPECT_EQ(diffed->added, 1u);
+  EXPECT_EQ(diffed->removed, 1u);
+  EXPECT_EQ(diffed->changed, 1u);
+  EXPECT_EQ(diffed->unchanged, 3u);
+  EXPECT_EQ(stored.id(), 3u);
+  store.reset();
+  EXPECT_EQ(RawEntriesUnder(dir.path(), 1), 0u);
+  EXPECT_EQ(RawEntriesUnder(dir.path(), 3), 5u);
+}
+
+TEST(IndicatorStoreTest, FailedIngestionKeepsThePreviousVersionAndIsDroppedAtOpen) {
+  TempDir dir;
+  StoreOptions options{dir.path()};
+  options.ingest_min_entries = 2;
+  {
+    auto store = IndicatorStore::Open(options);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->ReplaceFeed(State("a"), Entries({"1.1.1.1"})).ok());  // id 1, a batch
+  }
+  options.fail_before_commit_for_test = true;
+  {
+    auto store = IndicatorStore::Open(options);
+    ASSERT_TRUE(store.ok());
+    auto failed = (*store)->ReplaceFeed(State("a", "fp2"), Entries({"2.2.2.2", "3.3.3.3"}));
+    ASSERT_FALSE(failed.ok());
+    EXPECT_NE(failed.status().message().find("injected"), std::string::npos) << failed.status().message();
+    EXPECT_EQ((*store)->GetFeed("a")->id(), 1u);
+    EXPECT_EQ((*store)->GetFeed("a")->fingerprint(), "fp");
+    EXPECT_EQ(AllEntries(**store), (std::set<std::pair<std::string, std::string>>{{"1.1.1.1", "a"}}));
+  }
+  EXPECT_EQ(RawEntriesUnder(dir.path(), 2), 0u);  // dropped right after the failure
+
+  options.fail_before_commit_for_test = false;
+  auto store = IndicatorStore::Open(options);
+  ASSERT_TRUE(store.ok());
+  iocd::store::FeedState stored;
+  ASSERT_TRUE((*store)->ReplaceFeed(State("a", "fp2"), Entries({"2.2.2.2", "3.3.3.3"}), &stored).ok());
+  EXPECT_EQ(stored.id(), 3u);  // id 2 was spent by the failed attempt and is not reused
+  EXPECT_EQ(AllEntries(**store),
+            (std::set<std::pair<std::string, std::string>>{{"2.2.2.2", "a"}, {"3.3.3.3", "a"}}));
+}
+
+}  // namespace
+}  // namespace iocd
+
+namespace iocd {
+namespace {
+
+// AppendFeedEntry must give protobuf's own bytes: the diff compares them with stored values.
+TEST(AppendFeedEntryTest, MatchesProtobufSerialisation) {
+  struct Case {
+    std::string value;
+    std::vector<std::pair<std::string, std::string>> context, extra;
+    int64_t expires;
+    bool exact;
+  };
+  const std::string long_text(300, 'x');
+  std::vector<Case> cases = {
+      {"1.2.3.4", {}, {}, 0, false},
+      {"evil.com", {{"threat", "Emotet"}}, {{"source", "abuse"}, {"", "v"}, {"k", ""}}, 1767225600000, true},
+      {long_text, {{long_text, long_text}}, {}, -5, false},
+      {"", {}, {}, 0, false},
+      {"", {}, {{"k", "v"}}, 1, true},
+  };
+  for (const Case& c : cases) {
+    iocd::store::FeedEntry entry;
+    entry.set_value(c.value);
+    std::vector<iocd::store::ContextField> context;
+    for (const auto& [k, v] : c.context) {
+      context.emplace_back();
+      context.back().set_key(k);
+      context.back().set_value(v);
+      *entry.add_context() = context.back();
+    }
+    for (const auto& [k, v] : c.extra) {
+      auto* f = entry.add_context();
+      f->set_key(k);
+      f->set_value(v);
+    }
+    entry.set_expires_unix_ms(c.expires);
+    entry.set_exact_domain(c.exact);
+    std::string encoded = "prefix";
+    AppendFeedEntry(c.value, context, c.extra, c.expires, c.exact, &encoded);
+    EXPECT_EQ(encoded, "prefix" + entry.SerializeAsString()) << c.value.substr(0, 20);
+  }
+}
+
+TEST(IndicatorStoreTest, PreEncodedEntriesAreStoredAndDiffedLikeMessages) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->ReplaceFeed(State("a"), {Entry("evil.com", {{"threat", "x"}}), Entry("1.2.3.4")}).ok());
+  std::vector<FeedContribution> encoded;
+  for (const char* v : {"evil.com", "1.2.3.4"}) {
+    FeedContribution c{*ParseIndicator(v), {}, {}};
+    std::vector<std::pair<std::string, std::string>> context;
+    if (std::string_view(v) == "evil.com") context = {{"threat", "x"}};
+    AppendFeedEntry(v, {}, context, 0, false, &c.encoded);
+    encoded.push_back(std::move(c));
+  }
+  auto again = store->ReplaceFeed(State("a"), std::move(encoded));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->unchanged, 2u);
+  EXPECT_EQ(again->changed + again->added + again->removed, 0u);
+  auto entry = store->GetEntry(store->GetFeed("a")->id(), *ParseIndicator("evil.com"));
+  ASSERT_TRUE(entry.ok());
+  ASSERT_EQ(entry->context_size(), 1);
+  EXPECT_EQ(entry->context(0).value(), "x");
+}
+
+}  // namespace
+}  // namespace iocd
