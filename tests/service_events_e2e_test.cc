@@ -138,5 +138,43 @@ TEST_F(ServiceEventsEndToEndTest, AFeedNotUpdatedForOutdatedAfterRaisesFeedOutda
   EXPECT_EQ(outdated_events, 1u);
 }
 
+// The suppression window with the real daemon: three sightings of one indicator from one
+// host in a 1 s window give one hit, then (when the window closes) one summary hit with
+// count 3, a copy of the first hit.
+TEST_F(ServiceEventsEndToEndTest, SuppressionWindowSendsOneHitThenASummaryWithTheCount) {
+  WriteFile(dir_ / "feed.txt", std::string("evil.example.com\n") + kSentinel + "\n");
+  const std::string config = dir_ / "iocd.yaml";
+  WriteFile(config, SiemInputAndPlainFeedYaml(dir_) +
+                        "suppression:\n  window: 1s\n"
+                        "outputs:\n"
+                        "  - name: siem-out\n"
+                        "    protocol: tcp\n"
+                        "    address: 127.0.0.1:" + std::to_string(soc_.port()) + "\n");
+  auto iocd = StartIocd(config);
+  std::vector<std::string> summaries = SendAndCollect(
+      soc_, iocd->InputPort("siem"),
+      {"GET http://evil.example.com/a", "GET http://evil.example.com/b", "GET http://evil.example.com/c"});
+  // Up to the sentinel: one hit for the domain (and the URLs' host lookups fold into it).
+  size_t domain_hits = 0;
+  for (const auto& s : summaries) domain_hits += s.rfind("evil.example.com|", 0) == 0;
+  EXPECT_EQ(domain_hits, 1u) << ::testing::PrintToString(summaries);
+
+  auto is_summary = [](const std::string& line) {
+    Json j = Json::parse(line, nullptr, false);
+    return j.is_object() && j.contains("iocd") && j["iocd"].contains("suppression") &&
+           j["iocd"]["suppression"].value("summary", false) &&
+           j["threat"]["enrichments"][0]["matched"]["atomic"] == "evil.example.com";
+  };
+  Json summary;
+  for (const std::string& line : soc_.WaitFor(is_summary)) {
+    if (is_summary(line)) summary = Json::parse(line);
+  }
+  ASSERT_TRUE(summary.is_object()) << ::testing::PrintToString(soc_.lines());
+  EXPECT_EQ(summary["iocd"]["suppression"]["count"], 3) << summary.dump();
+  EXPECT_TRUE(summary["iocd"]["suppression"].contains("window_start"));
+  iocd->Signal(SIGTERM);
+  EXPECT_EQ(iocd->Wait(), 0) << iocd->log();
+}
+
 }  // namespace
 }  // namespace iocd::testing
