@@ -222,7 +222,8 @@ TEST(ReplyBackListenerTest, UnreadRepliesPauseReadingOfThatConnectionOnly) {
   // 12.5 MiB of replies to one event: more than the kernel buffers take.
   asio::write(slow, asio::buffer(std::string("X-KF-SendFinishedEventX-KF-ReplyBack\nbig\n")));
   // Waits (bounded, as a failure guard only) for the stall.
-  for (int i = 0; i < 20000 && h.stats().reply_stalls == 0; ++i) std::this_thread::yield();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (h.stats().reply_stalls == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   ASSERT_EQ(h.stats().reply_stalls, 1u);
   asio::write(slow, asio::buffer(std::string("after\n")));
 
