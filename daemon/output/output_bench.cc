@@ -1,9 +1,14 @@
 // output_bench: hits/s per format (rendering only) and per output with the durable spool
 // on (Submit -> RocksDB spool -> delivery thread -> file, until every hit is delivered).
 // Not part of ctest. Run: <build>/bin/output_bench (figures in docs/PERFORMANCE.md).
+#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -96,6 +101,10 @@ void RunSpooled(benchmark::State& state, iocd::config::Output config, int thread
     o.outputs = {config};
     o.backoff_base = backoff_base;
     o.sync = sync;
+    // TCP counts a hit delivered confirm_delay (default 2 s) after its bytes were
+    // acknowledged, to catch a reset that follows; that adds latency, not cost, so the
+    // benchmark measures throughput without it.
+    o.confirm_delay = std::chrono::milliseconds(0);
     auto out = SpooledOutputs::Open(o);
     state.ResumeTiming();
     std::vector<std::thread> submitters;
@@ -138,6 +147,71 @@ void BM_SpooledFileThreads(benchmark::State& state) {
              "json file, spool on, " + std::to_string(threads) + " submitting threads");
 }
 BENCHMARK(BM_SpooledFileThreads)->Arg(1)->Arg(4)->Arg(16)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+
+// A receiver on 127.0.0.1 that reads and discards everything: TCP (every connection, one
+// after another) or UDP datagrams, on its own thread, until destroyed.
+class DrainReceiver {
+ public:
+  explicit DrainReceiver(int type) : type_(type) {
+    fd_ = ::socket(AF_INET, type, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len);
+    if (type == SOCK_STREAM) ::listen(fd_, 16);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    if (type == SOCK_DGRAM) {
+      const int size = 8 << 20;
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    }
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~DrainReceiver() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  void Run() {
+    std::vector<char> buf(1 << 16);
+    while (!stop_) {
+      if (type_ == SOCK_DGRAM) {
+        if (::recv(fd_, buf.data(), buf.size(), 0) < 0 && stop_) return;
+        continue;
+      }
+      int conn = ::accept(fd_, nullptr, nullptr);
+      if (conn < 0) return;
+      while (::read(conn, buf.data(), buf.size()) > 0) {
+      }
+      ::close(conn);
+    }
+  }
+
+  int type_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// One thread submits json hits to a spooled tcp or udp output whose receiver reads and
+// discards them, until every hit is delivered (tcp: written and acknowledged by the peer's
+// kernel; udp: sent).
+void BM_SpooledNetwork(benchmark::State& state) {
+  const bool tcp = state.range(0) == 0;
+  DrainReceiver receiver(tcp ? SOCK_STREAM : SOCK_DGRAM);
+  auto config = Config(iocd::config::OUTPUT_FORMAT_JSON);
+  config.set_protocol(tcp ? iocd::config::OUTPUT_PROTOCOL_TCP : iocd::config::OUTPUT_PROTOCOL_UDP);
+  config.set_address(receiver.address());
+  RunSpooled(state, config, 1, true, std::chrono::milliseconds(100),
+             std::string("json ") + (tcp ? "tcp" : "udp") + ", spool on");
+}
+BENCHMARK(BM_SpooledNetwork)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 
 // The cost of Submit() alone (what ingest pays per hit): range(0) threads submit to a
 // spooled output whose receiver is down (connection refused, 10 s backoff), so nothing is
