@@ -359,29 +359,6 @@ std::optional<std::string> NormalizeMaskHost(std::string_view raw_host) {
   return out;
 }
 
-// Glob match where '*' stands for any run of characters (possibly empty); linear in
-// practice (backtracks only to the last '*').
-bool GlobMatch(std::string_view pattern, std::string_view text) {
-  size_t p = 0, t = 0;
-  size_t star = std::string_view::npos, star_t = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      star_t = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++star_t;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 // Appends s to *out, percent-decoded and lower-cased.
 void AppendPercentDecodedLower(std::string_view s, std::string* out) {
   out->reserve(out->size() + s.size());
@@ -752,6 +729,32 @@ std::string_view UrlMaskFixedHost(std::string_view mask_key) {
   if (star == std::string_view::npos) return host;
   size_t dot = host.find('.', star);
   return dot == std::string_view::npos ? std::string_view() : host.substr(dot + 1);
+}
+
+bool GlobMatch(std::string_view pattern, std::string_view text, bool ignore_ascii_case) {
+  auto same = [ignore_ascii_case](char a, char b) {
+    if (!ignore_ascii_case) return a == b;
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    return lower(a) == lower(b);
+  };
+  size_t p = 0, t = 0;
+  size_t star = std::string_view::npos, star_t = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      star_t = t;
+    } else if (p < pattern.size() && same(pattern[p], text[t])) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++star_t;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
 }
 
 bool UrlMaskMatches(std::string_view mask_key, std::string_view url_key) {

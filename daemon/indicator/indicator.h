@@ -155,6 +155,10 @@ std::string_view HostOfUrlKey(std::string_view key);
 // its path were "/" (so "evil.com/*" matches "evil.com", the key of "http://evil.com/").
 // Case-sensitive: both keys are already lower-case.
 bool UrlMaskMatches(std::string_view mask_key, std::string_view url_key);
+
+// Glob match where '*' stands for any run of characters (possibly empty); linear in
+// practice (backtracks only to the last '*'). Used for URL masks and source hostnames.
+bool GlobMatch(std::string_view pattern, std::string_view text, bool ignore_ascii_case = false);
 // The host part of a URL (after scheme and userinfo, before port/path), as written.
 std::string_view UrlHost(std::string_view url);
 // Hex digest of 32/40/64/128 hex digits -> raw bytes; nullopt for anything else.

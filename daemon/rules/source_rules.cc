@@ -707,24 +707,7 @@ void SourceMatch::Clear() {
 }
 
 bool HostnameMatches(std::string_view pattern, std::string_view hostname) {
-  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  // Greedy glob with backtracking to the last '*': linear in practice, never exponential.
-  size_t p = 0, h = 0, star = std::string_view::npos, mark = 0;
-  while (h < hostname.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = h;
-    } else if (p < pattern.size() && lower(pattern[p]) == lower(hostname[h])) {
-      ++p, ++h;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      h = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  return GlobMatch(pattern, hostname, /*ignore_ascii_case=*/true);
 }
 
 Result<std::unique_ptr<SourceRules>> SourceRules::Build(
