@@ -44,6 +44,9 @@ class EventCollector {
 
   void Field(std::string_view name, std::string_view value) {
     if (value.empty()) return;
+    // A body attribute without a key (LEEF "\t =x", found by the extract fuzzer) is
+    // reported as part of the message: every observable names a field.
+    if (name.empty()) name = "message";
     if (IsComposite(value)) {
       size_t start = 0;
       while (start <= value.size()) {

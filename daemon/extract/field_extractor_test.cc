@@ -42,6 +42,12 @@ TEST(FieldExtractorTest, ReportsFieldNames) {
               ElementsAre("ipv4 message 198.51.100.1"));
 }
 
+TEST(FieldExtractorTest, AnAttributeWithoutAKeyIsReportedAsMessage) {
+  // Regression (extract fuzzer): a LEEF attribute " =value" has an empty key.
+  EXPECT_THAT(Describe("LEEF:1.0|V|P|1|E|src=10.0.0.1\t =evil.example.com"),
+              ElementsAre("ipv4 src 10.0.0.1", "domain message evil.example.com"));
+}
+
 TEST(FieldExtractorTest, SplitsCompositeFields) {
   EXPECT_THAT(Describe("{\"EventData\":{\"Hashes\":\"SHA1=3395856CE81F2B7382DEE72602F798B642F14140,"
                        "MD5=44D88612FEA8A8F36DE82E1278ABB02F\"}}"),
