@@ -19,6 +19,17 @@ std::vector<std::pair<int, uint32_t>> Covering(const Cidr4Table& t, uint32_t add
 
 using Got = std::vector<std::pair<int, uint32_t>>;
 
+// The reference: every prefix covering `addr`, longest first.
+Got LinearScan(const std::vector<Cidr4Table::Prefix>& prefixes, uint32_t addr) {
+  Got want;
+  for (const auto& p : prefixes) {
+    const uint32_t mask = p.length == 0 ? 0 : ~0u << (32 - p.length);
+    if ((addr & mask) == p.address) want.emplace_back(p.length, p.value);
+  }
+  std::sort(want.begin(), want.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  return want;
+}
+
 TEST(Cidr4TableTest, EdgesOfTheAddressSpace) {
   Cidr4Table t;
   EXPECT_TRUE(Covering(t, 0).empty());
@@ -81,12 +92,7 @@ TEST(Cidr4TableTest, MatchesLinearScanOnRandomNestedSets) {
     t.Build(prefixes);
     for (int i = 0; i < 2000; ++i) {
       const uint32_t addr = i % 2 == 0 ? base ^ (static_cast<uint32_t>(rng()) & 0xFFFFFF) : static_cast<uint32_t>(rng());
-      Got want;
-      for (const auto& p : prefixes) {
-        const uint32_t mask = p.length == 0 ? 0 : ~0u << (32 - p.length);
-        if ((addr & mask) == p.address) want.emplace_back(p.length, p.value);
-      }
-      std::sort(want.begin(), want.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+      const Got want = LinearScan(prefixes, addr);
       ASSERT_EQ(Covering(t, addr), want) << round << " " << addr;
       // The span form: the same values, same order.
       const std::span<const uint32_t> values = t.Covering(addr);
@@ -96,5 +102,123 @@ TEST(Cidr4TableTest, MatchesLinearScanOnRandomNestedSets) {
   }
 }
 
+TEST(Cidr4TableTest, EmptyTableCoversNothing) {
+  Cidr4Table t;
+  t.Build({});
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(t.ApproximateMemoryUsage(), sizeof(uint32_t) + 1);  // the shared empty chain
+  for (const uint32_t a : {0u, 1u, 0x7FFFFFFFu, 0xFFFFFFFFu}) {
+    EXPECT_TRUE(Covering(t, a).empty());
+    EXPECT_TRUE(t.Covering(a).empty());
+    EXPECT_EQ(*t.FindChainWord(a), 0u);
+  }
+}
+
+TEST(Cidr4TableTest, SlashZeroAloneCoversEveryAddress) {
+  Cidr4Table t;
+  t.Build({{0, 0, 7}});
+  for (const uint32_t a : {0u, 0xFFFFu, 0x10000u, 0x7FFFFFFFu, 0xFFFF0000u, 0xFFFFFFFFu}) {
+    EXPECT_EQ(Covering(t, a), (Got{{0, 7}})) << a;
+  }
+}
+
+TEST(Cidr4TableTest, BlockBoundariesAndSlashThirtyTwos) {
+  Cidr4Table t;
+  // 10.1/16 (the base chain of four /18 blocks) with a /17 in its upper half and /32s at
+  // both of its ends; 10.2.255.255/32 at the very end of a block; 0.0.0.0/32 and
+  // 255.255.255.255/32 at the ends of the address space.
+  t.Build({{0x0A010000u, 16, 1},
+           {0x0A018000u, 17, 2},
+           {0x0A010000u, 32, 3},
+           {0x0A01FFFFu, 32, 4},
+           {0x0A02FFFFu, 32, 5},
+           {0x00000000u, 32, 6},
+           {0xFFFFFFFFu, 32, 7}});
+  EXPECT_EQ(Covering(t, 0x0A00FFFFu), (Got{}));
+  EXPECT_EQ(Covering(t, 0x0A010000u), (Got{{32, 3}, {16, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A010001u), (Got{{16, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A017FFFu), (Got{{16, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A018000u), (Got{{17, 2}, {16, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A01FFFEu), (Got{{17, 2}, {16, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A01FFFFu), (Got{{32, 4}, {17, 2}, {16, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A020000u), (Got{}));
+  EXPECT_EQ(Covering(t, 0x0A02FFFEu), (Got{}));
+  EXPECT_EQ(Covering(t, 0x0A02FFFFu), (Got{{32, 5}}));
+  EXPECT_EQ(Covering(t, 0x0A030000u), (Got{}));
+  EXPECT_EQ(Covering(t, 0u), (Got{{32, 6}}));
+  EXPECT_EQ(Covering(t, 1u), (Got{}));
+  EXPECT_EQ(Covering(t, 0xFFFFFFFEu), (Got{}));
+  EXPECT_EQ(Covering(t, 0xFFFFFFFFu), (Got{{32, 7}}));
+}
+
+TEST(Cidr4TableTest, ShortPrefixesSpanningManyBlocks) {
+  Cidr4Table t;
+  // 10/8 covers 256 blocks; 10.128/9 nests; a /15 and a /24 inside it.
+  t.Build({{0x0A000000u, 8, 1}, {0x0A800000u, 9, 2}, {0x0A820000u, 15, 3}, {0x0A830500u, 24, 4}});
+  EXPECT_EQ(Covering(t, 0x09FFFFFFu), (Got{}));
+  EXPECT_EQ(Covering(t, 0x0A000000u), (Got{{8, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A7FFFFFu), (Got{{8, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A800000u), (Got{{9, 2}, {8, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A81FFFFu), (Got{{9, 2}, {8, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A820000u), (Got{{15, 3}, {9, 2}, {8, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A830500u), (Got{{24, 4}, {15, 3}, {9, 2}, {8, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A8305FFu), (Got{{24, 4}, {15, 3}, {9, 2}, {8, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A830600u), (Got{{15, 3}, {9, 2}, {8, 1}}));
+  EXPECT_EQ(Covering(t, 0x0A840000u), (Got{{9, 2}, {8, 1}}));
+  EXPECT_EQ(Covering(t, 0x0AFFFFFFu), (Got{{9, 2}, {8, 1}}));
+  EXPECT_EQ(Covering(t, 0x0B000000u), (Got{}));
+}
+
+TEST(Cidr4TableTest, FullyCrowdedBlockStillMatches) {
+  // The most inner prefixes an /18 block can hold: every /19 to /32 inside 10.1.0.0/18
+  // (32,766 prefixes), the /18 itself as the block's base, and a neighbouring block.
+  std::vector<Cidr4Table::Prefix> prefixes = {{0x0A010000u, 18, 18}, {0x0A014100u, 24, 9}};
+  for (int len = 19; len <= 32; ++len) {
+    for (uint32_t low = 0; low < (1u << 14); low += 1u << (32 - len)) {
+      prefixes.push_back({0x0A010000u | low, static_cast<uint8_t>(len), static_cast<uint32_t>(len)});
+    }
+  }
+  Cidr4Table t;
+  t.Build(prefixes);
+  EXPECT_EQ(t.size(), 32768u);
+  Got all;
+  for (int len = 32; len >= 18; --len) all.emplace_back(len, static_cast<uint32_t>(len));
+  for (const uint32_t a : {0x0A010000u, 0x0A010001u, 0x0A011234u, 0x0A013FFEu, 0x0A013FFFu}) {
+    EXPECT_EQ(Covering(t, a), all) << a;
+  }
+  EXPECT_EQ(Covering(t, 0x0A00FFFFu), (Got{}));
+  EXPECT_EQ(Covering(t, 0x0A014000u), (Got{}));
+  EXPECT_EQ(Covering(t, 0x0A014100u), (Got{{24, 9}}));
+}
+
+TEST(Cidr4TableTest, MatchesLinearScanAcrossBlockBoundaries) {
+  // Random prefixes of every length around a few block boundaries (multiples of 2^14),
+  // checked at and next to every prefix's first and last address.
+  std::mt19937 rng(11);
+  for (int round = 0; round < 10; ++round) {
+    std::set<std::pair<uint32_t, int>> distinct;
+    std::vector<Cidr4Table::Prefix> prefixes;
+    const uint32_t centre = (static_cast<uint32_t>(rng()) & ~0x3FFFu) | (round % 2 == 0 ? 0 : 0x3FFFu);
+    for (int i = 0; i < 400; ++i) {
+      const int len = static_cast<int>(rng() % 33);
+      const uint32_t a = centre + (static_cast<uint32_t>(rng()) % 0x20000u) - 0x10000u;
+      const uint32_t masked = len == 0 ? 0 : a & (~0u << (32 - len));
+      if (distinct.insert({masked, len}).second) {
+        prefixes.push_back({masked, static_cast<uint8_t>(len), static_cast<uint32_t>(i)});
+      }
+    }
+    Cidr4Table t;
+    t.Build(prefixes);
+    std::vector<uint32_t> probes;
+    for (const auto& p : prefixes) {
+      const uint32_t last = p.length == 0 ? 0xFFFFFFFFu : p.address | (0xFFFFFFFFu >> p.length);
+      for (const uint32_t a : {p.address - 1, p.address, p.address + 1, last - 1, last, last + 1}) probes.push_back(a);
+    }
+    for (const uint32_t addr : probes) {
+      const Got want = LinearScan(prefixes, addr);
+      ASSERT_EQ(Covering(t, addr), want) << round << " " << addr;
+    }
+  }
+}
 }  // namespace
 }  // namespace iocd

@@ -11,6 +11,7 @@
 
 #include "match/cidr4_table.h"
 #include "match/fixed_key_table.h"
+#include "match/prefetch.h"
 #include "match/prefix_table.h"
 
 namespace iocd {
@@ -210,7 +211,7 @@ struct IndicatorIndex::Rep {
     uint32_t tag = 0;
   };
 
-  std::vector<Entry> entries;
+  HugeVector<Entry> entries;
   std::vector<char> keys;
   std::vector<FeedId> feeds;
   std::vector<Slot> slots;  // size is 0 or a power of two, at most half full
@@ -240,9 +241,8 @@ struct IndicatorIndex::Rep {
                       std::span<const FeedId>(feeds.data() + e.feeds_offset, e.feeds_length)};
   }
 
-  void InsertExact(uint32_t id) {
-    const Entry& e = entries[id];
-    const uint64_t hash = HashKey(e.type, KeyOf(e));
+  // Adds entry `id`, whose HashKey is `hash`, to the exact-match table.
+  void InsertExact(uint32_t id, uint64_t hash) {
     const size_t mask = slots.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
       if (slots[i].id == kNoEntry) {
@@ -296,7 +296,7 @@ struct IndicatorIndex::Rep {
       }
     }
     const size_t mask = slots.size() - 1;
-    for (size_t i = 0; i < n; ++i) __builtin_prefetch(&slots[suffixes[i].hash & mask]);
+    for (size_t i = 0; i < n; ++i) Prefetch(&slots[suffixes[i].hash & mask]);
     for (size_t i = 0; i < n; ++i) {
       const std::string_view suffix = name.substr(suffixes[i].start);
       if (const uint32_t id = FindExactHashed(IndicatorType::kDomain, suffix, suffixes[i].hash); id != kNoEntry) {
@@ -396,65 +396,100 @@ void IndicatorIndex::Lookup(const Indicator& observable, std::vector<IndexMatch>
 void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::vector<IndexMatch>* out,
                                  std::vector<size_t>* ends) const {
   const Rep& r = *rep_;
-  // Groups of kGroup: first prefetch the home slot of every fixed-size key, then look each
-  // up; by the time the second loop reaches an observable its slot is (usually) in cache,
-  // so up to kGroup DRAM misses overlap instead of queueing. IPv4 addresses against cidr4
-  // ranges take one such pass per dependent step (the /16 index, the intervals, the chain,
-  // the first entry), so each step's misses overlap across the group.
-  constexpr size_t kGroup = 16;
+  // Groups of kGroup: each dependent memory read of a lookup is one pass over the group
+  // (prefetch it for every observable, then the next pass reads it), so up to kGroup DRAM
+  // misses overlap instead of queueing (match/prefetch.h: GCC drops loops of plain
+  // __builtin_prefetch). IPv4 addresses against cidr4 ranges take one such pass per
+  // dependent step (the /18 block, its run of intervals, the chain word, the chain, its
+  // entries) over the group's ipv4 observables.
+  constexpr size_t kGroup = 64;
   const bool has_cidr4 = r.cidr4.size() != 0;
+  // The group's ipv4 observables (when there are cidr4 ranges): position in the group,
+  // address, then the chain word and the chain of each.
+  std::array<uint8_t, kGroup> v4_at{};
+  std::array<uint32_t, kGroup> v4_address{};
+  std::array<const uint32_t*, kGroup> chain_words{};
   std::array<uint32_t, kGroup> chains{};
   // Domain and url observables (the whole name) take three passes: the home slot, the
-  // entry of the first tag match, its key bytes.
+  // entry of the first tag match, its key bytes. Addresses and digests (fixed_of: which FixedKeyTable, or -1) take three: the tags from
+  // the home slot, the slot of the first matching tag, the compare.
   std::array<uint64_t, kGroup> hashes{};
   std::array<uint32_t, kGroup> candidates{};
+  std::array<int8_t, kGroup> fixed_of{};
   const auto is_exact_var = [&r](const Indicator& o) {
     return (o.type == IndicatorType::kDomain || o.type == IndicatorType::kUrl) && !r.slots.empty();
   };
-  const auto is_v4 = [](const Indicator& o) { return o.type == IndicatorType::kIpv4 && o.key.size() == 4; };
   for (size_t begin = 0; begin < observables.size(); begin += kGroup) {
     const size_t end = std::min(observables.size(), begin + kGroup);
+    size_t v4_count = 0;
     for (size_t i = begin; i < end; ++i) {
       const Indicator& o = observables[i];
+      if (has_cidr4 && o.type == IndicatorType::kIpv4 && o.key.size() == 4) {
+        v4_at[v4_count] = static_cast<uint8_t>(i - begin);
+        v4_address[v4_count] = Ipv4FromKey(o.key);
+        r.cidr4.PrefetchBlock(v4_address[v4_count]);
+        ++v4_count;
+      }
+      fixed_of[i - begin] = -1;
       if (const int t = FixedTableOf(o.type); t >= 0) {
-        if (const void* home = r.fixed_tables[static_cast<size_t>(t)].Home(o.key)) __builtin_prefetch(home);
+        const FixedKeyTable& table = r.fixed_tables[static_cast<size_t>(t)];
+        if (table.searchable(o.key) && !(o.type == IndicatorType::kIpv6 && IsV4Mapped(o.key))) {
+          fixed_of[i - begin] = static_cast<int8_t>(t);
+          hashes[i - begin] = table.HashOf(o.key);
+          table.PrefetchTags(hashes[i - begin]);
+        }
       }
       if (is_exact_var(o)) {
         hashes[i - begin] = HashKey(o.type, o.key);
-        __builtin_prefetch(&r.slots[hashes[i - begin] & (r.slots.size() - 1)]);
+        Prefetch(&r.slots[hashes[i - begin] & (r.slots.size() - 1)]);
       }
-      if (o.type == IndicatorType::kIpv4 && o.key.size() == 4) {
-        if (const void* home = r.cidr4.Home(Ipv4FromKey(o.key))) __builtin_prefetch(home);
+    }
+    // Addresses and digests: the slot of the first matching tag (usually the key's own).
+    for (size_t i = begin; i < end; ++i) {
+      if (const int t = fixed_of[i - begin]; t >= 0) {
+        const FixedKeyTable& table = r.fixed_tables[static_cast<size_t>(t)];
+        table.PrefetchSlot(table.FirstTagMatch(hashes[i - begin]));
       }
     }
     for (size_t i = begin; i < end; ++i) {
       candidates[i - begin] = is_exact_var(observables[i]) ? r.FirstTagMatch(hashes[i - begin]) : kNoEntry;
-      if (candidates[i - begin] != kNoEntry) __builtin_prefetch(&r.entries[candidates[i - begin]]);
+      if (candidates[i - begin] != kNoEntry) Prefetch(&r.entries[candidates[i - begin]]);
     }
     for (size_t i = begin; i < end; ++i) {
-      if (candidates[i - begin] != kNoEntry) __builtin_prefetch(&r.keys[r.entries[candidates[i - begin]].key_offset]);
+      if (candidates[i - begin] != kNoEntry) Prefetch(&r.keys[r.entries[candidates[i - begin]].key_offset]);
     }
-    if (has_cidr4) {
-      for (size_t i = begin; i < end; ++i) {
-        if (is_v4(observables[i])) r.cidr4.PrefetchIntervals(Ipv4FromKey(observables[i].key));
-      }
-      for (size_t i = begin; i < end; ++i) {
-        if (!is_v4(observables[i])) continue;
-        chains[i - begin] = r.cidr4.ChainOf(Ipv4FromKey(observables[i].key));
-        r.cidr4.PrefetchChain(chains[i - begin]);
-      }
-      for (size_t i = begin; i < end; ++i) {
-        if (!is_v4(observables[i])) continue;
-        const std::span<const uint32_t> ids = r.cidr4.ChainValues(chains[i - begin]);
-        if (!ids.empty()) __builtin_prefetch(&r.entries[ids[0]]);
-      }
+    // The dependent steps of a cidr4 lookup, one pass each: the block's run, the word
+    // holding the chain offset, the chain, the entry records of the chain.
+    for (size_t j = 0; j < v4_count; ++j) r.cidr4.PrefetchRun(v4_address[j]);
+    for (size_t j = 0; j < v4_count; ++j) {
+      chain_words[j] = r.cidr4.FindChainWord(v4_address[j]);
+      Prefetch(chain_words[j]);
     }
-    for (size_t i = begin; i < end; ++i) {
+    for (size_t j = 0; j < v4_count; ++j) {
+      chains[j] = *chain_words[j];
+      r.cidr4.PrefetchChain(chains[j]);
+    }
+    for (size_t j = 0; j < v4_count; ++j) {
+      const std::span<const uint32_t> ids = r.cidr4.ChainValues(chains[j]);
+      for (size_t k = 0; k < ids.size() && k < 4; ++k) Prefetch(&r.entries[ids[k]]);
+    }
+    for (size_t i = begin, j = 0; i < end; ++i) {
       const Indicator& o = observables[i];
-      if (has_cidr4 && is_v4(o)) {
-        // Lookup's ipv4 case, with the chain found above.
-        r.AppendExact(IndicatorType::kIpv4, o.key, out);
-        r.AppendCidr4(r.cidr4.ChainValues(chains[i - begin]), out);
+      const int t = fixed_of[i - begin];
+      const bool v4 = j < v4_count && v4_at[j] == i - begin;
+      if (t >= 0 || v4) {
+        // Lookup's exact-key case with the hash found above, then its range cases (cidr4
+        // with the chain found above, cidr6).
+        if (t >= 0) {
+          FixedKeyTable::Hit hit;
+          if (r.fixed_tables[static_cast<size_t>(t)].FindHashed(o.key, hashes[i - begin], &hit)) {
+            out->push_back(IndexMatch{o.type, hit.key, hit.feeds});
+          }
+        }
+        if (v4) r.AppendCidr4(r.cidr4.ChainValues(chains[j++]), out);
+        if (o.type == IndicatorType::kIpv6 && !r.cidr6.empty()) {
+          r.cidr6.ForEachCovering(Ipv6FromKey(o.key), [&r, out](int, uint32_t id) { out->push_back(r.MatchOf(id)); });
+        }
       } else {
         Lookup(o, out);
       }
@@ -489,18 +524,45 @@ struct IndexBuilder::State {
   // Addresses and digests go straight into their (growing) FixedKeyTable, which merges
   // duplicates and feed lists as they come.
   std::array<FixedKeyTable, kFixedTables> fixed;
-  // The other types: type byte + key -> entry id. Node-based, so the key strings stay put and
-  // encoded_by_id can point at them.
-  std::unordered_map<std::string, uint32_t> ids;
-  std::vector<const std::string*> encoded_by_id;
-  // (entry id, feed) in arrival order; sorted and de-duplicated by Build().
-  std::vector<std::pair<uint32_t, FeedId>> postings;
-  size_t key_bytes = 0;
+  // The other types become entries as they come: keys back to back in one pool (which
+  // becomes the index's key pool as it is), found again through an open-addressing table
+  // of entry ids keyed by HashKey (power-of-two size, at most half full, doubled as it
+  // fills), so an Add is one hashed probe and no allocation of its own.
+  struct Pending {
+    uint32_t key_offset;
+    uint32_t key_length;
+    IndicatorType type;
+    // The only feed, or (kListBit set) an index into lists.
+    uint32_t feed;
+  };
+  static constexpr uint32_t kListBit = 0x80000000u;
+  std::vector<char> keys;
+  std::vector<Pending> entries;
+  std::vector<uint64_t> hashes;  // HashKey of each entry
+  std::vector<IndicatorIndex::Rep::Slot> slots;
+  std::vector<std::vector<FeedId>> lists;  // feeds of entries with several (or large ids)
 
   State() {
     for (IndicatorType type : kAllIndicatorTypes) {
       if (const int t = FixedTableOf(type); t >= 0) fixed[static_cast<size_t>(t)].SetKeySize(KnownKeySize(type));
     }
+  }
+
+  void Grow() {
+    std::vector<IndicatorIndex::Rep::Slot> old = std::move(slots);
+    slots.assign(old.empty() ? 1024 : old.size() * 2, IndicatorIndex::Rep::Slot{});
+    const size_t mask = slots.size() - 1;
+    for (const IndicatorIndex::Rep::Slot& slot : old) {
+      if (slot.id == kNoEntry) continue;
+      size_t i = hashes[slot.id] & mask;
+      while (slots[i].id != kNoEntry) i = (i + 1) & mask;
+      slots[i] = slot;
+    }
+  }
+
+  uint32_t NewList(FeedId first) {
+    lists.push_back({first});
+    return kListBit | static_cast<uint32_t>(lists.size() - 1);
   }
 };
 
@@ -516,32 +578,43 @@ Status IndexBuilder::Add(const Indicator& indicator, FeedId feed) {
     s.fixed[static_cast<size_t>(t)].Add(indicator.key, feed);
     return Status::Ok();
   }
-  std::string encoded;
-  encoded.reserve(indicator.key.size() + 1);
-  encoded.push_back(static_cast<char>(indicator.type));
-  encoded.append(indicator.key);
-
-  uint32_t id;
-  if (auto found = s.ids.find(encoded); found != s.ids.end()) {
-    id = found->second;
-  } else {
-    if (s.key_bytes + indicator.key.size() > kMaxKeyBytes || s.ids.size() >= kNoEntry) {
-      return Status::InvalidArgument("index: full (4 GiB of keys or 2^32-1 indicators)");
+  const std::string_view key = indicator.key;
+  const uint64_t hash = HashKey(indicator.type, key);
+  const auto tag = static_cast<uint32_t>(hash >> 32);
+  if ((s.entries.size() + 1) * 2 > s.slots.size()) s.Grow();
+  const size_t mask = s.slots.size() - 1;
+  size_t i = hash & mask;
+  for (; s.slots[i].id != kNoEntry; i = (i + 1) & mask) {
+    if (s.slots[i].tag != tag) continue;
+    State::Pending& e = s.entries[s.slots[i].id];
+    if (e.type != indicator.type || std::string_view(s.keys.data() + e.key_offset, e.key_length) != key) continue;
+    // Known: add the feed. Feeds are loaded one at a time, so the common duplicate is the
+    // previous one.
+    if ((e.feed & State::kListBit) == 0) {
+      if (e.feed != feed) {
+        const FeedId first = e.feed;
+        e.feed = s.NewList(first);
+        s.lists.back().push_back(feed);
+      }
+    } else if (std::vector<FeedId>& list = s.lists[e.feed & ~State::kListBit]; list.back() != feed) {
+      list.push_back(feed);
     }
-    id = static_cast<uint32_t>(s.encoded_by_id.size());
-    auto inserted = s.ids.emplace(std::move(encoded), id).first;
-    s.encoded_by_id.push_back(&inserted->first);
-    s.key_bytes += indicator.key.size();
+    return Status::Ok();
   }
-  // Feeds are loaded one at a time, so the common duplicate is the previous pair.
-  if (s.postings.empty() || s.postings.back() != std::pair{id, feed}) {
-    s.postings.emplace_back(id, feed);
+  if (s.keys.size() + key.size() > kMaxKeyBytes || s.entries.size() >= kNoEntry - 1) {
+    return Status::InvalidArgument("index: full (4 GiB of keys or 2^32-1 indicators)");
   }
+  const auto id = static_cast<uint32_t>(s.entries.size());
+  s.entries.push_back(State::Pending{static_cast<uint32_t>(s.keys.size()), static_cast<uint32_t>(key.size()),
+                                     indicator.type, feed < State::kListBit ? feed : s.NewList(feed)});
+  s.hashes.push_back(hash);
+  s.keys.insert(s.keys.end(), key.begin(), key.end());
+  s.slots[i] = IndicatorIndex::Rep::Slot{id, tag};
   return Status::Ok();
 }
 
 size_t IndexBuilder::size() const {
-  size_t n = state_->encoded_by_id.size();
+  size_t n = state_->entries.size();
   for (const FixedKeyTable& t : state_->fixed) n += t.size();
   return n;
 }
@@ -550,10 +623,6 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
   State& s = *state_;
   auto rep = std::make_unique<IndicatorIndex::Rep>();
 
-  std::sort(s.postings.begin(), s.postings.end());
-  s.postings.erase(std::unique(s.postings.begin(), s.postings.end()), s.postings.end());
-
-  const size_t n = s.encoded_by_id.size();
   for (IndicatorType type : kAllIndicatorTypes) {
     if (const int t = FixedTableOf(type); t >= 0) {
       FixedKeyTable& table = rep->fixed_tables[static_cast<size_t>(t)];
@@ -562,43 +631,57 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
       rep->counts[static_cast<uint8_t>(type)] = table.size();
     }
   }
-  // The other types become entries, renumbered densely.
-  size_t entry_count = 0;
+  // The other types become entries, their keys staying where they are in the pool.
+  const size_t n = s.entries.size();
+  s.slots = {};
   size_t exact_count = 0;
-  for (size_t id = 0; id < n; ++id) {
-    const auto type = static_cast<IndicatorType>((*s.encoded_by_id[id])[0]);
-    ++rep->counts[static_cast<uint8_t>(type)];
-    ++entry_count;
-    if (type == IndicatorType::kDomain || type == IndicatorType::kUrl) ++exact_count;
+  for (const State::Pending& e : s.entries) {
+    ++rep->counts[static_cast<uint8_t>(e.type)];
+    if (e.type == IndicatorType::kDomain || e.type == IndicatorType::kUrl) ++exact_count;
   }
-  rep->entries.reserve(entry_count);
+  rep->entries.reserve(n);
+  rep->feeds.reserve(n);
   if (exact_count > 0) {
     size_t capacity = 8;
     while (capacity < exact_count * 2) capacity *= 2;
     rep->slots.resize(capacity);
   }
-
-  // Postings are sorted by id, so each indicator's feeds are one ascending run.
+  // Entries are laid out with the cidr4 ranges first, shortest prefix first: the few
+  // thousand short ranges that cover most addresses (and so most cidr4 matches) then share
+  // a small, cache-resident stretch of the entry array.
+  std::vector<uint32_t> order(n);
+  {
+    constexpr size_t kRanks = 34;  // cidr4 /0../32, then everything else
+    const auto rank = [&s](uint32_t id) -> size_t {
+      const State::Pending& e = s.entries[id];
+      return e.type == IndicatorType::kCidr4 ? static_cast<uint8_t>(s.keys[e.key_offset + 4]) : kRanks - 1;
+    };
+    std::array<size_t, kRanks + 1> starts{};
+    for (uint32_t id = 0; id < n; ++id) ++starts[rank(id) + 1];
+    for (size_t k = 0; k < kRanks; ++k) starts[k + 1] += starts[k];
+    for (uint32_t id = 0; id < n; ++id) order[starts[rank(id)]++] = id;
+  }
   std::vector<Cidr4Table::Prefix> cidr4_prefixes;
-  std::vector<FeedId> run;
-  size_t p = 0;
-  for (uint32_t id = 0; id < n; ++id) {
-    run.clear();
-    for (; p < s.postings.size() && s.postings[p].first == id; ++p) run.push_back(s.postings[p].second);
-    const std::string& encoded = *s.encoded_by_id[id];
-    const auto type = static_cast<IndicatorType>(encoded[0]);
-    const std::string_view key = std::string_view(encoded).substr(1);
+  for (const uint32_t id : order) {
+    const State::Pending& pending = s.entries[id];
+    const std::string_view key(s.keys.data() + pending.key_offset, pending.key_length);
     const auto entry_id = static_cast<uint32_t>(rep->entries.size());
     Entry e;
-    e.type = type;
-    e.key_offset = static_cast<uint32_t>(rep->keys.size());
-    e.key_length = static_cast<uint32_t>(key.size());
-    rep->keys.insert(rep->keys.end(), key.begin(), key.end());
+    e.type = pending.type;
+    e.key_offset = pending.key_offset;
+    e.key_length = pending.key_length;
     e.feeds_offset = static_cast<uint32_t>(rep->feeds.size());
-    e.feeds_length = static_cast<uint32_t>(run.size());
-    rep->feeds.insert(rep->feeds.end(), run.begin(), run.end());
+    if ((pending.feed & State::kListBit) == 0) {
+      rep->feeds.push_back(pending.feed);
+    } else {
+      std::vector<FeedId>& list = s.lists[pending.feed & ~State::kListBit];
+      std::sort(list.begin(), list.end());
+      list.erase(std::unique(list.begin(), list.end()), list.end());
+      rep->feeds.insert(rep->feeds.end(), list.begin(), list.end());
+    }
+    e.feeds_length = static_cast<uint32_t>(rep->feeds.size() - e.feeds_offset);
     rep->entries.push_back(e);
-    switch (type) {
+    switch (e.type) {
       case IndicatorType::kCidr4:
         cidr4_prefixes.push_back({Ipv4FromKey(key), static_cast<uint8_t>(key[4]), entry_id});
         break;
@@ -610,9 +693,10 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
         if (HostOfUrlKey(key).size() == key.size()) rep->has_host_only_masks = true;
         break;
       default:
-        rep->InsertExact(entry_id);
+        rep->InsertExact(entry_id, s.hashes[id]);
     }
   }
+  rep->keys = std::move(s.keys);
   rep->cidr4.Build(std::move(cidr4_prefixes));
   rep->keys.shrink_to_fit();
   rep->feeds.shrink_to_fit();

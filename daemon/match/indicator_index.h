@@ -48,15 +48,23 @@
 // fails: a malformed observable simply matches nothing.
 //
 // Representation (private, pimpl): addresses and digests live in flat open-addressing
-// tables holding the key bytes and a feed reference inline (match/fixed_key_table.h:
-// ~11 bytes per IPv4, ~29 per IPv6, ~51 per SHA256 indicator listed by one feed; the
-// builder adds into them directly, so building costs one hashed probe per Add); cidr4
-// ranges in an interval table whose intervals point at precomputed covering chains of
-// entry ids (match/cidr4_table.h), so a covering lookup is one search, one span and one
-// entry record read per range; cidr6 in per-length hash tables
+// tables holding the key bytes and a feed reference inline, with a parallel array of 16-bit
+// hash tags probed first (match/fixed_key_table.h: ~14 bytes per IPv4, ~31 per IPv6, ~54
+// per SHA256 indicator listed by one feed; a miss reads about one cache line; the builder
+// adds into them directly, so building costs one hashed probe per Add); cidr4 ranges in a
+// table of /18 blocks whose runs of intervals point at precomputed covering chains of entry
+// ids (match/cidr4_table.h), so a covering lookup is one block entry, one short search,
+// one span and one entry record read per range; cidr6 in per-length hash tables
 // (match/prefix_table.h); domains, urls, ranges and masks in entry records with pooled
-// keys, domains hashed from the right so all label suffixes of a name are hashed in one
-// pass and probed with overlapping prefetches. ApproximateMemoryUsage counts all of it.
+// keys (cidr4 entries first, shortest prefix first, so the ranges most addresses fall in
+// stay cached), found while building and, for domains and urls, when looking up through
+// one open-addressing table of entry ids (the builder's Add is one hashed probe there too,
+// no per-indicator allocation); domains are hashed from the right so all label suffixes
+// of a name are hashed in one pass and probed with overlapping prefetches. The large
+// arrays are transparent-huge-page candidates (common/huge_pages.h), so random
+// lookups rarely miss the TLB. LookupBatch runs each dependent memory read of its lookups
+// as one prefetch pass over a group of 64 observables. ApproximateMemoryUsage counts all
+// of it.
 #pragma once
 
 #include <cstddef>
