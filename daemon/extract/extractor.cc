@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -69,10 +70,13 @@ bool Is(const CharTable& table, char c) { return table[static_cast<unsigned char
 // Per byte: whether it is part of a token, and the bytes that make a token worth
 // classifying (see ScanPlain).
 enum : uint8_t {
-  kClassToken = 1,     // kTokenChar
-  kClassDotColon = 2,  // '.' or ':'
-  kClassHex = 4,       // 0-9 a-f A-F
-  kClassSplit = 8,     // '=', '/', '?', '#': bytes that SplitOnEquals cuts pieces at
+  kClassToken = 1,       // kTokenChar
+  kClassDotColon = 2,    // '.' or ':'
+  kClassHex = 4,         // 0-9 a-f A-F
+  kClassSplit = 8,       // '=', '/', '?', '#': bytes that SplitOnEquals cuts pieces at
+  kClassEquals = 16,     // '='
+  kClassPathStart = 32,  // '/' or '?' (kPathStart)
+  kClassHash = 64,       // '#'
 };
 constexpr std::array<uint8_t, 256> MakeClassTable() {
   std::array<uint8_t, 256> t{};
@@ -83,6 +87,9 @@ constexpr std::array<uint8_t, 256> MakeClassTable() {
     if (IsDigit(u) || IsHexLetter(u)) bits |= kClassHex;
     if (kTokenChar[u]) bits |= kClassToken;
     if (u == '=' || u == '/' || u == '?' || u == '#') bits |= kClassSplit;
+    if (u == '=') bits |= kClassEquals;
+    if (u == '/' || u == '?') bits |= kClassPathStart;
+    if (u == '#') bits |= kClassHash;
     t[u] = bits;
   }
   return t;
@@ -97,6 +104,7 @@ struct BlockMasks {
   uint32_t hex;        // 0-9 a-f A-F
 };
 
+#if !defined(__SSE2__)
 // The masks of n <= kBlock bytes, one at a time.
 BlockMasks ClassifyBytes(const char* p, size_t n) {
   BlockMasks m{0, 0};
@@ -108,11 +116,10 @@ BlockMasks ClassifyBytes(const char* p, size_t n) {
   }
   return m;
 }
+#endif
 
-// The masks of the kBlock bytes at p.
-BlockMasks ClassifyBlock(const char* p) {
 #if defined(__SSE2__)
-  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+BlockMasks ClassifyVector(__m128i v) {
   __m128i dot_colon =
       _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')), _mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
   // Signed compares: bytes >= 0x80 are negative and fall outside both ranges. OR-ing 0x20
@@ -124,19 +131,124 @@ BlockMasks ClassifyBlock(const char* p) {
                                  _mm_cmplt_epi8(folded, _mm_set1_epi8('f' + 1)));
   return BlockMasks{static_cast<uint32_t>(_mm_movemask_epi8(dot_colon)),
                     static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(digit, letter)))};
+}
+
+uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+uint32_t Load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// The n < kBlock bytes at p in one vector, read without touching a byte outside them (no
+// copy into a padded buffer either: a store and a wider load of the same bytes stall):
+//   n >= 8:      lanes 0-7 hold bytes [0, 8), lanes 8-15 bytes [n - 8, n);
+//   4 <= n < 8:  lanes 0-3 hold bytes [0, 4), lanes 4-7 bytes [n - 4, n);
+//   n < 4:       lanes 0..n-1 hold the bytes.
+// ShortMask() turns a movemask of that vector into one bit per byte (bits >= n clear).
+__m128i LoadShort(const char* p, size_t n) {
+  if (n >= 8) {
+    return _mm_set_epi64x(static_cast<long long>(Load64(p + n - 8)),
+                          static_cast<long long>(Load64(p)));
+  }
+  if (n >= 4) {
+    uint64_t lanes = uint64_t{Load32(p)} | (uint64_t{Load32(p + n - 4)} << 32);
+    return _mm_cvtsi64_si128(static_cast<long long>(lanes));
+  }
+  uint32_t lanes = 0;
+  for (size_t i = 0; i < n; ++i) lanes |= uint32_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  return _mm_cvtsi32_si128(static_cast<int>(lanes));
+}
+
+uint32_t ShortMask(uint32_t m, size_t n) {
+  if (n >= 8) return (m & 0xffu) | ((m >> 8) << (n - 8));
+  if (n >= 4) return (m & 0xfu) | (((m >> 4) & 0xfu) << (n - 4));
+  return m & ((1u << n) - 1);
+}
+#endif
+
+// The masks of the kBlock bytes at p.
+BlockMasks ClassifyBlock(const char* p) {
+#if defined(__SSE2__)
+  return ClassifyVector(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 #else
   return ClassifyBytes(p, kBlock);
 #endif
 }
 
 // The masks of the n < kBlock bytes at text[from, from + n): a whole block that ends where
-// they end, shifted, when the text has one (no copy into a padded buffer: a store and a
-// wider load of the same bytes stall), else one byte at a time. Bits >= n are clear.
+// they end, shifted, when the text has one, else the bytes alone (LoadShort). Bits >= n
+// are clear.
 BlockMasks ClassifyTail(std::string_view text, size_t from, size_t n) {
-  if (from + n < kBlock) return ClassifyBytes(text.data() + from, n);
+  if (from + n < kBlock) {
+#if defined(__SSE2__)
+    BlockMasks m = ClassifyVector(LoadShort(text.data() + from, n));
+    return BlockMasks{ShortMask(m.dot_colon, n), ShortMask(m.hex, n)};
+#else
+    return ClassifyBytes(text.data() + from, n);
+#endif
+  }
   BlockMasks m = ClassifyBlock(text.data() + from + n - kBlock);
   auto shift = static_cast<uint32_t>(kBlock - n);
   return BlockMasks{m.dot_colon >> shift, m.hex >> shift};
+}
+
+// What ClassifyAtom needs to know about an atom's bytes.
+struct AtomBytes {
+  size_t first_colon = std::string_view::npos;
+  bool several_colons = false;  // at least two ':'
+  bool dot = false;
+  bool at = false;  // '@'
+  bool colon() const { return first_colon != std::string_view::npos; }
+};
+
+#if defined(__SSE2__)
+uint32_t EqualMask(__m128i v, char c) {
+  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+}
+#endif
+
+AtomBytes ScanAtomBytes(std::string_view s) {
+  AtomBytes a;
+#if defined(__SSE2__)
+  const char* p = s.data();
+  const size_t n = s.size();
+  // Masks of the bytes [i, i + len), bit k for byte i + k.
+  auto add = [&a](size_t i, uint32_t colons, uint32_t dots, uint32_t ats) {
+    if (colons != 0) {
+      a.several_colons |= (colons & (colons - 1)) != 0 || a.colon();
+      if (!a.colon()) a.first_colon = i + static_cast<size_t>(__builtin_ctz(colons));
+    }
+    a.dot |= dots != 0;
+    a.at |= ats != 0;
+  };
+  size_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    add(i, EqualMask(v, ':'), EqualMask(v, '.'), EqualMask(v, '@'));
+  }
+  if (i < n) {
+    const size_t len = n - i;
+    __m128i v = LoadShort(p + i, len);
+    add(i, ShortMask(EqualMask(v, ':'), len), ShortMask(EqualMask(v, '.'), len),
+        ShortMask(EqualMask(v, '@'), len));
+  }
+#else
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == ':') {
+      a.several_colons |= a.colon();
+      if (!a.colon()) a.first_colon = i;
+    }
+    a.dot |= s[i] == '.';
+    a.at |= s[i] == '@';
+  }
+#endif
+  return a;
 }
 
 // Whether s holds a run of at least 32 hex digits: the only way a token without '.' or ':'
@@ -281,6 +393,23 @@ std::optional<UrlMatch> FindNextUrl(std::string_view text, size_t from) {
   }
 }
 
+bool CheckDomainName(std::string_view name, std::string* key);
+
+// LooksLikeDomainName(name) && NormalizeDomain(name), in one pass for ASCII names: the
+// key of a domain observable written without a scheme.
+std::optional<std::string> DomainObservable(std::string_view name) {
+  std::string key;
+  if (!CheckDomainName(name, &key)) return std::nullopt;
+  return key;
+}
+
+// Indicator equality, with the comparisons that usually decide it (type, length, first
+// byte) before the key's memcmp call.
+bool SameIndicator(const Indicator& a, const Indicator& b) {
+  return a.type == b.type && a.key.size() == b.key.size() &&
+         (a.key.empty() || a.key[0] == b.key[0]) && a.key == b.key;
+}
+
 // Collects observables for one ExtractObservables call; owns the deduplication.
 class Collector {
  public:
@@ -296,13 +425,19 @@ class Collector {
   // Why 16-byte blocks find every digest: a run of 32+ hex digits covers at least one
   // whole block of the grid the scan steps on (the grid restarts after each classified
   // token, and a run cannot straddle a token's end), and that block is then all hex.
-  void ScanPlain(size_t begin, size_t end) {
+  //
+  // known: the masks of the whole range when it is shorter than a block and the caller has
+  // them already (ClassifyTail(input_, begin, end - begin)).
+  void ScanPlain(size_t begin, size_t end, const BlockMasks* known = nullptr) {
     const char* p = input_.data();
     size_t block = begin;
     size_t done = begin;  // everything before this has been classified or skipped
     while (block < end) {
       size_t n = std::min<size_t>(kBlock, end - block);
-      BlockMasks m = n == kBlock ? ClassifyBlock(p + block) : ClassifyTail(input_, block, n);
+      BlockMasks m = known != nullptr ? *known
+                     : n == kBlock    ? ClassifyBlock(p + block)
+                                      : ClassifyTail(input_, block, n);
+      known = nullptr;
       uint32_t candidates = m.dot_colon;
       if (m.hex == kFullBlock) candidates |= 1;
       while (candidates != 0) {
@@ -323,7 +458,7 @@ class Collector {
         std::string_view token = input_.substr(start, stop - start);
         if (token.empty() || (!(seen & kClassDotColon) && !HasLongHexRun(token))) continue;
         if (seen & kClassSplit) {
-          SplitOnEquals(token);
+          SplitOnEquals(token, seen);
         } else {
           // What SplitOnEquals comes to for a token without '=', '/', '?' or '#' (an
           // address, a domain, "host:port"), minus its searches for those bytes.
@@ -353,34 +488,42 @@ class Collector {
   // A token between separators. '=' separates keys from values, except inside the query
   // of a scheme-less URL ("evil.com/gate.php?id=1"), so a piece is first tried as a URL
   // when a '/' or '?' comes before the next '='.
-  void SplitOnEquals(std::string_view token) {
+  // seen: the kClass bits of the token's bytes; a search for bytes it lacks is skipped.
+  void SplitOnEquals(std::string_view token, uint8_t seen) {
+    const bool has_equals = (seen & kClassEquals) != 0;
+    const bool has_host_end = (seen & (kClassPathStart | kClassHash)) != 0;
     // Trim the end once; trimming each remainder again would be quadratic.
     token = TrimEdges(token);
     size_t start = 0;
-    size_t url_delim = FindFirst(token, kPathStart);
+    size_t url_delim =
+        (seen & kClassPathStart) != 0 ? FindFirst(token, kPathStart) : std::string_view::npos;
     while (start < token.size()) {
       if (url_delim != std::string_view::npos && url_delim < start) {
         url_delim = FindFirst(token, kPathStart, start);
       }
-      size_t eq = FindByte(token, '=', start);
+      size_t eq = has_equals ? FindByte(token, '=', start) : std::string_view::npos;
+      bool tried_url = false;
       if (url_delim != std::string_view::npos && url_delim < eq) {
         if (TryHostPath(TrimEdges(token.substr(start)))) return;
+        tried_url = true;
       }
       if (eq == std::string_view::npos) {
-        ClassifyPiece(token.substr(start), /*may_be_url=*/true);
+        // ClassifyPiece would trim the same piece and try it as a URL again.
+        ClassifyPiece(token.substr(start), /*may_be_url=*/!tried_url, has_host_end);
         return;
       }
       // A piece cut at '=' is no URL: its path would hold a '=' before any '?'.
-      ClassifyPiece(token.substr(start, eq - start), /*may_be_url=*/false);
+      ClassifyPiece(token.substr(start, eq - start), /*may_be_url=*/false, has_host_end);
       start = eq + 1;
     }
   }
 
-  // A piece without '='.
-  void ClassifyPiece(std::string_view piece, bool may_be_url) {
+  // A piece without '='. may_have_host_end: false when the piece is known to hold no '/',
+  // '?' or '#'.
+  void ClassifyPiece(std::string_view piece, bool may_be_url, bool may_have_host_end) {
     piece = TrimEdges(piece);
     if (piece.empty()) return;
-    if (FindFirst(piece, kHostEnd) == std::string_view::npos) {
+    if (!may_have_host_end || FindFirst(piece, kHostEnd) == std::string_view::npos) {
       ClassifyAtom(piece);
       return;
     }
@@ -424,8 +567,7 @@ class Collector {
       std::string_view after = s.substr(host_end + 1);
       if (s[host_end] == '/' && after.size() <= 3 && AllDigits(after)) return false;
     } else {
-      if (!LooksLikeDomainName(host)) return false;
-      domain = NormalizeDomain(host);
+      domain = DomainObservable(host);
       if (!domain) return false;
     }
     std::optional<std::string> key = NormalizeUrl(s);
@@ -441,37 +583,38 @@ class Collector {
 
   // A piece without '=', '/', '?' or '#', trimmed.
   void ClassifyAtom(std::string_view atom) {
-    // One pass instead of several memchr calls: most atoms are a few bytes long. Compares
-    // only (no table, no position), so the compiler can vectorise it.
-    size_t colons = 0;
-    bool dot = false;
-    bool has_at = false;
-    for (char c : atom) {
-      colons += c == ':';
-      dot |= c == '.';
-      has_at |= c == '@';
-    }
-    size_t at = has_at ? atom.rfind('@') : std::string_view::npos;
-    if (colons >= 2 && TryIpv6(atom)) return;
+    // One pass (16 bytes a step) instead of several memchr calls.
+    const AtomBytes bytes = ScanAtomBytes(atom);
+    size_t at = bytes.at ? atom.rfind('@') : std::string_view::npos;
+    if (bytes.several_colons && TryIpv6(atom)) return;
+    const size_t untrimmed_size = atom.size();
     while (!atom.empty() && atom.back() == ':') atom.remove_suffix(1);
     if (atom.empty()) return;
     if (TryHash(atom)) return;
     // Most words of a log line: without '.' or ':' no address, domain or "md5:<hash>"
     // can be in them.
-    if (!dot && colons == 0) return;
+    if (!bytes.dot && !bytes.colon()) return;
     if (at != std::string_view::npos) {  // user@host: only the host is an observable
       std::string_view host = TrimEdges(atom.substr(at + 1));
       if (!host.empty() && host.find('@') == std::string_view::npos) ClassifyAtom(host);
       return;
     }
-    size_t colon = colons == 0 ? std::string_view::npos : FindByte(atom, ':', 0);
+    // Where the first ':' is and whether there is another, as scanned above unless
+    // trailing colons were dropped.
+    size_t colon = bytes.first_colon;
+    bool several_colons = bytes.several_colons;
+    if (atom.size() != untrimmed_size) {
+      colon = FindByte(atom, ':', 0);
+      several_colons = colon != std::string_view::npos &&
+                       FindByte(atom, ':', colon + 1) != std::string_view::npos;
+    }
     if (colon == std::string_view::npos) {
-      if (!TryIpv4(atom)) TryDomain(atom);
+      // Dropping trailing colons kept every '.': bytes.dot still says whether there is one.
+      if (!TryIpv4(atom) && bytes.dot) TryDomain(atom, /*has_dot=*/true);
       return;
     }
     // host:port
-    if (FindByte(atom, ':', colon + 1) == std::string_view::npos &&
-        IsPort(atom.substr(colon + 1))) {
+    if (!several_colons && IsPort(atom.substr(colon + 1))) {
       std::string_view host = atom.substr(0, colon);
       if (TryIpv4(host) || TryDomain(host)) return;
     }
@@ -537,9 +680,10 @@ class Collector {
     return true;
   }
 
-  bool TryDomain(std::string_view s) {
-    if (FindByte(s, '.', 0) == std::string_view::npos || !LooksLikeDomainName(s)) return false;
-    std::optional<std::string> domain = NormalizeDomain(s);
+  // has_dot: the caller knows s holds a '.' (spares the search for one).
+  bool TryDomain(std::string_view s, bool has_dot = false) {
+    if (!has_dot && FindByte(s, '.', 0) == std::string_view::npos) return false;
+    std::optional<std::string> domain = DomainObservable(s);
     if (!domain) return false;
     Emit(Indicator{IndicatorType::kDomain, std::move(*domain)}, s);
     return true;
@@ -552,7 +696,7 @@ class Collector {
     size_t count = out_->size() - first_;
     if (count < kLinearLimit) {
       for (size_t i = first_; i < out_->size(); ++i) {
-        if ((*out_)[i].indicator == indicator) return;
+        if (SameIndicator((*out_)[i].indicator, indicator)) return;
       }
     } else {
       if (seen_ == nullptr) {
@@ -576,15 +720,65 @@ class Collector {
 
 }  // namespace
 
-bool LooksLikeDomainName(std::string_view name) {
+namespace {
+
+// A hash of name that is the same for names equal but for ASCII case: its bytes with 0x20
+// set (which maps 'A'-'Z' onto 'a'-'z'), read from name itself rather than from the
+// lower-cased copy just written byte by byte (a wider load of those stores would stall).
+uint64_t FoldedNameHash(std::string_view name) {
+  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
+  constexpr uint64_t kCase = 0x2020202020202020ULL;
+  auto word = [&name](size_t at) {
+    uint64_t w;
+    std::memcpy(&w, name.data() + at, sizeof(w));
+    return w | kCase;
+  };
+  // Each step folds the high half of the product back down, so every byte reaches the
+  // low bits the cache indexes with ("id.orig_h" and "id.orig_p" differ in a top byte).
+  auto mix = [](uint64_t h, uint64_t w) {
+    h = (h ^ w) * kMul;
+    return h ^ (h >> 32);
+  };
+  uint64_t h = name.size() * kMul;
+  size_t n = name.size();
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8) h = mix(h, word(i));
+    h = mix(h, word(n - 8));
+  } else {
+    for (size_t i = 0; i < n; ++i) h = mix(h, static_cast<unsigned char>(name[i]) | 0x20u);
+  }
+  // MurmurHash3's finaliser.
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 33);
+}
+
+// LooksLikeDomainName(name); when key is given, also NormalizeDomain(name) in the same pass
+// for an ASCII name: true only when both accept it, and *key is then the normalised name.
+bool CheckDomainName(std::string_view name, std::string* key) {
   // Real TLDs that are far more often file extensions in log text ("setup.py", "run.sh",
   // "libc.so", "README.md", "workers2.properties", "SVCHOST.EXE-1234.pf", "Main.java",
   // "id_rsa.pub", "invoice.zip", "clip.mov"). Names under them are still found inside
   // URLs with a scheme, where no guessing is needed. Kept short on purpose: each entry
   // hides every domain under that TLD from bare-text extraction.
-  static constexpr std::string_view kFileExtensionTlds[] = {
-      "cab", "data", "java", "md", "mov", "pf", "pid", "pm", "properties", "ps", "pub", "py",
-      "sh",  "so",   "zip",
+  // cab data java md mov pf pid pm properties ps pub py sh so zip: compared by length,
+  // each against a constant (a loop over a table calls memcmp for every same-length entry).
+  auto is_file_extension = [](std::string_view t) {
+    switch (t.size()) {
+      case 2:
+        return t == "md" || t == "pf" || t == "pm" || t == "ps" || t == "py" || t == "sh" ||
+               t == "so";
+      case 3:
+        return t == "cab" || t == "mov" || t == "pid" || t == "pub" || t == "zip";
+      case 4:
+        return t == "data" || t == "java";
+      case 10:
+        return t == "properties";
+      default:
+        return false;
+    }
   };
   static const psl_ctx_t* const psl = psl_builtin() != nullptr ? psl_builtin() : psl_latest(nullptr);
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
@@ -606,25 +800,42 @@ bool LooksLikeDomainName(std::string_view name) {
                                [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
   if (!upper && !lower && !non_ascii) return false;
   char folded[254];
-  for (size_t i = 0; i < name.size(); ++i) folded[i] = Lower(name[i]);
-  folded[name.size()] = '\0';
-  std::string_view lowered_tld(folded + dot + 1, tld.size());
-  if (std::find(std::begin(kFileExtensionTlds), std::end(kFileExtensionTlds), lowered_tld) !=
-      std::end(kFileExtensionTlds)) {
-    return false;
+  unsigned char high = 0;  // any byte >= 0x80 sets its top bit
+  for (size_t i = 0; i < name.size(); ++i) {
+    folded[i] = Lower(name[i]);
+    high |= static_cast<unsigned char>(name[i]);
   }
+  folded[name.size()] = '\0';
+  if (key != nullptr && (high & 0x80) != 0) {
+    // IDN conversion: NormalizeDomain's own path.
+    if (!CheckDomainName(name, nullptr)) return false;
+    std::optional<std::string> normalized = NormalizeDomain(name);
+    if (!normalized) return false;
+    *key = std::move(*normalized);
+    return true;
+  }
+  std::string_view lowered_tld(folded + dot + 1, tld.size());
+  if (is_file_extension(lowered_tld)) return false;
   if (psl == nullptr) return false;
   // libpsl lookups dominate extraction on domain-heavy logs, and names repeat: a small
   // direct-mapped cache per thread of the last answer for each lower-cased name.
   struct CacheEntry {
     std::string name;
     bool domain = false;
+    bool valid = false;  // NormalizeDomain accepts it (it then only lower-cases it)
   };
-  static constexpr size_t kCacheSlots = 4096;
+  // 16384 slots (about 1 MB per thread when full, names included): a stream with ten
+  // thousand distinct names (iocgen's mix) still mostly hits.
+  static constexpr size_t kCacheSlots = 16384;
   thread_local std::unique_ptr<CacheEntry[]> cache(new CacheEntry[kCacheSlots]);
   std::string_view lowered(folded, name.size());
-  CacheEntry& slot = cache[std::hash<std::string_view>{}(lowered) & (kCacheSlots - 1)];
-  if (slot.name == lowered) return slot.domain;
+  CacheEntry& slot = cache[FoldedNameHash(name) & (kCacheSlots - 1)];
+  if (slot.name == lowered) {
+    if (key == nullptr) return slot.domain;
+    if (!slot.domain || !slot.valid) return false;
+    key->assign(lowered);
+    return true;
+  }
   // The TLD must be listed (not just matched by the implicit "*" rule), and the name must
   // have a registrable part below its public suffix ("co.uk" alone is not a domain).
   bool domain =
@@ -632,10 +843,32 @@ bool LooksLikeDomainName(std::string_view name) {
       psl_registrable_domain(psl, folded) != nullptr;
   slot.name.assign(lowered);
   slot.domain = domain;
-  return domain;
+  // The name is ASCII and has no trailing dot here: NormalizeDomain accepts it or not
+  // whatever its case, and lower-cases it.
+  slot.valid = NormalizeDomain(lowered).has_value();
+  if (key == nullptr) return domain;
+  if (!domain || !slot.valid) return false;
+  key->assign(lowered);
+  return true;
 }
 
+}  // namespace
+
+bool LooksLikeDomainName(std::string_view name) { return CheckDomainName(name, nullptr); }
+
 void ExtractObservables(std::string_view text, std::vector<Observable>* out) {
+  if (text.empty()) return;
+  if (text.size() < kBlock) {
+    // Most values of a structured event: classified once. Without '.' or ':' a short
+    // value holds no URL ("://"), no token worth classifying and no digest (32+ bytes).
+    const BlockMasks masks = ClassifyTail(text, 0, text.size());
+    if (masks.dot_colon == 0) return;
+    if (!FindNextUrl(text, 0)) {
+      Collector collector(text, out);
+      collector.ScanPlain(0, text.size(), &masks);
+      return;
+    }
+  }
   Collector collector(text, out);
   size_t pos = 0;
   while (pos < text.size()) {

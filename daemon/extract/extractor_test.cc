@@ -440,5 +440,41 @@ TEST(ExtractorTest, FindsObservablesAtEveryOffset) {
   }
 }
 
+// Texts shorter than a block are classified from loads that stay inside them: every
+// observable is found at either end of a short text of every length, alone or as a view
+// into a longer buffer (whose bytes outside the view must not count).
+TEST(ExtractorTest, FindsObservablesInShortTexts) {
+  for (size_t pad = 0; pad < 14; ++pad) {
+    SCOPED_TRACE(pad);
+    const std::string spaces(pad, ' ');
+    const std::string name = std::string(pad + 2, 'b') + ".io";
+    EXPECT_THAT(Extract("1.2.3.4" + spaces), ElementsAre(Found{"ipv4", "1.2.3.4"}));
+    EXPECT_THAT(Extract(spaces + "a.io"), ElementsAre(Found{"domain", "a.io"}));
+    EXPECT_THAT(Extract("u@" + name), ElementsAre(Found{"domain", name}));
+    EXPECT_THAT(Extract(name + "::"), ElementsAre(Found{"domain", name}));
+    EXPECT_THAT(Extract(name + ":8080"), ElementsAre(Found{"domain", name}));
+    EXPECT_THAT(Extract("k:" + name), ElementsAre(Found{"domain", name}));
+    EXPECT_THAT(Extract(std::string(pad, 'w')), IsEmpty());
+    const std::string buffer = "9.9.9.9 " + name + " 8.8.8.8";
+    std::string_view middle = std::string_view(buffer).substr(8, name.size());
+    EXPECT_THAT(Extract(middle), ElementsAre(Found{"domain", name}));
+    EXPECT_THAT(Extract(middle.substr(1)), ElementsAre(Found{"domain", name.substr(1)}));
+    EXPECT_THAT(Extract(std::string_view(buffer).substr(7, 1)), IsEmpty());
+  }
+}
+
+// The domain cache keys on the lower-cased name: names that differ in one byte, or only in
+// case, get their own answers.
+TEST(ExtractorTest, SimilarNamesGetTheirOwnVerdicts) {
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_THAT(Extract("id.orig_h id.orig_p"), IsEmpty());
+    EXPECT_THAT(Extract("evil-aaaa.com evil-aaab.zip"),
+                ElementsAre(Found{"domain", "evil-aaaa.com"}));
+    EXPECT_THAT(Extract("EVIL-AAAB.COM"), ElementsAre(Found{"domain", "EVIL-AAAB.COM"}));
+    EXPECT_FALSE(LooksLikeDomainName("evil-aaab.zip"));
+    EXPECT_TRUE(LooksLikeDomainName("EVIL-AAAB.COM"));
+  }
+}
+
 }  // namespace
 }  // namespace iocd

@@ -18,8 +18,13 @@ constexpr bool IsCompositeKeyChar(char c) {
 // "SHA1=ab,MD5=cd": every comma-separated part is KEY=VALUE with a 1-32 character key and
 // a non-empty value, and there is no whitespace.
 bool IsComposite(std::string_view v) {
-  // Most values are short and hold no '=': a loop beats a memchr call per field.
-  if (std::none_of(v.begin(), v.end(), [](char c) { return c == '='; })) return false;
+  // Most values are short and hold no '=': a loop beats a memchr call per field; a long
+  // value (a message) is searched faster by memchr.
+  constexpr size_t kLongValue = 32;
+  bool has_equals = v.size() >= kLongValue
+                        ? v.find('=') != std::string_view::npos
+                        : std::any_of(v.begin(), v.end(), [](char c) { return c == '='; });
+  if (!has_equals) return false;
   size_t start = 0;
   while (start <= v.size()) {
     size_t end = v.find(',', start);
@@ -38,9 +43,18 @@ bool IsComposite(std::string_view v) {
   return true;
 }
 
+// Indicator equality, with the comparisons that usually decide it (type, length, first
+// byte) before the key's memcmp call.
+bool SameIndicator(const Indicator& a, const Indicator& b) {
+  return a.type == b.type && a.key.size() == b.key.size() &&
+         (a.key.empty() || a.key[0] == b.key[0]) && a.key == b.key;
+}
+
 class EventCollector {
  public:
-  explicit EventCollector(std::vector<FieldObservable>* out) : out_(out), first_(out->size()) {}
+  // scratch: where each ExtractObservables() call collects (reused, one per thread).
+  EventCollector(std::vector<FieldObservable>* out, std::vector<Observable>* scratch)
+      : out_(out), first_(out->size()), scratch_(scratch) {}
 
   void Field(std::string_view name, std::string_view value) {
     if (value.empty()) return;
@@ -65,7 +79,7 @@ class EventCollector {
  private:
   // value starts at byte base of the field's value.
   void Scan(std::string_view name, std::string_view subkey, std::string_view value, size_t base) {
-    thread_local std::vector<Observable> scratch;
+    std::vector<Observable>& scratch = *scratch_;
     scratch.clear();
     ExtractObservables(value, &scratch);
     for (Observable& o : scratch) {
@@ -86,7 +100,7 @@ class EventCollector {
     size_t count = out_->size() - first_;
     if (count < kLinearLimit) {
       for (size_t i = first_; i < out_->size(); ++i) {
-        if ((*out_)[i].observable.indicator == indicator) return true;
+        if (SameIndicator((*out_)[i].observable.indicator, indicator)) return true;
       }
       return false;
     }
@@ -101,12 +115,14 @@ class EventCollector {
   std::vector<FieldObservable>* out_;
   size_t first_;
   std::unique_ptr<std::unordered_set<std::string>> seen_;  // only for events with many observables
+  std::vector<Observable>* scratch_;
 };
 
 }  // namespace
 
 void ExtractFromEvent(const ParsedEvent& event, std::vector<FieldObservable>* out) {
-  EventCollector collector(out);
+  thread_local std::vector<Observable> scratch;
+  EventCollector collector(out, &scratch);
   for (const EventField& f : event.fields) collector.Field(f.name, f.value);
 }
 

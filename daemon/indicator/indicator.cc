@@ -27,11 +27,13 @@ int HexValue(char c) {
 }
 
 // The first position in s of any of `chars`. std::string_view::find_first_of calls memchr
-// once per byte of s, which dominates feed parsing; the needles here are a few bytes.
-size_t FindAny(std::string_view s, std::string_view chars, size_t from = 0) {
+// once per byte of s, which dominates feed parsing; the needles here are a few bytes of a
+// string literal, so the inner loop unrolls into compares.
+template <size_t N>
+size_t FindAny(std::string_view s, const char (&chars)[N], size_t from = 0) {
   for (size_t i = from; i < s.size(); ++i) {
-    for (char c : chars) {
-      if (s[i] == c) return i;
+    for (size_t k = 0; k + 1 < N; ++k) {
+      if (s[i] == chars[k]) return i;
     }
   }
   return std::string_view::npos;
@@ -270,23 +272,28 @@ std::string CollapseHost(std::string_view host) {
   return collapsed;
 }
 
+// The common case, a plain ASCII name ("Evil.example.com"), which needs none of
+// NormalizeUrlHost's copies: CollapseHost would only lower-case it (no empty label, no dot
+// at either end), it is no address (it starts with a letter) and needs no IDN conversion or
+// percent-decoding. Its key is then NormalizeDomain(DropWww(raw_host)).
+bool IsPlainHost(std::string_view raw_host) {
+  char first = raw_host.empty() ? '\0' : Lower(raw_host.front());
+  return first >= 'a' && first <= 'z' && raw_host.back() != '.' &&
+         raw_host.find("..") == std::string_view::npos &&
+         std::all_of(raw_host.begin(), raw_host.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80 && c != '%'; });
+}
+
+std::string_view DropWww(std::string_view host) {
+  if (StartsWithNoCase(host, "www.") && host.find('.', 4) != std::string_view::npos) {
+    host.remove_prefix(4);
+  }
+  return host;
+}
+
 // Canonical host for a URL key; nullopt when it is neither an address nor a DNS name.
 std::optional<std::string> NormalizeUrlHost(std::string_view raw_host) {
-  // The common case, a plain ASCII name ("Evil.example.com"), without the copies below:
-  // CollapseHost would only lower-case it (no empty label, no dot at either end), it is no
-  // address (it starts with a letter) and needs no IDN conversion or percent-decoding.
-  char first = raw_host.empty() ? '\0' : Lower(raw_host.front());
-  bool plain = first >= 'a' && first <= 'z' && raw_host.back() != '.' &&
-               raw_host.find("..") == std::string_view::npos &&
-               std::all_of(raw_host.begin(), raw_host.end(), [](char c) {
-                 return static_cast<unsigned char>(c) < 0x80 && c != '%';
-               });
-  if (plain) {
-    if (StartsWithNoCase(raw_host, "www.") && raw_host.find('.', 4) != std::string_view::npos) {
-      raw_host.remove_prefix(4);
-    }
-    return NormalizeDomain(raw_host);
-  }
+  if (IsPlainHost(raw_host)) return NormalizeDomain(DropWww(raw_host));
   std::string decoded;
   std::string_view host = raw_host;
   if (host.find('%') != std::string_view::npos) {
@@ -361,15 +368,19 @@ std::optional<std::string> NormalizeMaskHost(std::string_view raw_host) {
 
 // Appends s to *out, percent-decoded and lower-cased.
 void AppendPercentDecodedLower(std::string_view s, std::string* out) {
-  out->reserve(out->size() + s.size());
+  // Decoding never lengthens: size for s, write by index, then cut to what was written.
+  size_t n = out->size();
+  out->resize(n + s.size());
+  char* dst = out->data();
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out->push_back(Lower(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]))));
+      dst[n++] = Lower(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
       i += 2;
     } else {
-      out->push_back(Lower(s[i]));
+      dst[n++] = Lower(s[i]);
     }
   }
+  out->resize(n);
 }
 
 // Whether NormalizePath(percent-decoded, lower-cased path) is the path merely lower-cased
@@ -601,37 +612,59 @@ std::optional<std::array<uint8_t, 16>> ParseIpv6(std::string_view text) {
   return out;
 }
 
-std::optional<std::string> NormalizeDomain(std::string_view text) {
-  std::string ascii;
-  if (HasNonAscii(text)) {
-    auto converted = IdnToAscii(text);
-    if (!converted) return std::nullopt;
-    ascii = std::move(*converted);
-    text = ascii;
-  }
-  if (!text.empty() && text.back() == '.') text.remove_suffix(1);
-  if (text.empty() || text.size() > 253) return std::nullopt;
-  // Written by index, not push_back: this runs for every domain found in a log line.
-  std::string out(text.size(), '\0');
+namespace {
+
+// NormalizeDomain's check of an ASCII name (no trailing dot), writing it lower-cased to
+// out (text.size() bytes). False when it is no valid DNS name.
+bool LowerValidDomain(std::string_view text, char* out) {
   size_t label_len = 0;
   size_t labels = 1;
   bool last_label_numeric = true;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = Lower(text[i]);
     if (c == '.') {
-      if (label_len == 0) return std::nullopt;
+      if (label_len == 0) return false;
       ++labels;
       label_len = 0;
       last_label_numeric = true;
     } else if ((c >= 'a' && c <= 'z') || IsDigit(c) || c == '-' || c == '_') {
-      if (++label_len > 63) return std::nullopt;
+      if (++label_len > 63) return false;
       if (!IsDigit(c)) last_label_numeric = false;
     } else {
-      return std::nullopt;
+      return false;
     }
     out[i] = c;
   }
-  if (label_len == 0 || labels < 2 || last_label_numeric) return std::nullopt;
+  return label_len != 0 && labels >= 2 && !last_label_numeric;
+}
+
+// NormalizeDomain, appending to *out (left as it was on failure): a URL key starts with
+// its host, and building it in place spares a copy.
+bool AppendNormalizedDomain(std::string_view text, std::string* out) {
+  std::string ascii;
+  if (HasNonAscii(text)) {
+    auto converted = IdnToAscii(text);
+    if (!converted) return false;
+    ascii = std::move(*converted);
+    text = ascii;
+  }
+  if (!text.empty() && text.back() == '.') text.remove_suffix(1);
+  if (text.empty() || text.size() > 253) return false;
+  const size_t base = out->size();
+  // Written by index, not push_back: this runs for every domain found in a log line.
+  out->resize(base + text.size());
+  if (!LowerValidDomain(text, out->data() + base)) {
+    out->resize(base);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> NormalizeDomain(std::string_view text) {
+  std::string out;
+  if (!AppendNormalizedDomain(text, &out)) return std::nullopt;
   return out;
 }
 
@@ -662,13 +695,11 @@ std::optional<std::string> NormalizeUrlImpl(std::string_view text, bool mask) {
   if (hash != std::string_view::npos) text = text.substr(0, hash);
   std::string_view authority = text.substr(0, FindAny(text, "/?\\"));
   std::string_view rest = text.substr(authority.size());
-  auto host = mask ? NormalizeMaskHost(HostOfAuthority(authority))
-                   : NormalizeUrlHost(HostOfAuthority(authority));
-  if (!host) return std::nullopt;
+  const std::string_view raw_host = HostOfAuthority(authority);
 
   std::string_view path = rest;
   std::string_view query;
-  size_t q = FindAny(rest, "?");
+  size_t q = rest.find('?');  // memchr: paths are long enough for it to pay
   if (q != std::string_view::npos) {
     path = rest.substr(0, q);
     query = rest.substr(q + 1);
@@ -676,12 +707,23 @@ std::optional<std::string> NormalizeUrlImpl(std::string_view text, bool mask) {
   // An empty query is dropped; a non-empty one decodes to a non-empty one.
   bool has_query = !query.empty();
 
-  std::string out = std::move(*host);
-  out.reserve(out.size() + rest.size() + 1);
+  std::string out;
+  if (!mask && IsPlainHost(raw_host)) {
+    // The key is built in one string, sized once.
+    out.reserve(raw_host.size() + rest.size() + 1);
+    if (!AppendNormalizedDomain(DropWww(raw_host), &out)) return std::nullopt;
+  } else {
+    auto host = mask ? NormalizeMaskHost(raw_host) : NormalizeUrlHost(raw_host);
+    if (!host) return std::nullopt;
+    out = std::move(*host);
+    out.reserve(out.size() + rest.size() + 1);
+  }
   if (IsPlainPath(path)) {
     // path is empty or starts with '/': it is "/" (left out without a query) or more.
     if (path.size() > 1) {
-      for (char c : path) out.push_back(Lower(c));
+      const size_t base = out.size();
+      out.resize(base + path.size());
+      for (size_t i = 0; i < path.size(); ++i) out[base + i] = Lower(path[i]);
     } else if (has_query) {
       out.push_back('/');
     }

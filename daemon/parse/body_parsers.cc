@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 
@@ -12,6 +13,12 @@ constexpr bool IsKeyChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '.' || c == '-';
 }
+// IsKeyChar as a table: FindNextKey runs it backwards over every key of a CEF or KV body.
+constexpr std::array<bool, 256> kKeyChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<size_t>(c)] = IsKeyChar(static_cast<char>(c));
+  return t;
+}();
 constexpr bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
@@ -91,7 +98,7 @@ KeyPos FindNextKey(std::string_view s, size_t from) {
     if (hit == nullptr) break;
     size_t eq = static_cast<size_t>(static_cast<const char*>(hit) - s.data());
     size_t j = eq;
-    while (j > from && IsKeyChar(s[j - 1])) --j;
+    while (j > from && kKeyChar[static_cast<unsigned char>(s[j - 1])]) --j;
     if (j < eq && (j == 0 || IsSpace(s[j - 1])) && j >= from) return {j, eq};
     i = eq + 1;
   }
@@ -260,6 +267,12 @@ struct JsonFlattener::Impl {
         simdjson::dom::object obj;
         if (e.get(obj) != simdjson::SUCCESS) return;
         for (simdjson::dom::key_value_pair kv : obj) {
+          // Numbers, booleans and null yield no field: their dotted path is not built.
+          element_type type = kv.value.type();
+          if (type != element_type::OBJECT && type != element_type::ARRAY &&
+              type != element_type::STRING) {
+            continue;
+          }
           std::string_view child = path.empty() ? event->arena().Copy(kv.key)
                                                 : event->arena().Join(path, '.', kv.key);
           Walk(kv.value, child, event);
