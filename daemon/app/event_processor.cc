@@ -2,6 +2,8 @@
 
 #include <cassert>
 #include <chrono>
+#include <deque>
+#include <span>
 
 #include "extract/field_extractor.h"
 #include "output/hit_fields.h"
@@ -66,158 +68,214 @@ std::string SuppressionKey(const iocd::hit::Hit& hit, const ReceivedEvent& event
 }
 
 // Adds the built-in extractor's observables that the source rules did not already report
-// (a rule's field wins for the same indicator).
-void MergeBuiltin(const std::vector<FieldObservable>& builtin, std::vector<FieldObservable>* observables) {
+// (a rule's field wins for the same indicator). The event's rule observables are
+// (*observables)[first..], the last ones in the vector.
+void MergeBuiltin(const std::vector<FieldObservable>& builtin, size_t first, std::vector<FieldObservable>* observables) {
   const size_t from_rules = observables->size();
   for (const FieldObservable& f : builtin) {
     bool seen = false;
-    for (size_t i = 0; i < from_rules && !seen; ++i) seen = (*observables)[i].observable.indicator == f.observable.indicator;
+    for (size_t i = first; i < from_rules && !seen; ++i) {
+      seen = (*observables)[i].observable.indicator == f.observable.indicator;
+    }
     if (!seen) observables->push_back(f);
   }
 }
 
+// One event of a batch, between extraction and hit emission.
+struct PendingEvent {
+  ParsedEvent parsed;
+  SourceMatch rule_match;
+  const CompiledSource* source = nullptr;
+  size_t end = 0;  // one past its last observable in BatchScratch::observables
+};
+
+// Scratch space of ProcessBatch, one per thread: the arenas and vectors stop allocating
+// once they have grown to the traffic's size.
+struct BatchScratch {
+  EventParser parser;
+  std::deque<PendingEvent> events;           // a deque: PendingEvent cannot move
+  std::vector<FieldObservable> observables;  // the batch's, event after event
+  std::vector<FieldObservable> builtin;
+  // The indicators looked up (their keys moved out of `observables`, whose indicators are
+  // not used after that) and, for each, its index in `observables`.
+  std::vector<Indicator> lookups;
+  std::vector<uint32_t> lookup_of;
+  std::vector<IndexMatch> matches;
+  std::vector<size_t> match_ends;
+};
+
 }  // namespace
 
-void EventProcessor::Process(const ReceivedEvent& event) {
-  // One parser and scratch space per thread: the arena and vectors stop allocating once
-  // they have grown to the traffic's size.
-  thread_local EventParser parser;
-  thread_local ParsedEvent parsed;
-  thread_local std::vector<FieldObservable> observables;
-  thread_local std::vector<FieldObservable> builtin;
-  thread_local std::vector<IndexMatch> matches;
-  thread_local SourceMatch rule_match;
-  events_.fetch_add(1, std::memory_order_relaxed);
+void EventProcessor::Process(const ReceivedEvent& event) { ProcessBatch(std::span<const ReceivedEvent>(&event, 1)); }
 
-  parser.Parse(event.message, &parsed);
-  if (!parsed.error.empty()) malformed_.fetch_add(1, std::memory_order_relaxed);
-  observables.clear();
-  rule_match.Clear();
+void EventProcessor::ProcessBatch(std::span<const ReceivedEvent> events) {
+  thread_local BatchScratch s;
+  if (events.empty()) return;
+  events_.fetch_add(events.size(), std::memory_order_relaxed);
+  while (s.events.size() < events.size()) s.events.emplace_back();
+  s.observables.clear();
+
+  // Parse and extract every event.
   std::shared_ptr<const SourceRules> rules = source_rules_.load(std::memory_order_acquire);
-  const CompiledSource* source = rules != nullptr ? rules->Select(event.sender, parsed.header.hostname) : nullptr;
-  if (source == nullptr) {
-    ExtractFromEvent(parsed, &observables);
-  } else {
-    source->Apply(event.message, &rule_match);
-    if (rule_match.rejected > 0) rule_rejected_.fetch_add(rule_match.rejected, std::memory_order_relaxed);
-    if (rule_match.ignored) {
-      ignored_.fetch_add(1, std::memory_order_relaxed);
-      return;
+  for (size_t e = 0; e < events.size(); ++e) {
+    const ReceivedEvent& event = events[e];
+    PendingEvent& p = s.events[e];
+    const size_t first = s.observables.size();
+    s.parser.Parse(event.message, &p.parsed);
+    if (!p.parsed.error.empty()) malformed_.fetch_add(1, std::memory_order_relaxed);
+    p.source = rules != nullptr ? rules->Select(event.sender, p.parsed.header.hostname) : nullptr;
+    if (p.source == nullptr) {
+      ExtractFromEvent(p.parsed, &s.observables);
+    } else {
+      p.rule_match.Clear();
+      p.source->Apply(event.message, &p.rule_match);
+      if (p.rule_match.rejected > 0) rule_rejected_.fetch_add(p.rule_match.rejected, std::memory_order_relaxed);
+      if (p.rule_match.ignored) {
+        ignored_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        s.observables.insert(s.observables.end(), p.rule_match.observables.begin(), p.rule_match.observables.end());
+        if (p.source->builtin_extraction()) {
+          // Replace rules rewrote the event: the built-in extraction reads the rewritten text.
+          if (p.rule_match.text.data() != event.message.data()) s.parser.Parse(p.rule_match.text, &p.parsed);
+          s.builtin.clear();
+          ExtractFromEvent(p.parsed, &s.builtin);
+          MergeBuiltin(s.builtin, first, &s.observables);
+        }
+      }
     }
-    observables = rule_match.observables;
-    if (source->builtin_extraction()) {
-      // Replace rules rewrote the event: the built-in extraction reads the rewritten text.
-      if (rule_match.text.data() != event.message.data()) parser.Parse(rule_match.text, &parsed);
-      builtin.clear();
-      ExtractFromEvent(parsed, &builtin);
-      MergeBuiltin(builtin, &observables);
-    }
+    p.end = s.observables.size();
   }
-  if (observables.empty()) return;
-  observables_.fetch_add(observables.size(), std::memory_order_relaxed);
-  uint32_t emitted = 0;
+  if (s.observables.empty()) return;
+  observables_.fetch_add(s.observables.size(), std::memory_order_relaxed);
 
+  // Look every observable up at once.
   std::shared_ptr<const MatchSnapshot> snap = snapshots_->Current();
-  for (const FieldObservable& found : observables) {
-    const Observable& obs = found.observable;
-    if (options_.skip_allowlisted && snap->allowlist->Match(obs.indicator)) {
+  if (s.lookups.size() < s.observables.size()) s.lookups.resize(s.observables.size());
+  s.lookup_of.clear();
+  for (uint32_t i = 0; i < s.observables.size(); ++i) {
+    Indicator& indicator = s.observables[i].observable.indicator;
+    if (options_.skip_allowlisted && snap->allowlist->Match(indicator)) {
       skipped_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    matches.clear();
-    snap->index->Lookup(obs.indicator, &matches);
-    if (matches.empty()) continue;
-
-    if (auto list = snap->allowlist->Match(obs.indicator)) {
-      suppressed_.fetch_add(1, std::memory_order_relaxed);
-      snap->allowlist_suppressed[*list]->fetch_add(1, std::memory_order_relaxed);
-      for (const IndexMatch& m : matches) {
-        for (FeedId feed : m.feeds) {
-          if (const FeedInfo* info = snap->feed(feed)) info->suppressed->fetch_add(1, std::memory_order_relaxed);
-        }
-      }
-      continue;
-    }
-
-    const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-    auto hit = std::make_shared<iocd::hit::Hit>();
-    for (const IndexMatch& m : matches) {
-      Indicator indicator = m.ToIndicator();
-      const bool parent_domain = m.type == IndicatorType::kDomain && m.key != obs.indicator.key;
-      for (FeedId feed : m.feeds) {
-        auto entry = store_->GetEntry(feed, indicator);
-        if (entry.ok() && parent_domain && entry->exact_domain()) continue;
-        iocd::hit::Enrichment* e = hit->add_enrichments();
-        const FeedInfo* info = snap->feed(feed);
-        e->set_feed(info != nullptr ? info->name : store_->FeedName(feed));
-        e->set_indicator_type(std::string(TypeName(m.type)));
-        if (info != nullptr) {
-          if (info->confidence) e->set_confidence(*info->confidence);
-          for (const auto& tag : info->tags) e->add_tags(tag);
-        }
-        if (entry.ok()) {
-          e->set_indicator(entry->value());
-          *e->mutable_context() = entry->context();
-          DeriveEnrichmentFields(e);
-        } else {
-          e->set_indicator(indicator.Display());
-          missing_context_.fetch_add(1, std::memory_order_relaxed);
-        }
-      }
-    }
-    if (hit->enrichments_size() == 0) continue;
-    if (options_.max_hits_per_event > 0 && emitted >= options_.max_hits_per_event) {
-      capped_.fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
-    std::string suppression_key;
-    SuppressionDecision decision;
-    if (options_.suppressor != nullptr) {
-      suppression_key = SuppressionKey(*hit, event, parsed.header.hostname);
-      decision = options_.suppressor->Admit(suppression_key, now_us);
-      if (!decision.emit) {
-        window_suppressed_.fetch_add(1, std::memory_order_relaxed);
-        continue;
-      }
-      hit->set_count(1);
-      hit->set_window_start_unix_us(decision.window_start_us);
-    }
-    hit->set_id(options_.ids->Next(now_us));
-    hit->set_detected_unix_us(now_us);
-    hit->set_input(std::string(event.input));
-    hit->set_sender(std::string(event.sender));
-    hit->set_raw_event(std::string(event.message));
-    hit->set_raw_event_size(event.message.size());
-    hit->set_event_unix_us(parsed.header.unix_us.value_or(0));
-    hit->set_syslog_host(std::string(parsed.header.hostname));
-    hit->set_syslog_app(std::string(parsed.header.app_name));
-    hit->set_observable(std::string(obs.text));
-    hit->set_observable_type(std::string(TypeName(obs.indicator.type)));
-    hit->set_field(found.field);
-    if (source != nullptr) {
-      hit->set_rule_set(source->name());
-      for (const ContextValue& c : rule_match.context) {
-        iocd::store::ContextField* field = hit->add_event_context();
-        field->set_key(std::string(c.name));
-        field->set_value(std::string(c.value));
-      }
-    }
-    hits_.fetch_add(1, std::memory_order_relaxed);
-    ++emitted;
-    std::shared_ptr<const iocd::hit::Hit> shared = std::move(hit);
-    if (options_.suppressor != nullptr) {
-      options_.suppressor->AttachFirst(suppression_key, decision.window_start_us, shared);
-    }
-    if (event.reply != nullptr) {
-      thread_local std::string line;
-      line.clear();
-      ReplyFormatter(event.input).Format(*shared, &line);
-      event.reply->Send(line);
-    }
-    for (HitOutput* out : outputs_) out->Submit(shared);
+    Indicator& slot = s.lookups[s.lookup_of.size()];
+    slot.type = indicator.type;
+    slot.key.swap(indicator.key);
+    s.lookup_of.push_back(i);
   }
+  s.matches.clear();
+  s.match_ends.clear();
+  snap->index->LookupBatch(std::span<const Indicator>(s.lookups.data(), s.lookup_of.size()), &s.matches,
+                           &s.match_ends);
+
+  // Hits, event by event, observable by observable.
+  size_t k = 0;
+  for (size_t e = 0; e < events.size(); ++e) {
+    const ReceivedEvent& event = events[e];
+    const PendingEvent& p = s.events[e];
+    uint32_t emitted = 0;
+    for (; k < s.lookup_of.size() && s.lookup_of[k] < p.end; ++k) {
+      const FieldObservable& found = s.observables[s.lookup_of[k]];
+      const Indicator& indicator = s.lookups[k];
+      const std::span<const IndexMatch> matches(s.matches.data() + (k == 0 ? 0 : s.match_ends[k - 1]),
+                                                s.matches.data() + s.match_ends[k]);
+      if (!matches.empty()) EmitHit(event, p.parsed.header, p.source, p.rule_match, found, indicator, matches, *snap, &emitted);
+    }
+  }
+}
+
+void EventProcessor::EmitHit(const ReceivedEvent& event, const SyslogHeader& header, const CompiledSource* source,
+                             const SourceMatch& rule_match, const FieldObservable& found, const Indicator& indicator,
+                             std::span<const IndexMatch> matches, const MatchSnapshot& snap, uint32_t* emitted) {
+  if (auto list = snap.allowlist->Match(indicator)) {
+    suppressed_.fetch_add(1, std::memory_order_relaxed);
+    snap.allowlist_suppressed[*list]->fetch_add(1, std::memory_order_relaxed);
+    for (const IndexMatch& m : matches) {
+      for (FeedId feed : m.feeds) {
+        if (const FeedInfo* info = snap.feed(feed)) info->suppressed->fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    return;
+  }
+
+  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  auto hit = std::make_shared<iocd::hit::Hit>();
+  for (const IndexMatch& m : matches) {
+    Indicator matched = m.ToIndicator();
+    const bool parent_domain = m.type == IndicatorType::kDomain && m.key != indicator.key;
+    for (FeedId feed : m.feeds) {
+      auto entry = store_->GetEntry(feed, matched);
+      if (entry.ok() && parent_domain && entry->exact_domain()) continue;
+      iocd::hit::Enrichment* e = hit->add_enrichments();
+      const FeedInfo* info = snap.feed(feed);
+      e->set_feed(info != nullptr ? info->name : store_->FeedName(feed));
+      e->set_indicator_type(std::string(TypeName(m.type)));
+      if (info != nullptr) {
+        if (info->confidence) e->set_confidence(*info->confidence);
+        for (const auto& tag : info->tags) e->add_tags(tag);
+      }
+      if (entry.ok()) {
+        e->set_indicator(entry->value());
+        *e->mutable_context() = entry->context();
+        DeriveEnrichmentFields(e);
+      } else {
+        e->set_indicator(matched.Display());
+        missing_context_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+  if (hit->enrichments_size() == 0) return;
+  if (options_.max_hits_per_event > 0 && *emitted >= options_.max_hits_per_event) {
+    capped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  std::string suppression_key;
+  SuppressionDecision decision;
+  if (options_.suppressor != nullptr) {
+    suppression_key = SuppressionKey(*hit, event, header.hostname);
+    decision = options_.suppressor->Admit(suppression_key, now_us);
+    if (!decision.emit) {
+      window_suppressed_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    hit->set_count(1);
+    hit->set_window_start_unix_us(decision.window_start_us);
+  }
+  hit->set_id(options_.ids->Next(now_us));
+  hit->set_detected_unix_us(now_us);
+  hit->set_input(std::string(event.input));
+  hit->set_sender(std::string(event.sender));
+  hit->set_raw_event(std::string(event.message));
+  hit->set_raw_event_size(event.message.size());
+  hit->set_event_unix_us(header.unix_us.value_or(0));
+  hit->set_syslog_host(std::string(header.hostname));
+  hit->set_syslog_app(std::string(header.app_name));
+  hit->set_observable(std::string(found.observable.text));
+  hit->set_observable_type(std::string(TypeName(indicator.type)));
+  hit->set_field(found.field);
+  if (source != nullptr) {
+    hit->set_rule_set(source->name());
+    for (const ContextValue& c : rule_match.context) {
+      iocd::store::ContextField* field = hit->add_event_context();
+      field->set_key(std::string(c.name));
+      field->set_value(std::string(c.value));
+    }
+  }
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  ++*emitted;
+  std::shared_ptr<const iocd::hit::Hit> shared = std::move(hit);
+  if (options_.suppressor != nullptr) {
+    options_.suppressor->AttachFirst(suppression_key, decision.window_start_us, shared);
+  }
+  if (event.reply != nullptr) {
+    thread_local std::string line;
+    line.clear();
+    ReplyFormatter(event.input).Format(*shared, &line);
+    event.reply->Send(line);
+  }
+  for (HitOutput* out : outputs_) out->Submit(shared);
 }
 
 ProcessorStats EventProcessor::stats() const {

@@ -1,4 +1,4 @@
-// EventProcessor: turns one received event into hits.
+// EventProcessor: turns received events into hits, one at a time or a batch at once.
 //
 // For each event: parse it (syslog header, then a CEF, LEEF, JSON, key=value or text
 // body; parse/event_parser.h), extract observables with the field each came from
@@ -24,7 +24,7 @@
 // ConfigureReplyBack() reply in the default format (template kDefaultReplyTemplate).
 //
 // Ownership: borrows the store, the outputs and the holder; all must outlive it.
-// Thread safety: Process() may be called from many threads at once; ConfigureReplyBack()
+// Thread safety: Process() and ProcessBatch() may be called from many threads at once; ConfigureReplyBack()
 // only before the first Process().
 // Errors: only ConfigureReplyBack() fails (a bad reply format). Otherwise none surface: a context that cannot be read (its feed was replaced between the
 // snapshot and the read) still yields the enrichment, without context, and is counted.
@@ -34,6 +34,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,7 @@
 #include "ingest/received_event.h"
 #include "output/hit_format.h"
 #include "output/hit_output.h"
+#include "parse/event.h"
 #include "rules/source_rules.h"
 #include "store/indicator_store.h"
 #include "suppress/hit_suppressor.h"
@@ -103,10 +105,22 @@ class EventProcessor {
   Status ConfigureReplyBack(const iocd::config::Input& input);
 
   void Process(const ReceivedEvent& event);
+  // Exactly what calling Process() on each event in order does (same hits, in the same
+  // order, same counters), but cheaper per event: every observable of the batch goes
+  // through the index in one IndicatorIndex::LookupBatch, so their memory accesses
+  // overlap. The batch sees one snapshot and one set of source rules. Its scratch space is
+  // per thread and kept for the next batch (about the size of the largest batch's events);
+  // inputs hand batches of what one read of a connection delivered (ingest/input.h).
+  void ProcessBatch(std::span<const ReceivedEvent> events);
   ProcessorStats stats() const;
 
  private:
   const HitFormatter& ReplyFormatter(std::string_view input) const;
+  // The hit for one observable with matches (unless allowlisted, capped or held back by
+  // the suppression window), sent to the outputs and the ReplyBack channel.
+  void EmitHit(const ReceivedEvent& event, const SyslogHeader& header, const CompiledSource* source,
+               const SourceMatch& rule_match, const FieldObservable& found, const Indicator& indicator,
+               std::span<const IndexMatch> matches, const MatchSnapshot& snap, uint32_t* emitted);
 
   IndicatorStore* store_;
   const SnapshotHolder* snapshots_;

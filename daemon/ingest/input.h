@@ -53,7 +53,9 @@ class Input {
 };
 
 // Builds and binds the input a validated config entry describes (config/config.h).
+// batch_handler (optional): stream inputs hand their events in batches through it (see
+// EventBatchHandler); UDP ignores it.
 Result<std::unique_ptr<Input>> MakeInput(boost::asio::io_context& io, const config::Input& config,
-                                         EventHandler handler);
+                                         EventHandler handler, EventBatchHandler batch_handler = {});
 
 }  // namespace iocd

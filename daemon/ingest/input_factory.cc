@@ -12,7 +12,8 @@ namespace iocd {
 
 namespace asio = boost::asio;
 
-Result<std::unique_ptr<Input>> MakeInput(asio::io_context& io, const config::Input& in, EventHandler handler) {
+Result<std::unique_ptr<Input>> MakeInput(asio::io_context& io, const config::Input& in, EventHandler handler,
+                                         EventBatchHandler batch_handler) {
   auto invalid = [&](const std::string& what) { return Status::InvalidArgument("input " + in.name() + ": " + what); };
 
   std::chrono::milliseconds idle{0};
@@ -80,7 +81,7 @@ Result<std::unique_ptr<Input>> MakeInput(asio::io_context& io, const config::Inp
     default:
       return invalid("unsupported protocol " + std::to_string(static_cast<int>(in.protocol())));
   }
-  auto stream = SyslogStreamListener::Create(io, so, std::move(handler));
+  auto stream = SyslogStreamListener::Create(io, so, std::move(handler), std::move(batch_handler));
   if (!stream.ok()) return stream.status();
   return std::unique_ptr<Input>(std::move(stream).value());
 }

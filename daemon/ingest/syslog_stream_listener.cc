@@ -18,6 +18,8 @@
 #include <mutex>
 #include <set>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "common/log_limiter.h"
 #include "ingest/replyback.h"
@@ -49,6 +51,21 @@ char* ThreadReadBuffer() {
   return buffer.get();
 }
 
+// Events decoded from one read of a connection, waiting to go to the batch handler
+// together. One per thread: a connection hands its batch on before its read handler
+// returns, so a batch never holds two connections' events. The messages are copied in:
+// the decoder's views expire with its next frame.
+struct PendingBatch {
+  std::string bytes;
+  std::vector<std::pair<size_t, size_t>> spans;  // offset, length in bytes
+  std::vector<ReceivedEvent> events;
+};
+
+PendingBatch& ThreadBatch() {
+  thread_local PendingBatch batch;
+  return batch;
+}
+
 std::string FormatEndpoint(const tcp::endpoint& ep) {
   std::string host = ep.address().to_string();
   if (ep.address().is_v6()) host = "[" + host + "]";
@@ -73,6 +90,7 @@ class SessionBase;
 struct Shared {
   std::string name;
   EventHandler handler;
+  EventBatchHandler batch_handler;  // optional
   size_t max_message_bytes = 0;
   size_t max_connections = 0;
   std::chrono::milliseconds idle_timeout{0};
@@ -148,6 +166,7 @@ class SessionBase : public std::enable_shared_from_this<SessionBase>, public Rep
       if (frame.kind == SyslogFrameDecoder::Kind::kNeedMore) break;
       Handle(frame);
     }
+    HandOnBatch();
   }
 
   // End of stream: a last message without LF still counts; a cut octet frame is an error.
@@ -158,6 +177,37 @@ class SessionBase : public std::enable_shared_from_this<SessionBase>, public Rep
       Handle(frame);
       if (frame.kind == SyslogFrameDecoder::Kind::kError) break;
     }
+    HandOnBatch();
+  }
+
+  // Batch handler only: queues a message for the batch, or hands it on alone when large.
+  void Batch(std::string_view message) {
+    PendingBatch& batch = ThreadBatch();
+    if (message.size() > SyslogStreamListener::kMaxBatchedMessageBytes) {
+      HandOnBatch();
+      const ReceivedEvent event{shared_->name, sender_, message, nullptr};
+      shared_->batch_handler(std::span<const ReceivedEvent>(&event, 1));
+      return;
+    }
+    if (batch.spans.size() == SyslogStreamListener::kMaxBatchEvents ||
+        batch.bytes.size() + message.size() > SyslogStreamListener::kMaxBatchBytes) {
+      HandOnBatch();
+    }
+    batch.spans.emplace_back(batch.bytes.size(), message.size());
+    batch.bytes.append(message);
+  }
+
+  void HandOnBatch() {
+    PendingBatch& batch = ThreadBatch();
+    if (batch.spans.empty()) return;
+    batch.events.clear();
+    for (const auto& [offset, length] : batch.spans) {
+      batch.events.push_back(
+          ReceivedEvent{shared_->name, sender_, std::string_view(batch.bytes).substr(offset, length), nullptr});
+    }
+    shared_->batch_handler(batch.events);
+    batch.spans.clear();
+    batch.bytes.clear();
   }
 
   void Handle(const SyslogFrameDecoder::Frame& frame) {
@@ -179,6 +229,10 @@ class SessionBase : public std::enable_shared_from_this<SessionBase>, public Rep
       }
       shared_->messages.fetch_add(1, std::memory_order_relaxed);
       if (!IsValidUtf8(frame.message)) shared_->non_utf8.fetch_add(1, std::memory_order_relaxed);
+      if (shared_->batch_handler && !reply_mode_) {
+        Batch(frame.message);
+        return;
+      }
       shared_->handler(ReceivedEvent{shared_->name, sender_, frame.message, reply_mode_ ? this : nullptr});
       if (send_finished_) {
         QueueReply(kLookupFinished);
@@ -292,16 +346,21 @@ class StreamSession final : public SessionBase {
     if (closed_) return;
     if (!ec) {
       char* buffer = ThreadReadBuffer();
-      boost::system::error_code read_ec;
-      size_t n = stream_.read_some(asio::buffer(buffer, kPlainReadBytes), read_ec);
-      if (n > 0) {
-        last_activity_ = Clock::now();
-        Consume(std::string_view(buffer, n));
-        StartWrite();
-      }
-      if (read_ec && read_ec != asio::error::would_block && read_ec != asio::error::try_again) {
-        Finish();  // EOF or reset
-        return;
+      // A read that fills the buffer probably left more in the kernel: read again at once
+      // (a few times at most, for fairness) instead of going back to the reactor.
+      for (size_t reads = 0; reads < SyslogStreamListener::kReadsPerWakeup; ++reads) {
+        boost::system::error_code read_ec;
+        size_t n = stream_.read_some(asio::buffer(buffer, kPlainReadBytes), read_ec);
+        if (n > 0) {
+          last_activity_ = Clock::now();
+          Consume(std::string_view(buffer, n));
+          StartWrite();
+        }
+        if (read_ec && read_ec != asio::error::would_block && read_ec != asio::error::try_again) {
+          Finish();  // EOF or reset
+          return;
+        }
+        if (n < kPlainReadBytes || closed_ || shared_->Stopping() || RepliesBacklogged()) break;
       }
     }
     if (shared_->Stopping()) {
@@ -708,7 +767,8 @@ SyslogStreamListener::SyslogStreamListener(std::unique_ptr<Impl> impl) : impl_(s
 SyslogStreamListener::~SyslogStreamListener() = default;
 
 Result<std::unique_ptr<SyslogStreamListener>> SyslogStreamListener::Create(asio::io_context& io, Options options,
-                                                                          EventHandler handler) {
+                                                                          EventHandler handler,
+                                                                          EventBatchHandler batch_handler) {
   std::unique_ptr<Impl> impl;
   tcp::endpoint bound;
   const std::string name = options.name;
@@ -748,6 +808,7 @@ Result<std::unique_ptr<SyslogStreamListener>> SyslogStreamListener::Create(asio:
   }
   impl->shared->name = name;
   impl->shared->handler = std::move(handler);
+  impl->shared->batch_handler = std::move(batch_handler);
   impl->shared->max_message_bytes = std::max<size_t>(1, options.max_message_bytes);
   impl->shared->max_connections = options.max_connections;
   impl->shared->idle_timeout = options.idle_timeout;

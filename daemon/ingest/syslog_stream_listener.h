@@ -14,6 +14,16 @@
 // every message decoded so far — for all three transports — so a slow pipeline slows the
 // sender through TCP (or Unix socket) flow control instead of growing a buffer.
 //
+// Reads per wake-up: a plain connection whose read filled the whole buffer (so more is
+// probably waiting) reads again at once, up to kReadsPerWakeup times, before it waits for
+// readability again; the handler still returns for every message before the next read.
+//
+// Batches: given a batch handler, a connection hands the messages one read decoded to it
+// together (at most kMaxBatchEvents and about kMaxBatchBytes per call), copied into a
+// per-thread buffer because the decoder's views do not outlive the next frame; a message
+// over kMaxBatchedMessageBytes is handed alone, without a copy. Memory per thread: that
+// buffer (about kMaxBatchBytes), none per connection.
+//
 // TLS: the certificate chain and key are loaded at Create(); only TLS 1.2 and later are
 // offered. With a CA file, a client certificate is asked for and verified; with
 // require_client_cert a client without a valid one fails the handshake (counted).
@@ -84,9 +94,11 @@ class SyslogStreamListener : public Input {
     size_t reply_max_pending_bytes = 1 << 20;
   };
 
-  // Binds and listens; accepting starts with Start().
+  // Binds and listens; accepting starts with Start(). With a batch_handler, the events of
+  // connections not in ReplyBack mode go to it instead of handler (see "Batches" above).
   static Result<std::unique_ptr<SyslogStreamListener>> Create(boost::asio::io_context& io, Options options,
-                                                              EventHandler handler);
+                                                              EventHandler handler,
+                                                              EventBatchHandler batch_handler = {});
   ~SyslogStreamListener() override;
 
   // The bound TCP endpoint (the real port when 0 was configured); unset for kUnix.
@@ -105,6 +117,12 @@ class SyslogStreamListener : public Input {
   void Stop() override;
 
   IngestStats stats() const override;
+
+  // Reads per wake-up and batch bounds (see the header comment).
+  static constexpr size_t kReadsPerWakeup = 4;
+  static constexpr size_t kMaxBatchEvents = 64;
+  static constexpr size_t kMaxBatchBytes = 64 * 1024;
+  static constexpr size_t kMaxBatchedMessageBytes = 8 * 1024;
 
   class Impl;
 

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -35,16 +36,27 @@ SyslogStreamListener::Options TcpOptions() {
 }
 
 // Runs a listener in a background io_context (two threads) and records what it hands out.
+// Batched: with a batch handler too, recording each batch's size (and, for events through
+// the per-event handler, 0).
 class ListenerHarness {
  public:
-  explicit ListenerHarness(SyslogStreamListener::Options options = TcpOptions()) {
-    auto listener = SyslogStreamListener::Create(io_, options, [this](const ReceivedEvent& e) {
-      std::lock_guard lock(mu_);
-      EXPECT_EQ(e.input, "test");
-      senders_.emplace_back(e.sender);
-      messages_.emplace_back(e.message);
-      cv_.notify_all();
-    });
+  explicit ListenerHarness(SyslogStreamListener::Options options = TcpOptions(), bool batched = false) {
+    EventBatchHandler batch_handler;
+    if (batched) {
+      batch_handler = [this](std::span<const ReceivedEvent> events) {
+        std::lock_guard lock(mu_);
+        batches_.push_back(events.size());
+        for (const ReceivedEvent& e : events) Record(e);
+      };
+    }
+    auto listener = SyslogStreamListener::Create(
+        io_, options,
+        [this](const ReceivedEvent& e) {
+          std::lock_guard lock(mu_);
+          batches_.push_back(0);
+          Record(e);
+        },
+        std::move(batch_handler));
     EXPECT_TRUE(listener.ok()) << listener.status().ToString();
     listener_ = std::move(listener).value();
     listener_->Start();
@@ -70,6 +82,10 @@ class ListenerHarness {
     std::lock_guard lock(mu_);
     return senders_;
   }
+  std::vector<size_t> batches() {
+    std::lock_guard lock(mu_);
+    return batches_;
+  }
 
   // Stops the listener and waits for the io_context to run out of work.
   void StopAndJoin() {
@@ -80,6 +96,13 @@ class ListenerHarness {
   }
 
  private:
+  void Record(const ReceivedEvent& e) {  // mu_ held
+    EXPECT_EQ(e.input, "test");
+    senders_.emplace_back(e.sender);
+    messages_.emplace_back(e.message);
+    cv_.notify_all();
+  }
+
   asio::io_context io_;
   std::unique_ptr<SyslogStreamListener> listener_;
   std::thread threads_[2];
@@ -88,6 +111,7 @@ class ListenerHarness {
   std::condition_variable cv_;
   std::vector<std::string> messages_;
   std::vector<std::string> senders_;
+  std::vector<size_t> batches_;
 };
 
 tcp::socket Connect(asio::io_context& io, uint16_t port) {
@@ -157,6 +181,67 @@ TEST(SyslogStreamListenerTest, StopProcessesWhatWasReceivedThenCloses) {
   EXPECT_EQ(h.messages(), (std::vector<std::string>{"first", "tail without newline"}));
   boost::system::error_code ec = ReadUntilClosed(s);
   EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+}
+
+// ---------------------------------------------------------------- batch handler
+
+TEST(SyslogStreamListenerTest, BatchHandlerGetsEveryMessageInOrderInBoundedBatches) {
+  ListenerHarness h(TcpOptions(), /*batched=*/true);
+  std::vector<std::string> expected;
+  std::string wire;
+  for (int i = 0; i < 300; ++i) {
+    expected.push_back("<13>event " + std::to_string(i));
+    wire += expected.back() + "\n";
+  }
+  expected.push_back(std::string(SyslogStreamListener::kMaxBatchedMessageBytes + 1, 'L'));  // handed alone
+  wire += expected.back() + "\n";
+  expected.push_back("octet counted");
+  wire += "13 octet counted";
+  expected.push_back("last");
+  wire += "last\n";
+  asio::io_context client_io;
+  tcp::socket s = Connect(client_io, h.port());
+  asio::write(s, asio::buffer(wire));
+  EXPECT_EQ(h.WaitForMessages(expected.size()), expected);
+
+  size_t total = 0;
+  size_t at = 0;  // index of the batch's first message
+  for (size_t size : h.batches()) {
+    EXPECT_GE(size, 1u) << "no event went to the per-event handler";
+    EXPECT_LE(size, SyslogStreamListener::kMaxBatchEvents);
+    if (at <= 300 && 300 < at + size) {
+      EXPECT_EQ(size, 1u) << "the large message comes alone";
+    }
+    total += size;
+    at += size;
+  }
+  EXPECT_EQ(total, expected.size());
+  EXPECT_EQ(h.listener().stats().messages, expected.size());
+}
+
+TEST(SyslogStreamListenerTest, BatchHandlerKeepsFrameErrorsAndStopBehaviour) {
+  auto options = TcpOptions();
+  options.max_message_bytes = 1000;
+  ListenerHarness h(options, /*batched=*/true);
+  asio::io_context client_io;
+  tcp::socket s = Connect(client_io, h.port());
+  asio::write(s, asio::buffer("a\n" + std::string(5000, 'x') + "\nb\n"));
+  ASSERT_EQ(h.WaitForMessages(2).size(), 2u);
+  asio::write(s, asio::buffer(std::string("tail without newline")));
+  h.StopAndJoin();
+  EXPECT_EQ(h.messages(), (std::vector<std::string>{"a", "b", "tail without newline"}));
+  IngestStats stats = h.listener().stats();
+  EXPECT_EQ(stats.oversized, 1u);
+  EXPECT_EQ(stats.messages, 3u);
+}
+
+TEST(SyslogStreamListenerTest, ReplyBackConnectionsUseThePerEventHandlerEvenWithABatchHandler) {
+  ListenerHarness h(TcpOptions(), /*batched=*/true);
+  asio::io_context client_io;
+  tcp::socket s = Connect(client_io, h.port());
+  asio::write(s, asio::buffer(std::string("X-KF-ReplyBack\none\ntwo\n")));
+  EXPECT_EQ(h.WaitForMessages(2), (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(h.batches(), (std::vector<size_t>{0, 0}));
 }
 
 TEST(SyslogStreamListenerTest, BindFailureIsReported) {
