@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -146,7 +147,10 @@ class DaemonImpl final : public Daemon {
     // starts in Run().
     for (const auto& in : config.inputs()) {
       if (Status s = processor_->ConfigureReplyBack(in); !s.ok()) return s;
-      auto input = MakeInput(io_, in, [this](const ReceivedEvent& e) { processor_->Process(e); });
+      // Stream inputs hand over the events of one read as a batch (one index lookup pass).
+      auto input = MakeInput(
+          io_, in, [this](const ReceivedEvent& e) { processor_->Process(e); },
+          [this](std::span<const ReceivedEvent> events) { processor_->ProcessBatch(events); });
       if (!input.ok()) return input.status();
       listeners_.push_back(std::move(input).value());
     }
@@ -345,10 +349,19 @@ class DaemonImpl final : public Daemon {
       if (f == nullptr || !Enabled(*f)) unknown += (unknown.empty() ? "" : ", ") + name;
     }
 
+    // Allowlists first: a build ahead (below) reads them while feeds are synced.
+    const bool allowlists_changed = request.all && LoadAllowlists(config);
     FeedSync sync(store_.get());
     bool changed = false;
     std::string summary;
     std::set<std::string> keep;
+    // The next index is built from the imported feeds in memory, and for a large import
+    // while the store is being written (SnapshotPrebuilder).
+    const int64_t build_now_ms = FeedSync::SystemNowMs();
+    SnapshotPrebuilder prebuilder([&](std::span<const ImportedFeed* const> imported) {
+      return BuildSnapshot(*store_, config.feeds(), allowlist_, *drop_allowlist_, counters_, build_now_ms, imported);
+    });
+    bool removed_any = false;
     const auto now = SteadyClock::now();
     for (const auto& feed : config.feeds()) {
       if (!Enabled(feed)) continue;
@@ -363,7 +376,9 @@ class DaemonImpl final : public Daemon {
         if (sig == sched.signature) continue;  // nothing to read
       }
       if (feed.url().empty()) sched.signature = Stat(feed);
-      FeedSyncReport report = sync.SyncOne(feed);
+      FeedSyncReport report =
+          sync.SyncOne(feed, [&](std::shared_ptr<const ImportedFeed> pending) { prebuilder.Pending(std::move(pending)); });
+      prebuilder.Committed(report.imported);
       FeedSync::Log(&feed, report);
       service_events_->FeedSynced(report, FeedSourceName(feed));
       changed |= report.outcome == FeedSyncReport::Outcome::kImported;
@@ -379,15 +394,15 @@ class DaemonImpl final : public Daemon {
         FeedSync::Log(nullptr, report);
         service_events_->FeedSynced(report, "(no longer configured)");
         changed = true;
+        removed_any = true;
         summary += "feed " + report.feed + ": " + OutcomeName(report.outcome) + "\n";
       }
     }
-    bool allowlists_changed = request.all && LoadAllowlists(config);
 
     const int64_t now_ms = FeedSync::SystemNowMs();
     bool expiry_due = next_expiry_unix_ms_ > 0 && next_expiry_unix_ms_ <= now_ms;
     if (changed || allowlists_changed || expiry_due || !snapshot_built_) {
-      auto built = BuildSnapshot(*store_, config.feeds(), allowlist_, *drop_allowlist_, counters_, now_ms);
+      auto built = prebuilder.Finish(removed_any || allowlists_changed);
       if (!built.ok()) {
         spdlog::error("index build failed, keeping the current index: {}", built.status().ToString());
       } else {

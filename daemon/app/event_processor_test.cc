@@ -15,12 +15,12 @@ namespace {
 namespace fs = std::filesystem;
 
 FeedContribution Entry(std::string_view value, std::string_view threat) {
-  FeedContribution c{*ParseIndicator(value), {}};
-  c.entry.set_value(std::string(value));
-  auto* f = c.entry.add_context();
+  iocd::store::FeedEntry entry;
+  entry.set_value(std::string(value));
+  auto* f = entry.add_context();
   f->set_key("threat");
   f->set_value(std::string(threat));
-  return c;
+  return FeedContribution::Of(*ParseIndicator(value), entry);
 }
 
 class EventProcessorTest : public ::testing::Test {
@@ -240,6 +240,55 @@ TEST_F(EventProcessorTest, SourceRulesNameTheFieldAndAddContext) {
   EXPECT_EQ(s.events, 3u);
   EXPECT_EQ(s.ignored, 1u);
   EXPECT_EQ(s.hits, 3u);
+}
+
+// A hit without what differs from run to run (its id and detection time).
+std::string Comparable(const iocd::hit::Hit& hit) {
+  iocd::hit::Hit copy = hit;
+  copy.clear_id();
+  copy.clear_detected_unix_us();
+  return copy.DebugString();
+}
+
+TEST_F(EventProcessorTest, ProcessBatchDoesWhatProcessDoesEventByEvent) {
+  Replace("a", {Entry("10.0.0.0/8", "range a"), Entry("evil.com", "dom a"), Entry("10.1.2.3", "ip a"),
+                Entry("10.1.2.4", "ip a")});
+  Replace("b", {Entry("evil.com", "dom b")});
+  const std::vector<ReceivedEvent> events = {
+      {"siem", "127.0.0.1:5000", "deny dst=evil.com user=alice via 10.1.2.3"},  // source fw
+      {"siem", "10.9.9.9:5000", "<13>Jan  1 00:00:00 host app: nothing here"},
+      {"siem", "10.9.9.9:5000", "conn 10.1.2.3 -> x.evil.com and 8.8.8.8 10.1.2.4"},  // capped at 2
+      {"siem", "127.0.0.1:5000", "healthcheck dst=evil.com"},                         // ignored
+      {"siem", "10.9.9.9:5000", "CEF:0|v|p|1|1|n|5|src=10.200.0.1 request=http://evil.com/x"},
+      {"siem", "10.9.9.9:5000", "CEF:0|broken"},
+  };
+  CollectingOutput one_by_one;
+  EventProcessor single(store_.get(), &holder_, {&one_by_one}, EventProcessorOptions{nullptr, nullptr, 2});
+  single.SetSourceRules(FirewallSource());
+  for (const ReceivedEvent& e : events) single.Process(e);
+  CollectingOutput batched;
+  EventProcessor batch(store_.get(), &holder_, {&batched}, EventProcessorOptions{nullptr, nullptr, 2});
+  batch.SetSourceRules(FirewallSource());
+  batch.ProcessBatch(std::span<const ReceivedEvent>(events).first(3));
+  batch.ProcessBatch(std::span<const ReceivedEvent>(events).subspan(3));
+  batch.ProcessBatch({});
+
+  auto expected = one_by_one.Take();
+  auto got = batched.Take();
+  ASSERT_EQ(expected.size(), 6u);  // 2 (source fw), 2 (capped), 2 (CEF)
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(Comparable(*got[i]), Comparable(*expected[i])) << i;
+  const ProcessorStats a = single.stats();
+  const ProcessorStats b = batch.stats();
+  EXPECT_EQ(b.events, 6u);
+  EXPECT_EQ(b.events, a.events);
+  EXPECT_EQ(b.observables, a.observables);
+  EXPECT_EQ(b.hits, a.hits);
+  EXPECT_EQ(b.capped, a.capped);
+  EXPECT_EQ(b.capped, 1u);
+  EXPECT_EQ(b.ignored, 1u);
+  EXPECT_EQ(b.malformed, a.malformed);
+  EXPECT_EQ(b.malformed, 1u);
 }
 
 TEST_F(EventProcessorTest, MaxHitsPerEventCapsAndCounts) {

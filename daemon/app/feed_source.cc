@@ -23,10 +23,21 @@ namespace fs = std::filesystem;
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IoError("cannot open " + path + ": " + std::strerror(errno));
-  std::ostringstream content;
-  content << in.rdbuf();
+  // Sized once from the file's length and read in one call (feeds run to hundreds of MB);
+  // whatever the length did not cover (the file grew, or it has no length) follows in
+  // chunks, and a file that shrank meanwhile simply ends early.
+  std::string content;
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > 0) {
+    content.resize(static_cast<size_t>(size));
+    in.read(content.data(), static_cast<std::streamsize>(content.size()));
+    content.resize(static_cast<size_t>(in.gcount()));
+  }
+  char chunk[1 << 16];
+  while (in.read(chunk, sizeof(chunk)) || in.gcount() > 0) content.append(chunk, static_cast<size_t>(in.gcount()));
   if (in.bad()) return Status::IoError("cannot read " + path + ": " + std::strerror(errno));
-  return content.str();
+  return content;
 }
 
 // A MISP feed (directory or URL prefix): manifest.json, then <uuid>.json per event.

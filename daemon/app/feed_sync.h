@@ -16,17 +16,23 @@
 // report says why. Malformed records are skipped (the rest loads) and reported with their
 // line; records the format has but iocd cannot match are counted as unsupported.
 //
+// The report of an import carries the written indicators (ImportedFeed) so the caller can
+// build the next index from memory (BuildSnapshot) rather than from a store scan.
+//
 // Ownership: borrows the store. Thread safety: one FeedSync at a time per store (the
 // daemon runs it on its reload thread); the store may be read meanwhile.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "app/snapshot.h"
 #include "feeds/feed_parser.h"
 #include "proto/config.pb.h"
 #include "store/indicator_store.h"
@@ -48,6 +54,11 @@ struct FeedSyncReport {
   // The feed version now in use: the first 16 hex digits of its stored fingerprint (for
   // kFailed the kept previous version; empty if there is none).
   std::string version;
+  // Wall time of the phases: reading and fingerprinting the source, parsing it into
+  // entries, writing the store (0 for phases not reached).
+  std::chrono::milliseconds read_time{0}, parse_time{0}, store_time{0};
+  // kImported: what was written, for BuildSnapshot to index without reading it back.
+  std::shared_ptr<const ImportedFeed> imported;
 };
 
 class FeedSync {
@@ -58,7 +69,13 @@ class FeedSync {
 
   explicit FeedSync(IndicatorStore* store, Clock now = SystemNowMs) : store_(store), now_(std::move(now)) {}
 
-  FeedSyncReport SyncOne(const iocd::config::Feed& feed);
+  // Called, when set, once an import's entries and the feed id they will be stored under
+  // are known and before they are written (ImportedFeed::pending), so the caller can build
+  // the next index while the store is written. The import may still fail afterwards (the
+  // report says so); an index built from a pending feed is only good if it did not.
+  using BeforeCommit = std::function<void(std::shared_ptr<const ImportedFeed> pending)>;
+
+  FeedSyncReport SyncOne(const iocd::config::Feed& feed, const BeforeCommit& before_commit = {});
   // Removes every stored feed whose name is not in `keep`.
   std::vector<FeedSyncReport> RemoveOthers(const std::set<std::string>& keep);
   // SyncOne for every enabled feed, then RemoveOthers for the rest.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <set>
 
@@ -256,6 +257,63 @@ TEST_F(FeedSyncTest, TtlAndStaticContextAndExactDomains) {
   now += 30 * 60 * 1000;
   EXPECT_EQ(sync.SyncOne(*feed).outcome, Outcome::kUnchanged);
   EXPECT_EQ(store_->GetFeed("a")->last_checked_unix_ms(), now);
+}
+
+// A plain feed large enough to be parsed on several threads (over 4 MiB) is stored
+// exactly as the one-thread parser reads it: the same entries byte for byte (comments as
+// context, defanged values refanged, the first of duplicates kept even when the copies are
+// in different stretches), the same errors at the same lines.
+TEST_F(FeedSyncTest, LargePlainFeedIsStoredExactlyAsParsed) {
+  std::string content = "# header\n";
+  for (uint32_t i = 0; i < 400000; ++i) {
+    const std::string address =
+        std::to_string(20 + (i >> 16)) + "." + std::to_string((i >> 8) & 255) + "." + std::to_string(i & 255) + ".7";
+    if (i % 50000 == 3) {
+      content += "not an indicator " + std::to_string(i) + "\n";
+    } else if (i % 1000 == 5) {
+      content += "  hxxp://site" + std::to_string(i) + "[.]example[.]org/x   # seen " + std::to_string(i) + "\n";
+    } else if (i == 399990) {
+      content += "EVIL-dup.example.com\n";  // the same indicator as line 3, in the last stretch
+    } else {
+      content += address + "\n";
+    }
+    if (i == 0) content += "evil-dup.example.com # first\n";
+  }
+  ASSERT_GT(content.size(), size_t{4} << 20);
+  auto* feed = AddFeed("big", Write("big.txt", content));
+  (*feed->mutable_context())["source"] = "test";
+
+  FeedSyncReport report = FeedSync(store_.get()).SyncOne(*feed);
+  ASSERT_EQ(report.outcome, Outcome::kImported) << report.error;
+
+  const FeedParseResult expected = ParsePlainFeed(content);
+  EXPECT_EQ(report.indicators, expected.indicators.size());
+  EXPECT_EQ(report.errors, expected.errors);
+  EXPECT_EQ(report.errors.size(), 8u);
+  ASSERT_NE(report.imported, nullptr);
+  EXPECT_EQ(report.imported->entries->size(), expected.indicators.size());
+
+  std::map<std::string, std::string> want;
+  const std::vector<std::pair<std::string, std::string>> static_context = {{"source", "test"}};
+  for (const ParsedIndicator& p : expected.indicators) {
+    std::string encoded;
+    AppendFeedEntry(p.value, p.context, static_context, 0, false, &encoded);
+    want[p.indicator.Encoded()] = encoded;
+  }
+  std::map<std::string, std::string> got;
+  ASSERT_TRUE(store_
+                  ->ForEachStoredFeedEntry([&](const Indicator& ind, FeedId, std::string_view entry) {
+                    got[ind.Encoded()] = std::string(entry);
+                  })
+                  .ok());
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want);
+  auto dup = store_->GetEntry(store_->GetFeed("big")->id(), *ParseIndicator("evil-dup.example.com"));
+  ASSERT_TRUE(dup.ok());
+  EXPECT_EQ(dup->value(), "evil-dup.example.com");
+  ASSERT_EQ(dup->context_size(), 2);
+  EXPECT_EQ(dup->context(0).key(), "comment");
+  EXPECT_EQ(dup->context(0).value(), "first");
 }
 
 }  // namespace

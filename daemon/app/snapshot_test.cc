@@ -31,11 +31,11 @@ class SnapshotTest : public ::testing::Test {
     state.set_last_checked_unix_ms(last_checked);
     std::vector<FeedContribution> entries;
     for (const auto& [v, expires] : values) {
-      FeedContribution c{*ParseIndicator(v), {}};
-      c.entry.set_value(v);
-      c.entry.set_expires_unix_ms(expires);
+      iocd::store::FeedEntry entry;
+      entry.set_value(v);
+      entry.set_expires_unix_ms(expires);
       if (expires != 0) state.set_has_entry_expiry(true);
-      entries.push_back(std::move(c));
+      entries.push_back(FeedContribution::Of(*ParseIndicator(v), entry));
     }
     ASSERT_TRUE(store_->ReplaceFeed(state, std::move(entries)).ok());
   }
@@ -138,6 +138,136 @@ TEST_F(SnapshotTest, IngestedGenerationIsIndexedUnderItsNewId) {
   ASSERT_NE(snap.feed(new_a), nullptr);
   EXPECT_EQ(snap.feed(new_a)->name, "a");
   EXPECT_EQ(snap.feed(old_a), nullptr);
+}
+
+// A feed handed over in memory (what FeedSync imported) is indexed from there, with its
+// expiry and the drop allowlist applied as for stored entries, and the store scan leaves it
+// out; one whose id no longer matches the stored feed is ignored and the store is read.
+TEST_F(SnapshotTest, ImportedFeedIsIndexedFromMemoryInsteadOfTheStore) {
+  const int64_t now = 1'000'000;
+  Put("a", {{"1.1.1.1", 0}, {"2.2.2.2", now + 500}, {"3.3.3.3", now - 1}, {"keep.example.com", 0}});
+  Put("b", {{"9.9.9.9", 0}});
+  const FeedId a = store_->GetFeed("a")->id();
+
+  auto entries = std::make_shared<std::vector<FeedContribution>>();
+  // Deliberately not what the store holds, to show which source was read.
+  for (const char* v : {"1.1.1.1", "2.2.2.2", "3.3.3.3", "drop.example.com", "5.5.5.5"}) {
+    entries->push_back({*ParseIndicator(v), {}});
+  }
+  ImportedFeed imported;
+  imported.state = *store_->GetFeed("a");
+  imported.entries = entries;
+  imported.expires_unix_ms =
+      std::make_shared<const std::vector<int64_t>>(std::vector<int64_t>{0, now + 500, now - 1, 0, now + 200});
+  AllowlistBuilder drop_builder;
+  const uint32_t list = drop_builder.AddList("drops");
+  ASSERT_TRUE(drop_builder.Add(list, *ParseIndicator("drop.example.com"), false).ok());
+  auto drop = std::move(drop_builder).Build();
+  auto empty = AllowlistBuilder().Build();
+  const ImportedFeed* in_memory[] = {&imported};
+
+  auto built = BuildSnapshot(*store_, feeds_, empty, *drop, counters_, now, in_memory);
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  const MatchSnapshot& snap = *built->snapshot;
+  EXPECT_TRUE(Matches(snap, "1.1.1.1"));
+  EXPECT_TRUE(Matches(snap, "2.2.2.2"));
+  EXPECT_TRUE(Matches(snap, "5.5.5.5"));           // only in memory: memory was read
+  EXPECT_FALSE(Matches(snap, "keep.example.com"));  // only in the store: a's range was not scanned
+  EXPECT_FALSE(Matches(snap, "3.3.3.3"));           // expired
+  EXPECT_FALSE(Matches(snap, "drop.example.com"));  // dropped by the allowlist
+  EXPECT_TRUE(Matches(snap, "9.9.9.9"));            // feed b still comes from the store
+  EXPECT_EQ(snap.index->size(), 4u);
+  EXPECT_EQ(built->dropped_by_allowlist, 1u);
+  EXPECT_EQ(snap.next_expiry_unix_ms, now + 200);
+  ASSERT_EQ(built->expired.count("a"), 1u);
+  EXPECT_EQ(built->expired.at("a").size(), 1u);
+  EXPECT_EQ(built->expired.at("a")[0].Display(), "3.3.3.3");
+
+  imported.state.set_id(a + 100);  // stale: the store has moved on
+  auto rebuilt = BuildSnapshot(*store_, feeds_, empty, *empty, counters_, now, in_memory);
+  ASSERT_TRUE(rebuilt.ok());
+  EXPECT_TRUE(Matches(*rebuilt->snapshot, "keep.example.com"));
+  EXPECT_FALSE(Matches(*rebuilt->snapshot, "5.5.5.5"));
+
+  // Pending (not committed yet): it stands for feed a under its future id whatever the
+  // store holds now, and a feed not stored yet is added.
+  imported.pending = true;
+  ImportedFeed fresh;
+  fresh.state.set_name("c");
+  fresh.state.set_id(a + 200);
+  fresh.pending = true;
+  fresh.entries = std::make_shared<const std::vector<FeedContribution>>(
+      std::vector<FeedContribution>{{*ParseIndicator("7.7.7.7"), {}}});
+  const ImportedFeed* pending[] = {&imported, &fresh};
+  auto ahead = BuildSnapshot(*store_, feeds_, empty, *empty, counters_, now, pending);
+  ASSERT_TRUE(ahead.ok());
+  EXPECT_TRUE(Matches(*ahead->snapshot, "5.5.5.5"));
+  EXPECT_FALSE(Matches(*ahead->snapshot, "keep.example.com"));
+  EXPECT_TRUE(Matches(*ahead->snapshot, "7.7.7.7"));
+  EXPECT_TRUE(Matches(*ahead->snapshot, "9.9.9.9"));
+  ASSERT_NE(ahead->snapshot->feed(a + 100), nullptr);
+  EXPECT_EQ(ahead->snapshot->feed(a + 100)->name, "a");
+  EXPECT_EQ(ahead->snapshot->feed(a), nullptr);
+  ASSERT_NE(ahead->snapshot->feed(a + 200), nullptr);
+  EXPECT_EQ(ahead->snapshot->feed(a + 200)->name, "c");
+}
+
+// The prebuilder's snapshot built ahead is used only when the pending import committed as
+// planned and nothing else changed in the round; otherwise Finish builds afresh.
+TEST_F(SnapshotTest, PrebuiltSnapshotIsUsedOnlyWhenItCoversTheRound) {
+  const int64_t now = 1'000'000;
+  Put("a", {{"1.1.1.1", 0}});
+  iocd::store::FeedState a = *store_->GetFeed("a");
+  auto big = std::make_shared<std::vector<FeedContribution>>();
+  for (uint32_t i = 0; i < SnapshotPrebuilder::kMinEntries; ++i) {
+    big->push_back({Indicator{IndicatorType::kIpv4, std::string{char(10), char(i >> 16), char(i >> 8), char(i)}}, {}});
+  }
+  auto make = [&](FeedId id, bool pending) {
+    auto f = std::make_shared<ImportedFeed>();
+    f->state = a;
+    f->state.set_id(id);
+    f->pending = pending;
+    f->entries = big;
+    return f;
+  };
+  int builds = 0;
+  auto empty = AllowlistBuilder().Build();
+  SnapshotPrebuilder::Build build = [&](std::span<const ImportedFeed* const> imported) {
+    ++builds;
+    return BuildSnapshot(*store_, feeds_, empty, *empty, counters_, now, imported);
+  };
+  {
+    SnapshotPrebuilder prebuilder(build);
+    prebuilder.Pending(make(a.id(), true));
+    prebuilder.Committed(make(a.id(), false));
+    auto built = prebuilder.Finish(false);
+    ASSERT_TRUE(built.ok());
+    EXPECT_TRUE(prebuilder.used_prebuilt());
+    EXPECT_EQ(builds, 1);
+    EXPECT_EQ(built->snapshot->index->size(), SnapshotPrebuilder::kMinEntries);
+  }
+  {
+    builds = 0;
+    SnapshotPrebuilder prebuilder(build);
+    prebuilder.Pending(make(a.id(), true));
+    prebuilder.Committed(nullptr);  // the import failed: the store still has the old version
+    auto built = prebuilder.Finish(false);
+    ASSERT_TRUE(built.ok());
+    EXPECT_FALSE(prebuilder.used_prebuilt());
+    EXPECT_EQ(builds, 2);
+    EXPECT_EQ(built->snapshot->index->size(), 1u);
+    EXPECT_TRUE(Matches(*built->snapshot, "1.1.1.1"));
+  }
+  {
+    builds = 0;
+    SnapshotPrebuilder prebuilder(build);
+    prebuilder.Pending(make(a.id(), true));
+    prebuilder.Committed(make(a.id(), false));
+    auto built = prebuilder.Finish(true);  // e.g. a feed was removed as well
+    ASSERT_TRUE(built.ok());
+    EXPECT_FALSE(prebuilder.used_prebuilt());
+    EXPECT_EQ(builds, 2);
+  }
 }
 
 }  // namespace

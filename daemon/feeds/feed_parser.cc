@@ -25,62 +25,12 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// A set of indicators, held as indices into a vector the caller owns, so no key is
-// copied. Open addressing with linear probing, at most half full.
-class IndicatorIndexSet {
- public:
-  explicit IndicatorIndexSet(size_t expected) { Resize(std::max<size_t>(16, std::bit_ceil(expected * 2 + 1))); }
-
-  // Inserts items[i] unless an equal indicator is already in; returns whether it was added.
-  bool Insert(const std::vector<ParsedIndicator>& items, uint32_t i) {
-    if ((size_ + 1) * 2 > slots_.size()) Grow(items);
-    const Indicator& wanted = items[i].indicator;
-    const size_t h = Hash(wanted);
-    const uint64_t tag = h >> 32 << 32;
-    for (size_t s = h & mask_;; s = (s + 1) & mask_) {
-      if (slots_[s] == 0) {
-        slots_[s] = tag | (i + 1);
-        ++size_;
-        return true;
-      }
-      if ((slots_[s] >> 32 << 32) == tag && items[(slots_[s] & 0xffffffffu) - 1].indicator == wanted) return false;
-    }
-  }
-
- private:
-  static size_t Hash(const Indicator& ind) {
-    // std::hash's low and high bits both vary; the high 32 are kept in the slot as a tag so
-    // most mismatches are rejected without touching the item.
-    return std::hash<std::string_view>{}(ind.key) ^ (static_cast<size_t>(ind.type) * 0x9e3779b97f4a7c15ull);
-  }
-  void Resize(size_t n) {
-    slots_.assign(n, 0);
-    mask_ = n - 1;
-    size_ = 0;
-  }
-  void Grow(const std::vector<ParsedIndicator>& items) {
-    std::vector<uint64_t> old = std::move(slots_);
-    Resize(old.size() * 2);
-    for (uint64_t v : old) {
-      if (v == 0) continue;
-      size_t s = Hash(items[(v & 0xffffffffu) - 1].indicator) & mask_;
-      while (slots_[s] != 0) s = (s + 1) & mask_;
-      slots_[s] = v;
-      ++size_;
-    }
-  }
-
-  std::vector<uint64_t> slots_;  // high 32 bits: hash tag; low 32: index + 1; 0 is empty
-  size_t mask_ = 0;
-  size_t size_ = 0;
-};
-
 // Collects results, keeping the first occurrence of each indicator.
 class ResultBuilder {
  public:
   explicit ResultBuilder(std::string_view content) : seen_(0) {
     result_.lines = CountLines(content);
-    seen_ = IndicatorIndexSet(result_.lines);
+    seen_ = IndicatorDedup(result_.lines);
     result_.indicators.reserve(result_.lines);
   }
 
@@ -90,32 +40,74 @@ class ResultBuilder {
 
   void AddIndicator(ParsedIndicator parsed) {
     result_.indicators.push_back(std::move(parsed));
-    if (!seen_.Insert(result_.indicators, result_.indicators.size() - 1)) result_.indicators.pop_back();
+    if (!seen_.Insert(result_.indicators, static_cast<uint32_t>(result_.indicators.size() - 1))) {
+      result_.indicators.pop_back();
+    }
   }
 
   // Appends a part parsed separately (a later stretch of the same content), in order.
   void Append(FeedParseResult part) {
     for (auto& e : part.errors) result_.errors.push_back(std::move(e));
-    for (auto& p : part.indicators) AddIndicator(std::move(p));
+    constexpr size_t kAhead = 16;  // probes in flight
+    auto& in = part.indicators;
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (i + kAhead < in.size()) seen_.Prefetch(in[i + kAhead].indicator);
+      AddIndicator(std::move(in[i]));
+    }
   }
 
   FeedParseResult Finish() && {
-    result_.indicators.shrink_to_fit();
+    // Only worth a copy of every record when much of the reserved room went unused
+    // (comments, duplicates).
+    if (result_.indicators.size() < result_.indicators.capacity() / 4 * 3) result_.indicators.shrink_to_fit();
     return std::move(result_);
   }
 
  private:
   FeedParseResult result_;
-  IndicatorIndexSet seen_;
+  IndicatorDedup seen_;
 };
 
-// Parses the plain-format lines of `content` (a stretch of whole lines) whose first line
-// is number first_line; duplicates are NOT removed here.
-void ParsePlainLines(std::string_view content, uint32_t first_line, FeedParseResult* out) {
-  LineReader lines(content);
+// Parses one stretch into ParsedIndicators; duplicates are NOT removed here.
+void ParsePlainLines(const PlainStretch& stretch, FeedParseResult* out) {
+  ParsePlainStretch(
+      stretch,
+      [&](PlainRecord& r) {
+        ParsedIndicator parsed{std::move(r.indicator), std::move(r.value), r.line, {}};
+        if (!r.comment.empty()) parsed.context.push_back(MakeField("comment", r.comment));
+        out->indicators.push_back(std::move(parsed));
+      },
+      &out->errors);
+}
+
+// Feeds smaller than this are parsed on the calling thread.
+constexpr size_t kParallelPlainBytes = 4 << 20;
+
+}  // namespace
+
+std::vector<PlainStretch> SplitPlainFeed(std::string_view content, size_t max_parts) {
+  content = StripBom(content);
+  const size_t parts = content.size() < kParallelPlainBytes ? 1 : std::max<size_t>(1, max_parts);
+  std::vector<PlainStretch> out;
+  uint32_t line = 1;
+  for (size_t begin = 0, i = 0; begin < content.size(); ++i) {
+    size_t end = i + 1 >= parts ? content.size() : content.size() * (i + 1) / parts;
+    if (end < begin) end = begin;
+    size_t nl = content.find('\n', end == 0 ? 0 : end - 1);
+    end = nl == std::string_view::npos ? content.size() : nl + 1;
+    out.push_back({content.substr(begin, end - begin), line});
+    line += static_cast<uint32_t>(CountLines(out.back().text));
+    begin = end;
+  }
+  return out;
+}
+
+void ParsePlainStretch(const PlainStretch& stretch, const std::function<void(PlainRecord&)>& on_record,
+                       std::vector<FeedError>* errors) {
+  LineReader lines(stretch.text);
   std::string_view line;
   while (lines.Next(&line)) {
-    const uint32_t line_no = first_line + lines.line_number() - 1;
+    const uint32_t line_no = stretch.first_line + lines.line_number() - 1;
     line = Trim(line);
     if (line.empty() || line.front() == '#') continue;
 
@@ -134,45 +126,28 @@ void ParsePlainLines(std::string_view content, uint32_t first_line, FeedParseRes
     std::string refanged(Trim(Refang(value)));
     Result<Indicator> indicator = ParseIndicator(refanged);
     if (!indicator.ok()) {
-      out->errors.push_back(FeedError{line_no, EscapeControl(indicator.status().message())});
+      errors->push_back(FeedError{line_no, EscapeControl(indicator.status().message())});
       continue;
     }
-    ParsedIndicator parsed{std::move(indicator).value(), std::move(refanged), line_no, {}};
-    if (!comment.empty()) parsed.context.push_back(MakeField("comment", comment));
-    out->indicators.push_back(std::move(parsed));
+    PlainRecord record{std::move(indicator).value(), std::move(refanged), comment, line_no};
+    on_record(record);
   }
 }
-
-// Feeds smaller than this are parsed on the calling thread.
-constexpr size_t kParallelPlainBytes = 4 << 20;
-
-}  // namespace
 
 FeedParseResult ParsePlainFeed(std::string_view content) {
   content = StripBom(content);
   ResultBuilder out(content);
   // Large feeds: one stretch of whole lines per core, parsed in parallel, then merged in
   // file order so errors stay ordered and the first occurrence of a duplicate still wins.
-  const size_t threads =
-      content.size() < kParallelPlainBytes ? 1 : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
-  std::vector<std::string_view> parts;
-  for (size_t begin = 0, i = 0; begin < content.size(); ++i) {
-    size_t end = i + 1 == threads ? content.size() : content.size() * (i + 1) / threads;
-    if (end < begin) end = begin;
-    size_t nl = content.find('\n', end == 0 ? 0 : end - 1);
-    end = nl == std::string_view::npos ? content.size() : nl + 1;
-    parts.push_back(content.substr(begin, end - begin));
-    begin = end;
-  }
+  const std::vector<PlainStretch> parts =
+      SplitPlainFeed(content, std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8));
   std::vector<FeedParseResult> results(parts.size());
-  std::vector<uint32_t> first_lines(parts.size(), 1);
-  for (size_t i = 1; i < parts.size(); ++i) first_lines[i] = first_lines[i - 1] + CountLines(parts[i - 1]);
   {
     std::vector<std::jthread> workers;
     for (size_t i = 1; i < parts.size(); ++i) {
-      workers.emplace_back([&, i] { ParsePlainLines(parts[i], first_lines[i], &results[i]); });
+      workers.emplace_back([&, i] { ParsePlainLines(parts[i], &results[i]); });
     }
-    if (!parts.empty()) ParsePlainLines(parts[0], 1, &results[0]);
+    if (!parts.empty()) ParsePlainLines(parts[0], &results[0]);
   }
   for (auto& r : results) out.Append(std::move(r));
   return std::move(out).Finish();

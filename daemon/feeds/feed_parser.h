@@ -35,12 +35,16 @@
 // join threads of its own).
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/huge_pages.h"
 #include "common/status.h"
 #include "indicator/indicator.h"
 #include "proto/config.pb.h"
@@ -90,6 +94,88 @@ struct FeedParseResult {
 
 // Parses a plain one-indicator-per-line feed. Never fails as a whole: bad lines are errors.
 FeedParseResult ParsePlainFeed(std::string_view content);
+
+// Bulk import of plain feeds (app/feed_sync): the same parsing as ParsePlainFeed, split
+// so that a caller can turn records into its own form on several threads, without a
+// ParsedIndicator per record. Duplicates are not removed (IndicatorDedup does that).
+struct PlainStretch {
+  std::string_view text;  // whole lines
+  uint32_t first_line = 1;
+};
+// content (a leading BOM dropped) as up to max_parts stretches of whole lines of about
+// equal size, in order; content under 4 MiB stays one stretch.
+std::vector<PlainStretch> SplitPlainFeed(std::string_view content, size_t max_parts);
+
+struct PlainRecord {
+  Indicator indicator;
+  std::string value;         // after Refang() and trimming
+  std::string_view comment;  // a trailing "# ..." comment, trimmed; empty if none
+  uint32_t line = 0;
+};
+// Calls on_record for each valid record of the stretch, in order (`comment` is valid
+// during the call only; the record may be moved from), and appends each malformed
+// line to *errors, as ParsePlainFeed reports them.
+void ParsePlainStretch(const PlainStretch& stretch, const std::function<void(PlainRecord&)>& on_record,
+                       std::vector<FeedError>* errors);
+
+// A set of the indicators of items[i].indicator (any vector of records with an
+// `indicator` member), held as indices, so no key is copied: for removing duplicates while
+// keeping the first. Open addressing with linear probing, at most half full.
+class IndicatorDedup {
+ public:
+  explicit IndicatorDedup(size_t expected) { Resize(std::max<size_t>(16, std::bit_ceil(expected * 2 + 1))); }
+
+  // Inserts items[i] unless an equal indicator is already in; returns whether it was added.
+  template <typename Items>
+  bool Insert(const Items& items, uint32_t i) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow(items);
+    const Indicator& wanted = items[i].indicator;
+    const size_t h = Hash(wanted);
+    const uint64_t tag = h >> 32 << 32;
+    for (size_t s = h & mask_;; s = (s + 1) & mask_) {
+      if (slots_[s] == 0) {
+        slots_[s] = tag | (i + 1);
+        ++size_;
+        return true;
+      }
+      if ((slots_[s] >> 32 << 32) == tag && items[(slots_[s] & 0xffffffffu) - 1].indicator == wanted) return false;
+    }
+  }
+
+  // Starts loading the slot `ind` would probe first, so a later Insert of it does not
+  // wait for memory (the set is far larger than the caches for big feeds).
+  void Prefetch(const Indicator& ind) const { __builtin_prefetch(&slots_[Hash(ind) & mask_]); }
+
+ private:
+  static size_t Hash(const Indicator& ind) {
+    // std::hash's low and high bits both vary; the high 32 are kept in the slot as a tag so
+    // most mismatches are rejected without touching the item.
+    return std::hash<std::string_view>{}(ind.key) ^ (static_cast<size_t>(ind.type) * 0x9e3779b97f4a7c15ull);
+  }
+  void Resize(size_t n) {
+    slots_ = {};
+    ReserveHuge(&slots_, n);
+    slots_.assign(n, 0);
+    mask_ = n - 1;
+    size_ = 0;
+  }
+  template <typename Items>
+  void Grow(const Items& items) {
+    std::vector<uint64_t> old = std::move(slots_);
+    Resize(old.size() * 2);
+    for (uint64_t v : old) {
+      if (v == 0) continue;
+      size_t s = Hash(items[(v & 0xffffffffu) - 1].indicator) & mask_;
+      while (slots_[s] != 0) s = (s + 1) & mask_;
+      slots_[s] = v;
+      ++size_;
+    }
+  }
+
+  std::vector<uint64_t> slots_;  // high 32 bits: hash tag; low 32: index + 1; 0 is empty
+  size_t mask_ = 0;
+  size_t size_ = 0;
+};
 
 // Parses a delimited feed. Empty option fields take their defaults (delimiter ",",
 // value_column "1"). The returned Status is InvalidArgument only when the feed cannot be

@@ -52,13 +52,15 @@ struct StoreOptions {
   bool fail_before_commit_for_test = false;
 };
 
-// One indicator of a feed, as written by ReplaceFeed.
+// One indicator of a feed, as written by ReplaceFeed: the indicator and its serialised
+// FeedEntry (importers write it with AppendFeedEntry, without building the message).
 struct FeedContribution {
   Indicator indicator;
-  iocd::store::FeedEntry entry;
-  // The entry already serialised (AppendFeedEntry), for importers that skip building
-  // `entry`; when not empty it is stored instead of `entry`.
   std::string encoded;
+
+  static FeedContribution Of(Indicator indicator, const iocd::store::FeedEntry& entry) {
+    return {std::move(indicator), entry.SerializeAsString()};
+  }
 };
 
 // Appends to *out exactly the bytes FeedEntry::SerializeToString gives for an entry with
@@ -103,8 +105,23 @@ class IndicatorStore {
   // generation. Either way readers see the old or the new version, never a mix, and a
   // failure leaves the old version in place.
   virtual Result<ReplaceStats> ReplaceFeed(iocd::store::FeedState state,
-                                           std::vector<FeedContribution> entries,
+                                           const std::vector<FeedContribution>& entries,
                                            iocd::store::FeedState* stored = nullptr) = 0;
+  // ReplaceFeed in two steps, for callers that want to work with the outcome's feed id
+  // while the entries are written (the daemon builds the next match index meanwhile):
+  // PrepareReplace sorts and plans the replacement and fixes the id its entries will be
+  // stored under (PreparedReplace::id()); nothing is written and readers still see the old
+  // version. Commit() then writes it exactly as ReplaceFeed would. The prepared
+  // replacement holds the store's write lock until it is committed or destroyed (which
+  // abandons it, writing nothing), and reads `entries` until then: keep them alive.
+  class PreparedReplace {
+   public:
+    virtual ~PreparedReplace() = default;
+    virtual FeedId id() const = 0;
+    virtual Result<ReplaceStats> Commit(iocd::store::FeedState* stored = nullptr) = 0;
+  };
+  virtual Result<std::unique_ptr<PreparedReplace>> PrepareReplace(
+      iocd::store::FeedState state, const std::vector<FeedContribution>& entries) = 0;
   // Removes the feed and its whole contribution; OK if it does not exist.
   virtual Status RemoveFeed(std::string_view name) = 0;
   // Rewrites the feed's state only (e.g. last_checked_unix_ms after an unchanged check).
@@ -124,9 +141,11 @@ class IndicatorStore {
       const std::function<void(const Indicator&, FeedId, std::string_view entry)>& fn) = 0;
   // Like ForEachEntryWithValue, but only for feeds that have a FeedState (ascending ids),
   // seeking to each feed's range: the fast scan that builds the match index. Never visits
-  // a replaced generation or an ingestion not yet committed.
+  // a replaced generation or an ingestion not yet committed. Feeds whose id is in `skip`
+  // are left out (the caller has their entries in memory).
   virtual Status ForEachStoredFeedEntry(
-      const std::function<void(const Indicator&, FeedId, std::string_view entry)>& fn) = 0;
+      const std::function<void(const Indicator&, FeedId, std::string_view entry)>& fn,
+      std::span<const FeedId> skip = {}) = 0;
   // What feed `feed` says about `indicator`; NotFound if the feed does not list it.
   virtual Result<iocd::store::FeedEntry> GetEntry(FeedId feed, const Indicator& indicator) = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -224,47 +225,88 @@ int RunFeedBench(const FeedBenchOptions& options, std::ostream& out) {
     auto empty = AllowlistBuilder().Build();
     FeedSync sync(store->get());
     auto initial = Clock::now();
-    sync.SyncOne(feeds[0]);
-    auto built = BuildSnapshot(**store, feeds, empty, *empty, counters, FeedSync::SystemNowMs());
+    FeedSyncReport first = sync.SyncOne(feeds[0]);
+    const ImportedFeed* first_imported[] = {first.imported.get()};
+    auto built = BuildSnapshot(**store, feeds, empty, *empty, counters, FeedSync::SystemNowMs(), first_imported);
+    first = FeedSyncReport();
     if (!built.ok()) return 1;
     holder.Publish(built->snapshot);
     double initial_s = Seconds(Clock::now() - initial);
 
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << GenerateFeed(iocd::config::FEED_FORMAT_PLAIN, n, 2);
+    {
+      // The update: the first `changed` lines come from another seed (new indicators, the
+      // old ones removed), the rest are as before.
+      const auto changed = static_cast<uint64_t>(static_cast<double>(n) * options.reload_change);
+      const std::string fresh = GenerateFeed(iocd::config::FEED_FORMAT_PLAIN, changed, 2);
+      const std::string old = GenerateFeed(iocd::config::FEED_FORMAT_PLAIN, n, 1);
+      size_t skip = 0;
+      for (uint64_t i = 0; i < changed && skip < old.size(); ++i) skip = old.find('\n', skip) + 1;
+      std::ofstream(path, std::ios::binary | std::ios::trunc) << fresh << std::string_view(old).substr(skip);
+    }
     std::atomic<bool> done{false};
     std::atomic<uint64_t> lookups{0};
     std::atomic<int64_t> longest_gap_us{0};
     std::thread reader([&] {
       std::vector<IndexMatch> matches;
-      auto last = Clock::now();
-      for (uint64_t i = 0; !done.load(std::memory_order_relaxed); ++i) {
+      auto lookup = [&](uint64_t i) {
         auto snap = holder.Current();
         Value v = MakeValue(i % n, i % 2 + 1);
         auto ind = ParseIndicator(v.text);
         matches.clear();
         if (ind.ok()) snap->index->Lookup(*ind, &matches);
-        auto now = Clock::now();
-        int64_t gap = std::chrono::duration_cast<std::chrono::microseconds>(now - last).count();
-        if (gap > longest_gap_us.load()) longest_gap_us.store(gap);
-        last = now;
         lookups.fetch_add(1, std::memory_order_relaxed);
+      };
+      auto note_gap = [&](Clock::time_point since, Clock::time_point now) {
+        int64_t gap = std::chrono::duration_cast<std::chrono::microseconds>(now - since).count();
+        if (gap > longest_gap_us.load()) longest_gap_us.store(gap);
+      };
+      if (options.reader_rate == 0) {  // flat out: the longest gap between two lookups
+        auto last = Clock::now();
+        for (uint64_t i = 0; !done.load(std::memory_order_relaxed); ++i) {
+          lookup(i);
+          auto now = Clock::now();
+          note_gap(last, now);
+          last = now;
+        }
+        return;
+      }
+      // Paced: a burst of rate/1000 lookups every millisecond; the pause is how late a
+      // burst finished against its schedule.
+      const uint64_t burst = std::max<uint64_t>(1, options.reader_rate / 1000);
+      auto tick = Clock::now();
+      for (uint64_t i = 0; !done.load(std::memory_order_relaxed);) {
+        for (uint64_t b = 0; b < burst; ++b) lookup(i++);
+        note_gap(tick, Clock::now());
+        tick += std::chrono::milliseconds(1);
+        std::this_thread::sleep_until(tick);
       }
     });
     auto t0 = Clock::now();
-    FeedSyncReport report = sync.SyncOne(feeds[0]);
+    // As the daemon does it: the index is built ahead, while the store is written.
+    const int64_t now_ms = FeedSync::SystemNowMs();
+    SnapshotPrebuilder prebuilder([&](std::span<const ImportedFeed* const> imported) {
+      return BuildSnapshot(**store, feeds, empty, *empty, counters, now_ms, imported);
+    });
+    FeedSyncReport report = sync.SyncOne(
+        feeds[0], [&](std::shared_ptr<const ImportedFeed> pending) { prebuilder.Pending(std::move(pending)); });
+    prebuilder.Committed(report.imported);
     auto t_sync = Clock::now();
-    auto rebuilt = BuildSnapshot(**store, feeds, empty, *empty, counters, FeedSync::SystemNowMs());
+    auto rebuilt = prebuilder.Finish(false);
     if (!rebuilt.ok()) return 1;
     holder.Publish(rebuilt->snapshot);
     auto t_swap = Clock::now();
     done.store(true);
     reader.join();
     out << fmt::format(
-        "reload_plain_{:<8} initial load {:.2f} s; update: import {:.2f} s (+{} -{}), index build and swap {:.2f} s, "
-        "total {:.2f} s; reader: {} lookups during it, longest pause {:.2f} ms\n",
-        n >= 1000000 ? fmt::format("{}m", n / 1000000) : fmt::format("{}k", n / 1000), initial_s,
-        Seconds(t_sync - t0), report.changes.added, report.changes.removed, Seconds(t_swap - t_sync),
-        Seconds(t_swap - t0), lookups.load(), longest_gap_us.load() / 1000.0);
+        "reload_plain_{:<4} {:>3.0f}% changed: initial load {:.2f} s; update: import {:.2f} s (+{} -{}; read {} ms, "
+        "parse {} ms, store {} ms), index build and swap {:.2f} s more ({}), total {:.2f} s; reader: {} lookups during it, "
+        "longest pause {:.2f} ms\n",
+        n >= 1000000 ? fmt::format("{}m", n / 1000000) : fmt::format("{}k", n / 1000), options.reload_change * 100,
+        initial_s, Seconds(t_sync - t0), report.changes.added, report.changes.removed, report.read_time.count(),
+        report.parse_time.count(), report.store_time.count(), Seconds(t_swap - t_sync),
+        prebuilder.used_prebuilt() ? "built while the store was written" : "built after",
+        Seconds(t_swap - t0),
+        lookups.load(), longest_gap_us.load() / 1000.0);
     store->reset();
     fs::remove_all(store_dir);
   }

@@ -24,6 +24,11 @@ struct FeedBenchOptions {
   std::vector<uint64_t> load_sizes = {1000000};      // per format
   std::vector<uint64_t> reload_sizes = {1000000};    // plain feed, full replacement
   std::vector<iocd::config::FeedFormat> formats;     // default: all threat-feed formats
+  // Lookups per second of the reader thread during a reload; 0: as fast as it can (it
+  // then takes a whole core from the reload).
+  uint64_t reader_rate = 0;
+  // Fraction of the reload feed's indicators replaced by new ones (1: all, the worst case).
+  double reload_change = 1.0;
 };
 
 // Runs the workloads and prints one line per measurement. Returns 0 on success.

@@ -13,6 +13,11 @@ int main(int argc, char** argv) {
   app.add_option("--work-dir", options.work_dir, "Scratch directory (stores and feed files)");
   app.add_option("--load", options.load_sizes, "Indicator counts for the per-format load workloads");
   app.add_option("--reload", options.reload_sizes, "Indicator counts for the reload workloads");
+  app.add_option("--reader-rate", options.reader_rate,
+                 "Lookups/s of the reader thread during a reload (0: flat out, taking a core)");
+  app.add_option("--reload-change", options.reload_change,
+                 "Fraction of the indicators a reload replaces (1: all of them, the worst case)")
+      ->check(CLI::Range(0.0, 1.0));
   std::vector<std::string> formats;
   app.add_option("--format", formats, "Only these formats (plain, csv, zeek-intel, kaspersky-json, stix2, misp)");
   CLI11_PARSE(app, argc, argv);

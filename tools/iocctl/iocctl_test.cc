@@ -148,9 +148,9 @@ TEST(IocctlTest, UsageErrorsExitTwo) {
 FeedContribution Entry(std::string_view value) {
   auto indicator = ParseIndicator(value);
   EXPECT_TRUE(indicator.ok()) << value;
-  FeedContribution c{*indicator, {}};
-  c.entry.set_value(std::string(value));
-  return c;
+  iocd::store::FeedEntry entry;
+  entry.set_value(std::string(value));
+  return FeedContribution::Of(*indicator, entry);
 }
 
 iocd::store::FeedState State(std::string name, std::string source, std::string format, std::string fingerprint,
