@@ -353,7 +353,7 @@ class DaemonImpl final : public Daemon {
     const bool allowlists_changed = request.all && LoadAllowlists(config);
     FeedSync sync(store_.get());
     bool changed = false;
-    std::string summary;
+    std::string summary, removed_summary;
     std::set<std::string> keep;
     // The next index is built from the imported feeds in memory, and for a large import
     // while the store is being written (SnapshotPrebuilder).
@@ -362,6 +362,7 @@ class DaemonImpl final : public Daemon {
       return BuildSnapshot(*store_, config.feeds(), allowlist_, *drop_allowlist_, counters_, build_now_ms, imported);
     });
     bool removed_any = false;
+    std::vector<std::pair<const iocd::config::Feed*, FeedSyncReport>> synced;  // reported after the swap
     const auto now = SteadyClock::now();
     for (const auto& feed : config.feeds()) {
       if (!Enabled(feed)) continue;
@@ -376,15 +377,13 @@ class DaemonImpl final : public Daemon {
         if (sig == sched.signature) continue;  // nothing to read
       }
       if (feed.url().empty()) sched.signature = Stat(feed);
-      FeedSyncReport report =
-          sync.SyncOne(feed, [&](std::shared_ptr<const ImportedFeed> pending) { prebuilder.Pending(std::move(pending)); });
+      // The exact counts of a large import's changes are taken after the swap.
+      FeedSyncReport report = sync.SyncOne(
+          feed, [&](std::shared_ptr<const ImportedFeed> pending) { prebuilder.Pending(std::move(pending)); },
+          /*defer_stats=*/true);
       prebuilder.Committed(report.imported);
-      FeedSync::Log(&feed, report);
-      service_events_->FeedSynced(report, FeedSourceName(feed));
       changed |= report.outcome == FeedSyncReport::Outcome::kImported;
-      summary += "feed " + feed.name() + ": " + OutcomeName(report.outcome) + ", " +
-                 std::to_string(report.indicators) + " indicators" +
-                 (report.error.empty() ? "" : " (" + report.error + ")") + "\n";
+      synced.emplace_back(&feed, std::move(report));
     }
     if (request.all) {
       for (auto it = schedule_.begin(); it != schedule_.end();) {
@@ -395,7 +394,7 @@ class DaemonImpl final : public Daemon {
         service_events_->FeedSynced(report, "(no longer configured)");
         changed = true;
         removed_any = true;
-        summary += "feed " + report.feed + ": " + OutcomeName(report.outcome) + "\n";
+        removed_summary += "feed " + report.feed + ": " + OutcomeName(report.outcome) + "\n";
       }
     }
 
@@ -427,6 +426,17 @@ class DaemonImpl final : public Daemon {
       }
     }
 
+    for (auto& [feed, report] : synced) {
+      report.CompleteStats();
+      report.imported.reset();  // the entries are no longer needed
+      FeedSync::Log(feed, report);
+      service_events_->FeedSynced(report, FeedSourceName(*feed));
+      summary += "feed " + feed->name() + ": " + OutcomeName(report.outcome) + ", " +
+                 std::to_string(report.indicators) + " indicators" +
+                 (report.error.empty() ? "" : " (" + report.error + ")") + "\n";
+    }
+    synced.clear();
+    summary += removed_summary;
     if (request.all || !request.feeds.empty() || changed || expiry_due) {
       auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
       spdlog::info("feeds loaded: {} indicators in the index ({} ms)", snapshots_.Current()->index->size(),

@@ -203,7 +203,19 @@ std::string VersionOf(const std::string& fingerprint) {
 
 }  // namespace
 
-FeedSyncReport FeedSync::SyncOne(const iocd::config::Feed& feed, const BeforeCommit& before_commit) {
+void FeedSyncReport::CompleteStats() {
+  if (!exact_stats_) return;
+  auto exact = exact_stats_();
+  exact_stats_ = nullptr;
+  if (exact.ok()) {
+    changes = *exact;
+  } else {
+    spdlog::warn("feed {}: cannot count the changes of the import: {}", feed, exact.status().ToString());
+  }
+}
+
+FeedSyncReport FeedSync::SyncOne(const iocd::config::Feed& feed, const BeforeCommit& before_commit,
+                                 bool defer_stats) {
   const int64_t now = now_();
   FeedSyncReport report;
   report.feed = feed.name();
@@ -338,17 +350,23 @@ FeedSyncReport FeedSync::SyncOne(const iocd::config::Feed& feed, const BeforeCom
     imported->expires_unix_ms = shared_expiries;
     return imported;
   };
-  auto prepared = store_->PrepareReplace(state, *shared_entries);
-  if (!prepared.ok()) return fail("store: " + prepared.status().ToString());
+  auto prepared_or = store_->PrepareReplace(state, *shared_entries);
+  if (!prepared_or.ok()) return fail("store: " + prepared_or.status().ToString());
+  std::shared_ptr<IndicatorStore::PreparedReplace> prepared = std::move(prepared_or).value();
   if (before_commit) {
     iocd::store::FeedState pending = state;
-    pending.set_id((*prepared)->id());
+    pending.set_id(prepared->id());
     before_commit(imported_as(pending, true));
   }
+  if (defer_stats) prepared->DeferExactStats();
   iocd::store::FeedState stored;
-  auto changes = (*prepared)->Commit(&stored);
-  prepared->reset();
+  auto changes = prepared->Commit(&stored);
   report.store_time = phase();
+  if (changes.ok() && defer_stats) {
+    // Keeps the entries (through the report's ImportedFeed) and the store's snapshot of the
+    // replaced version until the caller asks.
+    report.exact_stats_ = [prepared, keep = shared_entries] { return prepared->ExactStats(); };
+  }
   if (!changes.ok()) return fail("store: " + changes.status().ToString());
   report.outcome = FeedSyncReport::Outcome::kImported;
   report.version = VersionOf(fingerprint);

@@ -59,6 +59,12 @@ struct FeedSyncReport {
   std::chrono::milliseconds read_time{0}, parse_time{0}, store_time{0};
   // kImported: what was written, for BuildSnapshot to index without reading it back.
   std::shared_ptr<const ImportedFeed> imported;
+
+  // With SyncOne's defer_stats, an import written as a new generation reports every entry
+  // as added until this counts what really changed (against the replaced version); a
+  // no-op otherwise. Call it once the new index is published.
+  void CompleteStats();
+  std::function<Result<ReplaceStats>()> exact_stats_;  // set while CompleteStats has work
 };
 
 class FeedSync {
@@ -75,7 +81,9 @@ class FeedSync {
   // report says so); an index built from a pending feed is only good if it did not.
   using BeforeCommit = std::function<void(std::shared_ptr<const ImportedFeed> pending)>;
 
-  FeedSyncReport SyncOne(const iocd::config::Feed& feed, const BeforeCommit& before_commit = {});
+  // defer_stats: see FeedSyncReport::CompleteStats.
+  FeedSyncReport SyncOne(const iocd::config::Feed& feed, const BeforeCommit& before_commit = {},
+                         bool defer_stats = false);
   // Removes every stored feed whose name is not in `keep`.
   std::vector<FeedSyncReport> RemoveOthers(const std::set<std::string>& keep);
   // SyncOne for every enabled feed, then RemoveOthers for the rest.

@@ -259,6 +259,37 @@ TEST_F(FeedSyncTest, TtlAndStaticContextAndExactDomains) {
   EXPECT_EQ(store_->GetFeed("a")->last_checked_unix_ms(), now);
 }
 
+// With defer_stats, an import written as a new generation reports every entry as added
+// until CompleteStats() counts the real changes; BeforeCommit sees the pending import
+// under the id it is then stored under.
+TEST_F(FeedSyncTest, DeferredStatisticsAreCompletedAfterTheCommit) {
+  store_.reset();
+  StoreOptions options{dir_ + "/store"};
+  options.ingest_min_entries = 4;
+  store_ = std::move(IndicatorStore::Open(options)).value();
+  auto* feed = AddFeed("a", Write("a.txt", "10.0.0.1\n10.0.0.2\n10.0.0.3\n10.0.0.4\n"));
+  ASSERT_EQ(FeedSync(store_.get()).SyncOne(*feed).outcome, Outcome::kImported);
+
+  Write("a.txt", "10.0.0.1\n10.0.0.5\n10.0.0.6\n10.0.0.7\n10.0.0.8\n");
+  std::shared_ptr<const ImportedFeed> pending;
+  FeedSyncReport report = FeedSync(store_.get()).SyncOne(
+      *feed, [&](std::shared_ptr<const ImportedFeed> p) { pending = std::move(p); }, /*defer_stats=*/true);
+  ASSERT_EQ(report.outcome, Outcome::kImported) << report.error;
+  ASSERT_NE(pending, nullptr);
+  EXPECT_TRUE(pending->pending);
+  EXPECT_EQ(pending->state.id(), store_->GetFeed("a")->id());
+  EXPECT_EQ(pending->entries->size(), 5u);
+  EXPECT_EQ(report.changes.added, 5u);  // provisional
+  EXPECT_EQ(report.indicators, 5u);
+  report.CompleteStats();
+  EXPECT_EQ(report.changes.added, 4u);
+  EXPECT_EQ(report.changes.removed, 3u);
+  EXPECT_EQ(report.changes.unchanged, 1u);
+  EXPECT_EQ(report.changes.changed, 0u);
+  report.CompleteStats();  // a second call changes nothing
+  EXPECT_EQ(report.changes.added, 4u);
+}
+
 // A plain feed large enough to be parsed on several threads (over 4 MiB) is stored
 // exactly as the one-thread parser reads it: the same entries byte for byte (comments as
 // context, defanged values refanged, the first of duplicates kept even when the copies are

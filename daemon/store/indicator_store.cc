@@ -217,7 +217,9 @@ class RocksIndicatorStore final : public IndicatorStore {
                                    iocd::store::FeedState* stored) override {
     auto prepared = PrepareReplace(std::move(state), entries);
     if (!prepared.ok()) return prepared.status();
-    return (*prepared)->Commit(stored);
+    auto committed = (*prepared)->Commit(stored);
+    if (!committed.ok()) return committed;
+    return (*prepared)->ExactStats();
   }
 
   // The plan of a replacement: which path writes it, under which id.
@@ -235,14 +237,29 @@ class RocksIndicatorStore final : public IndicatorStore {
         : store_(store), lock_(std::move(lock)), state_(std::move(state)), entries_(entries),
           wanted_(std::move(wanted)), id_(id), plan_(std::move(plan)) {}
     FeedId id() const override { return id_; }
+    ~Prepared() override {
+      if (count_later_ != nullptr) store_->db_->ReleaseSnapshot(count_later_);
+    }
+    void DeferExactStats() override { defer_ = true; }
     Result<ReplaceStats> Commit(iocd::store::FeedState* stored) override {
       if (!lock_.owns_lock()) return Status::Internal("replacement committed twice");
       Result<ReplaceStats> result =
           plan_.ingest ? store_->ReplaceByIngestion(std::move(state_), plan_.previous, entries_, wanted_,
-                                                    plan_.known_stats, stored)
+                                                    plan_.known_stats, stored, defer_ ? &count_later_ : nullptr)
                        : store_->ReplaceByDiff(std::move(state_), plan_.existing, id_, entries_, wanted_, stored);
       lock_.unlock();
+      if (result.ok()) committed_ = *result;
       return result;
+    }
+    Result<ReplaceStats> ExactStats() override {
+      if (!committed_) return Status::Internal("statistics of a replacement not committed");
+      if (count_later_ == nullptr) return *committed_;
+      // The replaced generation, as the snapshot taken before the commit still shows it.
+      auto counted = store_->CountChanges(*plan_.previous, entries_, wanted_, count_later_);
+      store_->db_->ReleaseSnapshot(count_later_);
+      count_later_ = nullptr;
+      if (counted.ok()) committed_ = *counted;
+      return counted;
     }
 
    private:
@@ -253,6 +270,9 @@ class RocksIndicatorStore final : public IndicatorStore {
     std::vector<SortItem> wanted_;
     FeedId id_;
     Plan plan_;
+    bool defer_ = false;
+    const rocksdb::Snapshot* count_later_ = nullptr;  // set when the count was deferred
+    std::optional<ReplaceStats> committed_;
   };
 
   Result<std::unique_ptr<PreparedReplace>> PrepareReplace(iocd::store::FeedState state,
@@ -611,11 +631,12 @@ class RocksIndicatorStore final : public IndicatorStore {
   // Exact ReplaceFeed statistics for replacing feed `id`'s stored entries by `wanted`,
   // without writing anything. Values are compared only for indicators present in both.
   Result<ReplaceStats> CountChanges(FeedId id, const std::vector<FeedContribution>& entries,
-                                    const std::vector<SortItem>& wanted) {
+                                    const std::vector<SortItem>& wanted, const rocksdb::Snapshot* as_of = nullptr) {
     ReplaceStats stats;
     const std::string prefix = FeedPrefix(id);
     rocksdb::ReadOptions ro;
     ro.fill_cache = false;
+    ro.snapshot = as_of;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, entries_cf_));
     size_t w = 0;
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -647,7 +668,8 @@ class RocksIndicatorStore final : public IndicatorStore {
   Result<ReplaceStats> ReplaceByIngestion(iocd::store::FeedState state, std::optional<FeedId> previous,
                                           const std::vector<FeedContribution>& entries,
                                           const std::vector<SortItem>& wanted,
-                                          std::optional<ReplaceStats> known_stats, iocd::store::FeedState* stored) {
+                                          std::optional<ReplaceStats> known_stats, iocd::store::FeedState* stored,
+                                          const rocksdb::Snapshot** count_later) {
     const FeedId id = meta_.next_feed_id();
     iocd::store::StoreMeta next = meta_;
     next.set_next_feed_id(id + 1);
@@ -661,13 +683,28 @@ class RocksIndicatorStore final : public IndicatorStore {
       meta_ = next;
     }
     // The statistics, when not known yet, are counted against the previous generation
-    // while the new one is written.
+    // while the new one is written, or, deferred, later against a snapshot taken now
+    // (until then: every entry added).
     Result<ReplaceStats> stats = known_stats ? Result<ReplaceStats>(*known_stats) : Result<ReplaceStats>(ReplaceStats());
+    const bool defer = !known_stats && count_later != nullptr;
+    if (defer) {
+      ReplaceStats provisional;
+      provisional.added = wanted.size();
+      stats = provisional;
+    }
+    const rocksdb::Snapshot* before = defer ? db_->GetSnapshot() : nullptr;
     Status written;
     {
       std::jthread counter;
-      if (!known_stats) counter = std::jthread([&] { stats = CountChanges(*previous, entries, wanted); });
+      if (!known_stats && !defer) counter = std::jthread([&] { stats = CountChanges(*previous, entries, wanted); });
       written = IngestGeneration(id, entries, wanted, state.name());
+    }
+    if (defer) {
+      if (written.ok()) {
+        *count_later = before;  // released by the caller
+      } else {
+        db_->ReleaseSnapshot(before);
+      }
     }
     if (written.ok() && !stats.ok()) written = stats.status();
     if (written.ok() && options_.fail_before_commit_for_test) {

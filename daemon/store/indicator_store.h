@@ -114,11 +114,18 @@ class IndicatorStore {
   // version. Commit() then writes it exactly as ReplaceFeed would. The prepared
   // replacement holds the store's write lock until it is committed or destroyed (which
   // abandons it, writing nothing), and reads `entries` until then: keep them alive.
+  // Commit's statistics are exact, except after DeferExactStats(): a new generation then
+  // commits without waiting for its count of what changed (Commit says every entry was
+  // added), and ExactStats() counts it afterwards, off the critical path, against a
+  // snapshot of the replaced version (held until then).
   class PreparedReplace {
    public:
     virtual ~PreparedReplace() = default;
     virtual FeedId id() const = 0;
+    virtual void DeferExactStats() = 0;
     virtual Result<ReplaceStats> Commit(iocd::store::FeedState* stored = nullptr) = 0;
+    // After a successful Commit: the exact statistics.
+    virtual Result<ReplaceStats> ExactStats() = 0;
   };
   virtual Result<std::unique_ptr<PreparedReplace>> PrepareReplace(
       iocd::store::FeedState state, const std::vector<FeedContribution>& entries) = 0;

@@ -363,6 +363,51 @@ TEST(IndicatorStoreTest, LargeImportsWrittenInParallelAreCompleteAndExact) {
   EXPECT_EQ(seen, 0u);
 }
 
+// PrepareReplace fixes the id before anything is written; with DeferExactStats a new
+// generation commits first and its changes are counted afterwards, against the version it
+// replaced, exactly as ReplaceFeed counts them.
+TEST(IndicatorStoreTest, PreparedReplacementWithDeferredStatistics) {
+  TempDir dir;
+  StoreOptions options{dir.path()};
+  options.ingest_min_entries = 4;
+  auto opened = IndicatorStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto& store = *opened;
+  ASSERT_TRUE(store->ReplaceFeed(State("a"), Entries({"1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"})).ok());
+  const FeedId old_id = store->GetFeed("a")->id();
+
+  std::vector<FeedContribution> next = Entries({"1.1.1.1", "5.5.5.5", "6.6.6.6", "7.7.7.7", "8.8.8.8"});
+  next[0] = Entry("1.1.1.1", {{"threat", "x"}});  // present, changed
+  auto prepared = store->PrepareReplace(State("a", "fp2"), next);
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  const FeedId new_id = (*prepared)->id();
+  EXPECT_NE(new_id, old_id);                        // 1 of 5 present: a new generation
+  EXPECT_EQ(store->GetFeed("a")->id(), old_id);     // nothing written yet
+  (*prepared)->DeferExactStats();
+  iocd::store::FeedState stored;
+  auto committed = (*prepared)->Commit(&stored);
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  EXPECT_EQ(stored.id(), new_id);
+  EXPECT_EQ(store->GetFeed("a")->id(), new_id);
+  EXPECT_EQ(committed->added, 5u);  // provisional
+  EXPECT_EQ(committed->removed, 0u);
+  auto exact = (*prepared)->ExactStats();
+  ASSERT_TRUE(exact.ok()) << exact.status().ToString();
+  EXPECT_EQ(exact->added, 4u);
+  EXPECT_EQ(exact->removed, 3u);
+  EXPECT_EQ(exact->changed, 1u);
+  EXPECT_EQ(exact->unchanged, 0u);
+  EXPECT_EQ(store->GetEntry(old_id, *ParseIndicator("2.2.2.2")).status().code(), StatusCode::kNotFound);
+
+  // Abandoned: nothing changes, and the store is writable again.
+  {
+    auto dropped = store->PrepareReplace(State("a", "fp3"), Entries({"9.9.9.9"}));
+    ASSERT_TRUE(dropped.ok());
+  }
+  EXPECT_EQ(store->GetFeed("a")->fingerprint(), "fp2");
+  ASSERT_TRUE(store->ReplaceFeed(State("b"), Entries({"9.9.9.9"})).ok());
+}
+
 TEST(IndicatorStoreTest, FailedIngestionKeepsThePreviousVersionAndIsDroppedAtOpen) {
   TempDir dir;
   StoreOptions options{dir.path()};

@@ -212,6 +212,7 @@ int RunFeedBench(const FeedBenchOptions& options, std::ostream& out) {
 
   out << "\nreload (plain feed replaced by a disjoint one of the same size; a reader thread matches throughout)\n";
   for (uint64_t n : options.reload_sizes) {
+    if (n == 0) continue;  // "--reload 0": no reload workload
     std::string path = options.work_dir + "/reload.txt";
     std::string store_dir = options.work_dir + "/reload-store";
     fs::remove_all(store_dir);
@@ -288,7 +289,8 @@ int RunFeedBench(const FeedBenchOptions& options, std::ostream& out) {
       return BuildSnapshot(**store, feeds, empty, *empty, counters, now_ms, imported);
     });
     FeedSyncReport report = sync.SyncOne(
-        feeds[0], [&](std::shared_ptr<const ImportedFeed> pending) { prebuilder.Pending(std::move(pending)); });
+        feeds[0], [&](std::shared_ptr<const ImportedFeed> pending) { prebuilder.Pending(std::move(pending)); },
+        /*defer_stats=*/true);
     prebuilder.Committed(report.imported);
     auto t_sync = Clock::now();
     auto rebuilt = prebuilder.Finish(false);
@@ -297,16 +299,18 @@ int RunFeedBench(const FeedBenchOptions& options, std::ostream& out) {
     auto t_swap = Clock::now();
     done.store(true);
     reader.join();
+    report.CompleteStats();  // as the daemon does: the exact changes, counted after the swap
+    const double count_s = Seconds(Clock::now() - t_swap);
     out << fmt::format(
         "reload_plain_{:<4} {:>3.0f}% changed: initial load {:.2f} s; update: import {:.2f} s (+{} -{}; read {} ms, "
         "parse {} ms, store {} ms), index build and swap {:.2f} s more ({}), total {:.2f} s; reader: {} lookups during it, "
-        "longest pause {:.2f} ms\n",
+        "longest pause {:.2f} ms; changes counted after the swap in {:.2f} s\n",
         n >= 1000000 ? fmt::format("{}m", n / 1000000) : fmt::format("{}k", n / 1000), options.reload_change * 100,
         initial_s, Seconds(t_sync - t0), report.changes.added, report.changes.removed, report.read_time.count(),
         report.parse_time.count(), report.store_time.count(), Seconds(t_swap - t_sync),
         prebuilder.used_prebuilt() ? "built while the store was written" : "built after",
         Seconds(t_swap - t0),
-        lookups.load(), longest_gap_us.load() / 1000.0);
+        lookups.load(), longest_gap_us.load() / 1000.0, count_s);
     store->reset();
     fs::remove_all(store_dir);
   }
