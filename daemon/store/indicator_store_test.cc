@@ -45,8 +45,11 @@ std::set<std::pair<std::string, std::string>> AllEntries(IndicatorStore& store) 
   return out;
 }
 
-std::unique_ptr<IndicatorStore> OpenStore(const std::string& path) {
-  auto store = IndicatorStore::Open({path});
+// ingest_min_entries 0: the default.
+std::unique_ptr<IndicatorStore> OpenStore(const std::string& path, uint64_t ingest_min_entries = 0) {
+  StoreOptions options{path};
+  if (ingest_min_entries > 0) options.ingest_min_entries = ingest_min_entries;
+  auto store = IndicatorStore::Open(options);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::move(store).value() : nullptr;
 }
@@ -239,11 +242,8 @@ std::vector<FeedContribution> Entries(std::initializer_list<const char*> values)
 
 TEST(IndicatorStoreTest, LargeMostlyNewFeedIsIngestedAsANewGeneration) {
   TempDir dir;
-  StoreOptions options{dir.path()};
-  options.ingest_min_entries = 4;
-  auto opened = IndicatorStore::Open(options);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  auto& store = *opened;
+  auto store = OpenStore(dir.path(), /*ingest_min_entries=*/4);  // updates of 4+ entries ingested
+  ASSERT_NE(store, nullptr);
 
   iocd::store::FeedState stored;
   auto first = store->ReplaceFeed(State("a"), Entries({"1.1.1.1", "2.2.2.2", "evil.com", "3.3.3.3", "1.1.1.1"}),
@@ -368,11 +368,8 @@ TEST(IndicatorStoreTest, LargeImportsWrittenInParallelAreCompleteAndExact) {
 // replaced, exactly as ReplaceFeed counts them.
 TEST(IndicatorStoreTest, PreparedReplacementWithDeferredStatistics) {
   TempDir dir;
-  StoreOptions options{dir.path()};
-  options.ingest_min_entries = 4;
-  auto opened = IndicatorStore::Open(options);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  auto& store = *opened;
+  auto store = OpenStore(dir.path(), /*ingest_min_entries=*/4);  // updates of 4+ entries ingested
+  ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->ReplaceFeed(State("a"), Entries({"1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"})).ok());
   const FeedId old_id = store->GetFeed("a")->id();
 
