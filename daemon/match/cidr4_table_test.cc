@@ -211,7 +211,7 @@ TEST(Cidr4TableTest, MatchesLinearScanAcrossBlockBoundaries) {
     t.Build(prefixes);
     std::vector<uint32_t> probes;
     for (const auto& p : prefixes) {
-      const uint32_t last = p.length == 0 ? 0xFFFFFFFFu : p.address | (0xFFFFFFFFu >> p.length);
+      const uint32_t last = p.length >= 32 ? p.address : p.address | (0xFFFFFFFFu >> p.length);
       for (const uint32_t a : {p.address - 1, p.address, p.address + 1, last - 1, last, last + 1}) probes.push_back(a);
     }
     for (const uint32_t addr : probes) {
