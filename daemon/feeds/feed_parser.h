@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "common/huge_pages.h"
+#include "common/prefetch.h"
 #include "common/status.h"
 #include "indicator/indicator.h"
 #include "proto/config.pb.h"
@@ -144,7 +145,7 @@ class IndicatorDedup {
 
   // Starts loading the slot `ind` would probe first, so a later Insert of it does not
   // wait for memory (the set is far larger than the caches for big feeds).
-  void Prefetch(const Indicator& ind) const { __builtin_prefetch(&slots_[Hash(ind) & mask_]); }
+  void Prefetch(const Indicator& ind) const { iocd::Prefetch(&slots_[Hash(ind) & mask_]); }
 
  private:
   static size_t Hash(const Indicator& ind) {

@@ -39,7 +39,7 @@
 #include <vector>
 
 #include "common/huge_pages.h"
-#include "match/prefetch.h"
+#include "common/prefetch.h"
 
 namespace iocd {
 

@@ -11,7 +11,7 @@
 
 #include "match/cidr4_table.h"
 #include "match/fixed_key_table.h"
-#include "match/prefetch.h"
+#include "common/prefetch.h"
 #include "match/prefix_table.h"
 
 namespace iocd {

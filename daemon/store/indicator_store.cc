@@ -1,5 +1,6 @@
 #include "store/indicator_store.h"
 #include "common/huge_pages.h"
+#include "common/prefetch.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -79,11 +80,11 @@ struct SortItem {
 // record of step i + 16 and the bytes of step i + 8, so the misses overlap.
 template <typename Items>
 void PrefetchAhead(const std::vector<FeedContribution>& entries, const Items& items, size_t i) {
-  if (i + 16 < items.size()) __builtin_prefetch(&entries[items[i + 16].index]);
+  if (i + 16 < items.size()) Prefetch(&entries[items[i + 16].index]);
   if (i + 8 < items.size()) {
     const FeedContribution& c = entries[items[i + 8].index];
-    __builtin_prefetch(c.indicator.key.data());
-    __builtin_prefetch(c.encoded.data());
+    Prefetch(c.indicator.key.data());
+    Prefetch(c.encoded.data());
   }
 }
 
@@ -565,12 +566,18 @@ class RocksIndicatorStore final : public IndicatorStore {
   };
 
   // Compares `wanted` (sorted) with the stored keys in [lo, hi), which `wanted` covers the
-  // same part of: what to add, rewrite and delete. Read-only.
+  // same part of: what to add, rewrite and delete (the ops only when record_ops; the
+  // statistics always), as of `as_of` when set. Read-only.
   MergeResult MergeRange(const std::vector<FeedContribution>& entries, std::span<const SortItem> wanted,
-                         const std::string& lo, const std::string& hi, size_t prefix_size) {
+                         const std::string& lo, const std::string& hi, size_t prefix_size,
+                         const rocksdb::Snapshot* as_of = nullptr, bool record_ops = true) {
     MergeResult out;
+    auto op = [&](uint32_t entry, const rocksdb::Slice& stored_key) {
+      if (record_ops) out.ops.push_back({entry, entry == kDeleteOp ? stored_key.ToString() : std::string()});
+    };
     rocksdb::ReadOptions ro;
     ro.fill_cache = false;
+    ro.snapshot = as_of;
     const rocksdb::Slice upper(hi);
     ro.iterate_upper_bound = &upper;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, entries_cf_));
@@ -578,28 +585,29 @@ class RocksIndicatorStore final : public IndicatorStore {
     for (it->Seek(lo); it->Valid(); it->Next()) {
       std::string_view stored_key = ToView(it->key()).substr(prefix_size);
       int c = 1;
-      while (w < wanted.size() && (PrefetchAhead(entries, wanted, w),
-                                   c = CompareEncoded(entries[wanted[w].index].indicator, stored_key)) < 0) {
-        out.ops.push_back({wanted[w].index, {}});
+      for (; w < wanted.size(); ++w) {
+        PrefetchAhead(entries, wanted, w);
+        c = CompareEncoded(entries[wanted[w].index].indicator, stored_key);
+        if (c >= 0) break;
+        op(wanted[w].index, {});
         ++out.stats.added;
-        ++w;
       }
       if (w < wanted.size() && c == 0) {
         if (entries[wanted[w].index].encoded == ToView(it->value())) {
           ++out.stats.unchanged;
         } else {
-          out.ops.push_back({wanted[w].index, {}});
+          op(wanted[w].index, {});
           ++out.stats.changed;
         }
         ++w;
       } else {
-        out.ops.push_back({kDeleteOp, it->key().ToString()});
+        op(kDeleteOp, it->key());
         ++out.stats.removed;
       }
     }
     out.status = it->status();
     for (; w < wanted.size(); ++w) {
-      out.ops.push_back({wanted[w].index, {}});
+      op(wanted[w].index, {});
       ++out.stats.added;
     }
     return out;
@@ -632,31 +640,11 @@ class RocksIndicatorStore final : public IndicatorStore {
   // without writing anything. Values are compared only for indicators present in both.
   Result<ReplaceStats> CountChanges(FeedId id, const std::vector<FeedContribution>& entries,
                                     const std::vector<SortItem>& wanted, const rocksdb::Snapshot* as_of = nullptr) {
-    ReplaceStats stats;
     const std::string prefix = FeedPrefix(id);
-    rocksdb::ReadOptions ro;
-    ro.fill_cache = false;
-    ro.snapshot = as_of;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, entries_cf_));
-    size_t w = 0;
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      std::string_view stored_key = ToView(it->key()).substr(prefix.size());
-      int c = 1;
-      while (w < wanted.size() && (PrefetchAhead(entries, wanted, w),
-                                   c = CompareEncoded(entries[wanted[w].index].indicator, stored_key)) < 0) {
-        ++stats.added;
-        ++w;
-      }
-      if (w < wanted.size() && c == 0) {
-        ++(entries[wanted[w].index].encoded == ToView(it->value()) ? stats.unchanged : stats.changed);
-        ++w;
-      } else {
-        ++stats.removed;
-      }
-    }
-    if (!it->status().ok()) return FromRocks(it->status(), "reading feed entries");
-    stats.added += wanted.size() - w;
-    return stats;
+    MergeResult merged = MergeRange(entries, wanted, prefix, FeedPrefix(id + 1), prefix.size(), as_of,
+                                    /*record_ops=*/false);
+    if (!merged.status.ok()) return FromRocks(merged.status, "reading feed entries");
+    return merged.stats;
   }
 
   // Writes `wanted` as a new generation of the feed: a fresh feed id, its entries in one

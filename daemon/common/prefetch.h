@@ -1,5 +1,6 @@
 // Prefetch: asks the CPU to start loading the cache line holding an address, for the batch
-// lookups of the match index (indicator_index.h LookupBatch).
+// lookups of the match index (match/indicator_index.h LookupBatch) and the walks of feed
+// imports in key order (store, feeds).
 //
 // Why not just __builtin_prefetch: GCC 12 at -O2/-O3 deletes a loop whose only effect is
 // __builtin_prefetch calls (a "prefetch every run of this group" pass), since a prefetch has
