@@ -188,78 +188,107 @@ Scanner::Scanner(const ScanIndex* index, ScanOptions options)
   options_.chunk_bytes = std::max<size_t>(options_.chunk_bytes, 4096);
 }
 
+// Lines are scanned in groups: extract every line of a group, then look all their
+// observables up in one IndicatorIndex::LookupBatch (its prefetching hides the index's
+// memory latency), then turn the matches into hits line by line, in order.
+constexpr size_t kGroupObservables = 512;
+constexpr size_t kGroupLines = 256;
+
 void Scanner::ProcessChunk(Chunk* chunk) const {
   chunk->lines = chunk->observables = chunk->suppressed = chunk->hit_lines = 0;
   chunk->extract_seconds = chunk->match_seconds = 0;
   chunk->hits.clear();
   std::vector<Observable> observables;
+  std::vector<Indicator> lookups;
   std::vector<IndexMatch> matches;
+  std::vector<size_t> match_ends;
+  struct GroupLine {
+    std::string_view text;
+    size_t observables_end;  // observables [previous end, this) are the line's
+  };
+  std::vector<GroupLine> group;
   const IndicatorIndex& index = index_->index();
-  const Allowlist& allowlist = index_->allowlist();
   const char* p = chunk->buf.get();
   const char* const end = p + chunk->size;
-  double t0 = 0, t1 = 0, t2 = 0;
   while (p < end) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-    const char* line_end = nl != nullptr ? nl : end;
-    std::string_view line(p, static_cast<size_t>(line_end - p));
-    p = nl != nullptr ? nl + 1 : end;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const uint64_t line_no = chunk->lines++;
-
-    if (options_.profile) t0 = ThreadCpuSeconds();
+    const double t0 = options_.profile ? ThreadCpuSeconds() : 0;
     observables.clear();
-    ExtractObservables(line, &observables);
-    if (options_.profile) t1 = ThreadCpuSeconds();
-    chunk->observables += observables.size();
-    bool line_hit = false;
-    for (const Observable& obs : observables) {
-      matches.clear();
-      index.Lookup(obs.indicator, &matches);
-      if (matches.empty()) continue;
-      if (!allowlist.empty() && allowlist.Match(obs.indicator)) {
-        ++chunk->suppressed;
-        continue;
-      }
-      iocd::hit::Hit hit;
-      for (const IndexMatch& m : matches) {
-        const Indicator indicator = m.ToIndicator();
-        const std::string encoded = indicator.Encoded();
-        const bool parent_domain = m.type == IndicatorType::kDomain && m.key != obs.indicator.key;
-        for (FeedId feed : m.feeds) {
-          const ScanIndex::Entry* entry = index_->Find(feed, encoded);
-          if (entry != nullptr && parent_domain && entry->exact_domain) continue;
-          const ScanIndex::Feed& info = index_->feed(feed);
-          iocd::hit::Enrichment* e = hit.add_enrichments();
-          e->set_feed(info.name);
-          e->set_indicator_type(std::string(TypeName(m.type)));
-          if (info.confidence) e->set_confidence(*info.confidence);
-          for (const auto& tag : info.tags) e->add_tags(tag);
-          if (entry != nullptr) {
-            e->set_indicator(entry->value);
-            for (const auto& field : entry->context) *e->add_context() = field;
-            DeriveEnrichmentFields(e);
-          } else {
-            e->set_indicator(indicator.Display());
-          }
-        }
-      }
-      if (hit.enrichments_size() == 0) continue;
-      hit.set_raw_event(std::string(line));
-      hit.set_raw_event_size(line.size());
-      hit.set_observable(std::string(obs.text));
-      hit.set_observable_type(std::string(TypeName(obs.indicator.type)));
-      hit.set_field("message");
-      chunk->hits.push_back({line_no, std::move(hit)});
-      line_hit = true;
+    group.clear();
+    while (p < end && group.size() < kGroupLines && observables.size() < kGroupObservables) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      const char* line_end = nl != nullptr ? nl : end;
+      std::string_view line(p, static_cast<size_t>(line_end - p));
+      p = nl != nullptr ? nl + 1 : end;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      ExtractObservables(line, &observables);
+      group.push_back({line, observables.size()});
     }
-    chunk->hit_lines += line_hit;
+    const double t1 = options_.profile ? ThreadCpuSeconds() : 0;
+    lookups.clear();
+    for (Observable& obs : observables) lookups.push_back(std::move(obs.indicator));
+    matches.clear();
+    match_ends.clear();
+    index.LookupBatch(lookups, &matches, &match_ends);
+    size_t k = 0;
+    for (const GroupLine& line : group) {
+      const uint64_t line_no = chunk->lines++;
+      bool line_hit = false;
+      for (; k < line.observables_end; ++k) {
+        const size_t from = k == 0 ? 0 : match_ends[k - 1];
+        const std::span<const IndexMatch> found(matches.data() + from, matches.data() + match_ends[k]);
+        if (found.empty()) continue;
+        line_hit |= AddHit(line.text, line_no, observables[k].text, lookups[k], found, chunk);
+      }
+      chunk->hit_lines += line_hit;
+    }
+    chunk->observables += observables.size();
     if (options_.profile) {
-      t2 = ThreadCpuSeconds();
+      const double t2 = ThreadCpuSeconds();
       chunk->extract_seconds += t1 - t0;
       chunk->match_seconds += t2 - t1;
     }
   }
+}
+
+bool Scanner::AddHit(std::string_view line, uint64_t line_no, std::string_view text,
+                     const Indicator& observable, std::span<const IndexMatch> matches,
+                     Chunk* chunk) const {
+  const Allowlist& allowlist = index_->allowlist();
+  if (!allowlist.empty() && allowlist.Match(observable)) {
+    ++chunk->suppressed;
+    return false;
+  }
+  iocd::hit::Hit hit;
+  for (const IndexMatch& m : matches) {
+    const Indicator indicator = m.ToIndicator();
+    const std::string encoded = indicator.Encoded();
+    const bool parent_domain = m.type == IndicatorType::kDomain && m.key != observable.key;
+    for (FeedId feed : m.feeds) {
+      const ScanIndex::Entry* entry = index_->Find(feed, encoded);
+      if (entry != nullptr && parent_domain && entry->exact_domain) continue;
+      const ScanIndex::Feed& info = index_->feed(feed);
+      iocd::hit::Enrichment* e = hit.add_enrichments();
+      e->set_feed(info.name);
+      e->set_indicator_type(std::string(TypeName(m.type)));
+      if (info.confidence) e->set_confidence(*info.confidence);
+      for (const auto& tag : info.tags) e->add_tags(tag);
+      if (entry != nullptr) {
+        e->set_indicator(entry->value);
+        for (const auto& field : entry->context) *e->add_context() = field;
+        DeriveEnrichmentFields(e);
+      } else {
+        e->set_indicator(indicator.Display());
+      }
+    }
+  }
+  if (hit.enrichments_size() == 0) return false;
+  hit.set_raw_event(std::string(line));
+  hit.set_raw_event_size(line.size());
+  hit.set_observable(std::string(text));
+  hit.set_observable_type(std::string(TypeName(observable.type)));
+  hit.set_field("message");
+  chunk->hits.push_back({line_no, std::move(hit)});
+  return true;
 }
 
 Status Scanner::Emit(Chunk* chunk, std::string_view name, std::ostream& out) {

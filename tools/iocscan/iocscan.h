@@ -37,6 +37,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -146,6 +147,11 @@ class Scanner {
   // Reads `threads` chunks of whole lines, scans them in parallel, emits them in order.
   Status Scan(const ReadFn& read, std::string_view name, std::ostream& out);
   void ProcessChunk(Chunk* chunk) const;
+  // Adds to chunk->hits the hit of one observable with index matches, unless the allowlist
+  // suppresses it or every match is an exact-only domain's parent. Returns whether it did.
+  bool AddHit(std::string_view line, uint64_t line_no, std::string_view text,
+              const Indicator& observable, std::span<const IndexMatch> matches,
+              Chunk* chunk) const;
   Status Emit(Chunk* chunk, std::string_view name, std::ostream& out);
 
   const ScanIndex* index_;
