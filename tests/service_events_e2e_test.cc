@@ -1,6 +1,7 @@
 // End-to-end tests of service events with the real iocd: a spooled tcp output that takes
 // only service events (events: service) receives started, feed_failed (with the reason and
-// line), feed_updated (with exact counts), feed_outdated and stopped, as JSON lines.
+// line), feed_updated (with exact counts), feed_removed, feed_outdated and stopped, as JSON
+// lines.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -63,7 +64,7 @@ class ServiceEventsEndToEndTest : public ::testing::Test {
   LineReceiver soc_;
 };
 
-TEST_F(ServiceEventsEndToEndTest, StartedFeedFailedFeedUpdatedStopped) {
+TEST_F(ServiceEventsEndToEndTest, StartedFeedFailedFeedUpdatedFeedRemovedStopped) {
   WriteFile(dir_ / "feed.txt", std::string("1.2.3.4\nevil.example.com\n") + kSentinel + "\n");
   auto iocd = StartIocd(WriteConfig());
 
@@ -111,6 +112,14 @@ TEST_F(ServiceEventsEndToEndTest, StartedFeedFailedFeedUpdatedStopped) {
   EXPECT_EQ(u["removed"], "1");
   EXPECT_EQ(u["changed"], "0");
   EXPECT_EQ(u["version"].get<std::string>().size(), 16u);
+
+  // The feed is disabled in the config: SIGHUP re-reads it and removes the feed.
+  WriteConfig("    enabled: false\n");
+  iocd->Signal(SIGHUP);
+  Json removed = WaitForEvent("feed_removed", "e2e");
+  ASSERT_TRUE(removed.is_object());
+  EXPECT_EQ(removed["log"]["level"], "info");
+  EXPECT_EQ(removed["iocd"]["service"]["details"]["removed"], "4") << removed.dump();
 
   iocd->Signal(SIGTERM);
   EXPECT_EQ(iocd->Wait(), 0) << iocd->log();

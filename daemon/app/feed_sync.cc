@@ -108,9 +108,15 @@ std::vector<FeedSyncReport> FeedSync::RemoveOthers(const std::set<std::string>& 
     if (keep.count(state.name()) > 0) continue;
     FeedSyncReport report;
     report.feed = state.name();
+    report.indicators = state.indicator_count();
     Status s = store_->RemoveFeed(state.name());
     report.outcome = s.ok() ? FeedSyncReport::Outcome::kRemoved : FeedSyncReport::Outcome::kFailed;
-    if (!s.ok()) report.error = s.ToString();
+    if (s.ok()) {
+      report.changes.removed = state.indicator_count();
+      report.indicators = 0;
+    } else {
+      report.error = s.ToString();
+    }
     reports.push_back(std::move(report));
   }
   return reports;
@@ -408,7 +414,8 @@ void FeedSync::Log(const iocd::config::Feed* feed, const FeedSyncReport& report)
                     report.indicators, report.error);
       break;
     case FeedSyncReport::Outcome::kRemoved:
-      spdlog::info("feed {}: no longer configured or disabled; its indicators were removed", report.feed);
+      spdlog::info("feed {}: no longer configured or disabled; its {} indicators were removed", report.feed,
+                   report.changes.removed);
       break;
   }
 }

@@ -141,6 +141,8 @@ TEST_F(FeedSyncTest, RemovesFeedsNoLongerConfiguredOrDisabled) {
   ASSERT_EQ(reports.size(), 2u);
   EXPECT_EQ(reports[1].feed, "b");
   EXPECT_EQ(reports[1].outcome, Outcome::kRemoved);
+  EXPECT_EQ(reports[1].changes.removed, 1u);
+  EXPECT_EQ(reports[1].indicators, 0u);
   EXPECT_EQ(store_->GetFeed("b").status().code(), StatusCode::kNotFound);
 
   feeds_.Clear();

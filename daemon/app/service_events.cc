@@ -83,6 +83,12 @@ void ServiceEvents::FeedSynced(const FeedSyncReport& report, std::string_view so
           {"changed", std::to_string(report.changes.changed)},
           {"malformed", std::to_string(report.rejected_lines)},
           {"version", report.version}});
+  } else if (report.outcome == FeedSyncReport::Outcome::kRemoved) {
+    Emit("feed_removed", "info", report.feed,
+         fmt::format("feed '{}' removed: no longer configured or disabled; its {} indicators "
+                     "no longer match",
+                     report.feed, report.changes.removed),
+         {{"removed", std::to_string(report.changes.removed)}});
   } else if (report.outcome == FeedSyncReport::Outcome::kFailed) {
     const bool kept = !report.version.empty();
     Details details = {{"source", std::string(source)}, {"reason", report.error}};

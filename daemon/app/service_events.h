@@ -2,7 +2,8 @@
 // built as Hit records with service_event set and submitted to every output; each output's
 // routing (Output.events) decides whether it takes them.
 //
-// Kinds: started, stopped, feed_updated, feed_failed (from FeedSync reports), and three
+// Kinds: started, stopped, feed_updated, feed_removed, feed_failed (from FeedSync reports),
+// and three
 // that Check() derives from periodic samples: feed_outdated (a feed's content last changed
 // longer ago than its Feed.outdated_after), output_backlog_high (an output's pending count
 // reached backlog_high) and spool_overflow (an output's dropped count grew). The derived
@@ -84,7 +85,8 @@ class ServiceEvents {
   void Started(std::string_view version, uint64_t feeds, uint64_t indicators);
   // `reason`: "SIGTERM", "SIGINT", ...
   void Stopped(std::string_view reason);
-  // feed_updated for an import, feed_failed for a failure; other outcomes send nothing.
+  // feed_updated for an import, feed_removed for a removal, feed_failed for a failure; an
+  // unchanged feed sends nothing.
   // `source`: the feed's path or URL (without credentials).
   void FeedSynced(const FeedSyncReport& report, std::string_view source);
   // Derives feed_outdated, output_backlog_high and spool_overflow from the samples. Feeds

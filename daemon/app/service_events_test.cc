@@ -101,8 +101,14 @@ TEST_F(ServiceEventsTest, FeedReports) {
   unchanged.outcome = FeedSyncReport::Outcome::kUnchanged;
   events.FeedSynced(unchanged, "/feeds/abuse.txt");  // nothing to say
 
+  FeedSyncReport removed;
+  removed.feed = "old";
+  removed.outcome = FeedSyncReport::Outcome::kRemoved;
+  removed.changes.removed = 7;
+  events.FeedSynced(removed, "(no longer configured)");
+
   auto hits = out_.hits();
-  ASSERT_EQ(hits.size(), 3u);
+  ASSERT_EQ(hits.size(), 4u);
   EXPECT_EQ(Describe(*hits[0]),
             "feed_updated abuse info | source=/feeds/abuse.txt indicators=5 added=3 removed=1 "
             "changed=0 malformed=0 "
@@ -121,6 +127,10 @@ TEST_F(ServiceEventsTest, FeedReports) {
                                     unreadable.error + " previous_version_kept=false indicators=0");
   EXPECT_EQ(hits[2]->service_event().message(),
             "feed 'new' failed: " + unreadable.error + "; no previous version to keep");
+  EXPECT_EQ(Describe(*hits[3]), "feed_removed old info | removed=7");
+  EXPECT_EQ(hits[3]->service_event().message(),
+            "feed 'old' removed: no longer configured or disabled; its 7 indicators no longer "
+            "match");
 }
 
 TEST_F(ServiceEventsTest, FeedOutdatedOncePerStalePeriod) {
