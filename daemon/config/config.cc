@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "common/duration.h"
+#include "common/format_syntax.h"
 #include "indicator/indicator.h"
 
 namespace iocd {
@@ -642,6 +643,32 @@ static std::vector<std::pair<std::string, std::string>> CheckOutputEvents(const 
   return errors;
 }
 
+// The syntax of line templates and LEEF delimiters (common/format_syntax.h), of outputs and
+// of inputs' reply_back, so that a bad one is reported at its line rather than when the
+// daemon builds the formatter.
+static std::vector<std::pair<std::string, std::string>> CheckFormatSyntax(const config::Config& c) {
+  std::vector<std::pair<std::string, std::string>> errors;
+  auto check = [&errors](const std::string& path, const std::string& line_template,
+                         const std::string& leef_delimiter) {
+    if (!line_template.empty()) {
+      if (auto parsed = ParseLineTemplate(line_template); !parsed.ok())
+        errors.emplace_back(path + ".line_template", parsed.status().message());
+    }
+    if (!leef_delimiter.empty()) {
+      if (auto parsed = ParseLeefDelimiter(leef_delimiter); !parsed.ok())
+        errors.emplace_back(path + ".leef_delimiter", parsed.status().message());
+    }
+  };
+  for (int i = 0; i < c.outputs_size(); ++i) {
+    check(IndexPath("outputs", i), c.outputs(i).line_template(), c.outputs(i).leef_delimiter());
+  }
+  for (int i = 0; i < c.inputs_size(); ++i) {
+    const config::Input::ReplyBack& rb = c.inputs(i).reply_back();
+    check(IndexPath("inputs", i) + ".reply_back", rb.line_template(), rb.leef_delimiter());
+  }
+  return errors;
+}
+
 // ---------------------------------------------------------------------------------------
 // Semantic validation.
 
@@ -731,6 +758,7 @@ class Validator {
     for (auto& [path, message] : CheckServiceEventsAndSuppression(c)) Error(path, std::move(message));
     for (auto& [path, message] : CheckSources(c)) Error(path, std::move(message));
     for (auto& [path, message] : CheckOutputEvents(c)) Error(path, std::move(message));
+    for (auto& [path, message] : CheckFormatSyntax(c)) Error(path, std::move(message));
   }
 
  private:

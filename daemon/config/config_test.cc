@@ -501,6 +501,16 @@ TEST(ParseConfigErrorsTest, OutputFormatAndProtocolOptions) {
               ElementsAre(HasSubstr("outputs[0].framing: octet-counted is only for protocol tcp or tls")));
   EXPECT_THAT(Errors("outputs:\n  - {name: o, protocol: stdout, format: template}\n"),
               ElementsAre(HasSubstr("outputs[0].line_template: required for format template")));
+  EXPECT_THAT(Errors("outputs:\n  - name: o\n    protocol: stdout\n    format: template\n"
+                     "    line_template: 'hit %Observable'\n"),
+              ElementsAre("iocd.yaml:5:20: outputs[0].line_template: '%' at offset 4 has no closing '%' "
+                          "(write %% for a literal %)"));
+  EXPECT_THAT(Errors("outputs:\n  - {name: o, protocol: stdout, format: leef, leef_delimiter: '|'}\n"),
+              ElementsAre(HasSubstr("outputs[0].leef_delimiter: \"|\": not usable as a delimiter")));
+  EXPECT_THAT(Errors("inputs:\n  - name: siem\n    protocol: syslog-tcp\n    listen: 127.0.0.1:1\n"
+                     "    reply_back:\n      line_template: '%a b%'\n"),
+              ElementsAre("iocd.yaml:6:22: inputs[0].reply_back.line_template: bad placeholder name \"a b\" "
+                          "at offset 0"));
   EXPECT_THAT(Errors("outputs:\n  - {name: o, protocol: stdout, format: cef, spool: {disabled: true}}\n"),
               ElementsAre(HasSubstr("outputs[0].spool.disabled: an output without spool supports format json only")));
 }

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -446,10 +445,7 @@ class Rfc5424Formatter final : public HitFormatter {
 
 class TemplateFormatter final : public HitFormatter {
  public:
-  struct Segment {
-    bool placeholder;
-    std::string text;  // literal text, or the placeholder name
-  };
+  using Segment = LineTemplateSegment;
   TemplateFormatter(uint32_t max_raw, std::vector<Segment> segments)
       : max_raw_(max_raw), segments_(std::move(segments)) {}
 
@@ -554,44 +550,6 @@ class TemplateFormatter final : public HitFormatter {
   std::vector<Segment> segments_;
 };
 
-// "%%" is a literal '%'; "%Name%" a placeholder (Name: letters, digits, '_', '.', '-').
-Result<std::vector<TemplateFormatter::Segment>> ParseTemplate(std::string_view t) {
-  std::vector<TemplateFormatter::Segment> segments;
-  std::string literal;
-  size_t i = 0;
-  while (i < t.size()) {
-    if (t[i] != '%') {
-      literal.push_back(t[i++]);
-      continue;
-    }
-    const size_t close = t.find('%', i + 1);
-    if (close == std::string_view::npos) {
-      return Status::InvalidArgument("line_template: '%' at offset " + std::to_string(i) +
-                                     " has no closing '%' (write %% for a literal %)");
-    }
-    std::string_view name = t.substr(i + 1, close - i - 1);
-    if (name.empty()) {
-      literal.push_back('%');
-    } else {
-      for (char c : name) {
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
-          return Status::InvalidArgument("line_template: bad placeholder name \"" + std::string(name) +
-                                         "\" at offset " + std::to_string(i));
-        }
-      }
-      if (!literal.empty()) segments.push_back({false, std::move(literal)});
-      literal.clear();
-      segments.push_back({true, std::string(name)});
-    }
-    i = close + 1;
-  }
-  if (!literal.empty()) segments.push_back({false, std::move(literal)});
-  if (t.find('\n') != std::string_view::npos || t.find('\r') != std::string_view::npos) {
-    return Status::InvalidArgument("line_template: must not contain a line break");
-  }
-  return segments;
-}
-
 std::string LocalHostName() {
   char buf[256] = {};
   if (gethostname(buf, sizeof(buf) - 1) != 0) return "-";
@@ -624,36 +582,6 @@ std::string SdName(std::string_view name) {
   return out.empty() ? "_" : out;
 }
 
-Result<char> ParseLeefDelimiter(std::string_view text) {
-  char c;
-  if (text.size() == 1) {
-    c = text[0];
-  } else {
-    std::string_view hex = text;
-    if (hex.starts_with("0x") || hex.starts_with("0X")) {
-      hex.remove_prefix(2);
-    } else if (hex.starts_with("x") || hex.starts_with("X")) {
-      hex.remove_prefix(1);
-    } else {
-      return Status::InvalidArgument("leef_delimiter \"" + std::string(text) +
-                                     "\": one character or its hex code (x09, 0x5E)");
-    }
-    unsigned v = 0;
-    auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), v, 16);
-    if (hex.empty() || hex.size() > 2 || ec != std::errc() || end != hex.data() + hex.size()) {
-      return Status::InvalidArgument("leef_delimiter \"" + std::string(text) + "\": bad hex code");
-    }
-    c = static_cast<char>(v);
-  }
-  if (c == '=' || c == '\\' || c == '|' || c == '\n' || c == '\r' || c == '\0' ||
-      std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) {
-    return Status::InvalidArgument("leef_delimiter \"" + std::string(text) +
-                                   "\": not usable as a delimiter (=, \\, |, letters, digits, line "
-                                   "breaks, NUL and non-ASCII are not allowed)");
-  }
-  return c;
-}
-
 Result<std::unique_ptr<HitFormatter>> MakeHitFormatter(const iocd::config::Output& config) {
   const uint32_t max_raw = config.raw_event_max_bytes();
   switch (config.format()) {
@@ -665,7 +593,7 @@ Result<std::unique_ptr<HitFormatter>> MakeHitFormatter(const iocd::config::Outpu
     case iocd::config::OUTPUT_FORMAT_LEEF: {
       const std::string text = config.leef_delimiter().empty() ? "x09" : config.leef_delimiter();
       Result<char> d = ParseLeefDelimiter(text);
-      if (!d.ok()) return d.status();
+      if (!d.ok()) return Status::InvalidArgument("leef_delimiter " + d.status().message());
       return std::unique_ptr<HitFormatter>(std::make_unique<LeefFormatter>(max_raw, *d, text));
     }
     case iocd::config::OUTPUT_FORMAT_RFC5424:
@@ -676,8 +604,8 @@ Result<std::unique_ptr<HitFormatter>> MakeHitFormatter(const iocd::config::Outpu
       if (config.line_template().empty()) {
         return Status::InvalidArgument("line_template is required for format template");
       }
-      auto segments = ParseTemplate(config.line_template());
-      if (!segments.ok()) return segments.status();
+      auto segments = ParseLineTemplate(config.line_template());
+      if (!segments.ok()) return Status::InvalidArgument("line_template: " + segments.status().message());
       return std::unique_ptr<HitFormatter>(std::make_unique<TemplateFormatter>(max_raw, std::move(segments).value()));
     }
     default:

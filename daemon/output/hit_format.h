@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/format_syntax.h"  // ParseLeefDelimiter, ParseLineTemplate
 #include "common/status.h"
 #include "proto/config.pb.h"
 #include "proto/hit.pb.h"
@@ -59,8 +60,5 @@ void AppendSdParamValue(std::string_view value, std::string* out);
 // RFC 5424 PARAM-NAME / SD-NAME: 1..32 printable US-ASCII characters except '=', SP, ']',
 // '"'; every other byte becomes '_', longer names are cut to 32, an empty one is "_".
 std::string SdName(std::string_view name);
-// Parses a LEEF delimiter option: one printable character, or "xHH" / "0xHH". The
-// delimiter may not be '=', '\\', '|', alphanumeric, LF or CR.
-Result<char> ParseLeefDelimiter(std::string_view text);
 
 }  // namespace iocd

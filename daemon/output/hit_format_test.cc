@@ -61,19 +61,6 @@ TEST(LeefEscapingTest, DelimiterBackslashAndLineBreaks) {
   EXPECT_EQ(header, "Ven\\|dor\\\\");
 }
 
-TEST(LeefDelimiterTest, CharactersAndHexCodes) {
-  EXPECT_EQ(*ParseLeefDelimiter("^"), '^');
-  EXPECT_EQ(*ParseLeefDelimiter("x09"), '\t');
-  EXPECT_EQ(*ParseLeefDelimiter("0x5E"), '^');
-  EXPECT_FALSE(ParseLeefDelimiter("X7c").ok());  // '|' is refused
-  EXPECT_FALSE(ParseLeefDelimiter("=").ok());
-  EXPECT_FALSE(ParseLeefDelimiter("a").ok());
-  EXPECT_FALSE(ParseLeefDelimiter("x0a").ok());
-  EXPECT_FALSE(ParseLeefDelimiter("xZZ").ok());
-  EXPECT_FALSE(ParseLeefDelimiter("tab").ok());
-  EXPECT_FALSE(ParseLeefDelimiter("").ok());
-}
-
 // RFC 5424 section 6.3.3: '"', '\' and ']' MUST be escaped in PARAM-VALUE; a backslash
 // before any other character is kept as is by receivers.
 TEST(Rfc5424EscapingTest, ParamValueAndNames) {
