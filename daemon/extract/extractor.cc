@@ -77,6 +77,7 @@ enum : uint8_t {
   kClassEquals = 16,     // '='
   kClassPathStart = 32,  // '/' or '?' (kPathStart)
   kClassHash = 64,       // '#'
+  kClassColonAt = 128,   // ':' or '@'
 };
 constexpr std::array<uint8_t, 256> MakeClassTable() {
   std::array<uint8_t, 256> t{};
@@ -90,6 +91,7 @@ constexpr std::array<uint8_t, 256> MakeClassTable() {
     if (u == '=') bits |= kClassEquals;
     if (u == '/' || u == '?') bits |= kClassPathStart;
     if (u == '#') bits |= kClassHash;
+    if (u == ':' || u == '@') bits |= kClassColonAt;
     t[u] = bits;
   }
   return t;
@@ -347,10 +349,34 @@ size_t FindSchemeSeparator(std::string_view text, size_t from) {
   return std::string_view::npos;
 }
 
+// The first byte at or after from that is not kUrlChar (text.size() if none): 16 bytes a
+// step where SSE2 is available, as URLs are long.
+size_t FindUrlEnd(std::string_view text, size_t from) {
+  const char* p = text.data();
+  const size_t n = text.size();
+  size_t i = from;
+#if defined(__SSE2__)
+  for (; i + kBlock <= n; i += kBlock) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    // Signed: bytes >= 0x80 are negative, so "< 0x21" takes them with the controls.
+    __m128i stop = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)),
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+    for (char c : {'"', '\'', '`', '<', '>', '\\', '|', '{', '}', '^'}) {
+      stop = _mm_or_si128(stop, _mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
+    }
+    auto mask = static_cast<uint32_t>(_mm_movemask_epi8(stop));
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
+  }
+#endif
+  while (i < n && Is(kUrlChar, p[i])) ++i;
+  return i;
+}
+
 struct UrlMatch {
   size_t begin;
   size_t end;
   std::string key;  // NormalizeUrl's output
+  UrlHostParts host;
 };
 
 // The first valid URL with a scheme starting at or after from.
@@ -369,8 +395,7 @@ std::optional<UrlMatch> FindNextUrl(std::string_view text, size_t from) {
         !EqualsNoCase(scheme, "ftp")) {
       continue;
     }
-    size_t end = sep + 3;
-    while (end < text.size() && Is(kUrlChar, text[end])) ++end;
+    size_t end = FindUrlEnd(text, sep + 3);
     // If this is no URL, nothing up to its end is searched again (a later "://" inside is
     // left to the plain-text pass): this keeps "http://http://http://..." linear.
     search = end;
@@ -387,9 +412,10 @@ std::optional<UrlMatch> FindNextUrl(std::string_view text, size_t from) {
       }
     }
     if (url.size() <= scheme.size() + 3) continue;
-    std::optional<std::string> key = NormalizeUrl(url);
+    UrlHostParts host;
+    std::optional<std::string> key = NormalizeUrl(url, &host);
     if (!key) continue;
-    return UrlMatch{begin, begin + url.size(), std::move(*key)};
+    return UrlMatch{begin, begin + url.size(), std::move(*key), std::move(host)};
   }
 }
 
@@ -463,15 +489,20 @@ class Collector {
           // What SplitOnEquals comes to for a token without '=', '/', '?' or '#' (an
           // address, a domain, "host:port"), minus its searches for those bytes.
           token = TrimEdges(token);
-          if (!token.empty()) ClassifyAtom(token);
+          if (!token.empty()) ClassifyAtomSeen(token, seen);
         }
       }
       block = std::max(block + kBlock, done);
     }
   }
 
-  void EmitUrl(std::string_view url, std::string key) {
+  // host_parts: what NormalizeUrl learnt about url's host (empty unless it is a plain name).
+  void EmitUrl(std::string_view url, std::string key, UrlHostParts* host_parts) {
     Emit(Indicator{IndicatorType::kUrl, std::move(key)}, url);
+    if (!host_parts->host.empty()) {
+      Emit(Indicator{IndicatorType::kDomain, std::move(host_parts->domain_key)}, host_parts->host);
+      return;
+    }
     std::string_view host = UrlHost(url);
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
       host = host.substr(1, host.size() - 2);
@@ -491,7 +522,6 @@ class Collector {
   // seen: the kClass bits of the token's bytes; a search for bytes it lacks is skipped.
   void SplitOnEquals(std::string_view token, uint8_t seen) {
     const bool has_equals = (seen & kClassEquals) != 0;
-    const bool has_host_end = (seen & (kClassPathStart | kClassHash)) != 0;
     // Trim the end once; trimming each remainder again would be quadratic.
     token = TrimEdges(token);
     size_t start = 0;
@@ -509,22 +539,23 @@ class Collector {
       }
       if (eq == std::string_view::npos) {
         // ClassifyPiece would trim the same piece and try it as a URL again.
-        ClassifyPiece(token.substr(start), /*may_be_url=*/!tried_url, has_host_end);
+        ClassifyPiece(token.substr(start), /*may_be_url=*/!tried_url, seen);
         return;
       }
       // A piece cut at '=' is no URL: its path would hold a '=' before any '?'.
-      ClassifyPiece(token.substr(start, eq - start), /*may_be_url=*/false, has_host_end);
+      ClassifyPiece(token.substr(start, eq - start), /*may_be_url=*/false, seen);
       start = eq + 1;
     }
   }
 
-  // A piece without '='. may_have_host_end: false when the piece is known to hold no '/',
-  // '?' or '#'.
-  void ClassifyPiece(std::string_view piece, bool may_be_url, bool may_have_host_end) {
+  // A piece without '='. seen: the kClass bits of the token it was cut from (a byte class
+  // the token lacks, the piece lacks too).
+  void ClassifyPiece(std::string_view piece, bool may_be_url, uint8_t seen) {
     piece = TrimEdges(piece);
     if (piece.empty()) return;
-    if (!may_have_host_end || FindFirst(piece, kHostEnd) == std::string_view::npos) {
-      ClassifyAtom(piece);
+    if ((seen & (kClassPathStart | kClassHash)) == 0 ||
+        FindFirst(piece, kHostEnd) == std::string_view::npos) {
+      ClassifyAtomSeen(piece, seen);
       return;
     }
     if (may_be_url && TryHostPath(piece)) return;
@@ -534,7 +565,7 @@ class Collector {
       size_t end = FindFirst(piece, kHostEnd, start);
       if (end == std::string_view::npos) end = piece.size();
       std::string_view part = TrimEdges(piece.substr(start, end - start));
-      if (!part.empty()) ClassifyAtom(part);
+      if (!part.empty()) ClassifyAtomSeen(part, seen);
       start = end + 1;
     }
   }
@@ -579,6 +610,19 @@ class Collector {
       Emit(Indicator{IndicatorType::kDomain, std::move(*domain)}, host);
     }
     return true;
+  }
+
+  // ClassifyAtom(atom), where seen holds the kClass bits of a token atom was cut from. Most
+  // atoms (addresses, domains, versions, timestamps with a fraction) hold neither ':' nor
+  // '@': for them ClassifyAtom comes to this, without its scan for those bytes.
+  void ClassifyAtomSeen(std::string_view atom, uint8_t seen) {
+    if ((seen & kClassColonAt) != 0) {
+      ClassifyAtom(atom);
+      return;
+    }
+    if (TryHash(atom) || TryIpv4(atom)) return;
+    // CheckDomainName refuses a name without a '.' itself: no search for one first.
+    TryDomain(atom, /*has_dot=*/true);
   }
 
   // A piece without '=', '/', '?' or '#', trimmed.
@@ -876,7 +920,8 @@ void ExtractObservables(std::string_view text, std::vector<Observable>* out) {
     size_t plain_end = url ? url->begin : text.size();
     collector.ScanPlain(pos, plain_end);
     if (!url) break;
-    collector.EmitUrl(text.substr(url->begin, url->end - url->begin), std::move(url->key));
+    collector.EmitUrl(text.substr(url->begin, url->end - url->begin), std::move(url->key),
+                      &url->host);
     pos = url->end;
   }
 }

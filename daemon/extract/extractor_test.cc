@@ -236,6 +236,22 @@ TEST(ExtractorTest, IndicatorsAreCanonical) {
   EXPECT_EQ(got[5].offset, line.size() - 9);
 }
 
+// A plain host after a scheme is reported from what NormalizeUrl learnt about it: as
+// written, "www." kept in the domain, and without LooksLikeDomainName's guess.
+TEST(ExtractorTest, PlainUrlHostsAsWritten) {
+  const std::string line = "x HTTP://WWW.Evil.COM/A#f y http://setup.py/a?B";
+  std::vector<Observable> got = ExtractAll(line);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].indicator, (Indicator{IndicatorType::kUrl, "evil.com/a"}));
+  EXPECT_EQ(got[0].text, "HTTP://WWW.Evil.COM/A#f");
+  EXPECT_EQ(got[1].indicator, (Indicator{IndicatorType::kDomain, "www.evil.com"}));
+  EXPECT_EQ(got[1].text, "WWW.Evil.COM");
+  EXPECT_EQ(got[1].offset, 9u);
+  EXPECT_EQ(got[2].indicator, (Indicator{IndicatorType::kUrl, "setup.py/a?b"}));
+  EXPECT_EQ(got[3].indicator, (Indicator{IndicatorType::kDomain, "setup.py"}));
+  EXPECT_EQ(got[3].offset, line.find("setup.py"));
+}
+
 TEST(ExtractorTest, ReportsOffsets) {
   std::vector<Observable> got = ExtractAll("src=1.2.3.4 x http://a.com/p");
   ASSERT_EQ(got.size(), 3u);

@@ -366,12 +366,10 @@ std::optional<std::string> NormalizeMaskHost(std::string_view raw_host) {
   return out;
 }
 
-// Appends s to *out, percent-decoded and lower-cased.
-void AppendPercentDecodedLower(std::string_view s, std::string* out) {
-  // Decoding never lengthens: size for s, write by index, then cut to what was written.
-  size_t n = out->size();
-  out->resize(n + s.size());
-  char* dst = out->data();
+// Writes s percent-decoded and lower-cased to dst (room for s.size() bytes: decoding never
+// lengthens); returns how many bytes it wrote.
+size_t PercentDecodeLowerInto(std::string_view s, char* dst) {
+  size_t n = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
       dst[n++] = Lower(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
@@ -380,7 +378,14 @@ void AppendPercentDecodedLower(std::string_view s, std::string* out) {
       dst[n++] = Lower(s[i]);
     }
   }
-  out->resize(n);
+  return n;
+}
+
+// Appends s to *out, percent-decoded and lower-cased.
+void AppendPercentDecodedLower(std::string_view s, std::string* out) {
+  size_t n = out->size();
+  out->resize(n + s.size());
+  out->resize(n + PercentDecodeLowerInto(s, out->data() + n));
 }
 
 // Whether NormalizePath(percent-decoded, lower-cased path) is the path merely lower-cased
@@ -683,13 +688,98 @@ std::string_view UrlHost(std::string_view url) { return HostOfAuthority(Authorit
 
 namespace {
 
+// NormalizeUrl's result for the common URL, in one pass over it: false (and *out in any
+// state) when the URL needs the general path of NormalizeUrlImpl. text is what follows the
+// scheme. Taken here: a host that is a valid ASCII DNS name starting with a letter (what
+// IsPlainHost + AppendNormalizedDomain accept: no userinfo, port, escape, empty label or
+// trailing dot) ending at '/', '?', '#' or the end, and a path that IsPlainPath accepts.
+// *host_size: the host's length in text (the key's first host_size bytes are then
+// NormalizeDomain(host), before a leading "www." is dropped).
+bool NormalizePlainUrl(std::string_view text, std::string* out, size_t* host_size) {
+  const char* p = text.data();
+  const size_t n = text.size();
+  if (n == 0) return false;
+  const char first = Lower(p[0]);
+  if (first < 'a' || first > 'z') return false;
+  // Host + '/' + '?' + query is at most one byte longer than text.
+  out->resize(n + 1);
+  char* dst = out->data();
+  // LowerValidDomain's checks, stopping where the host ends.
+  size_t i = 0;
+  size_t label_len = 0;
+  size_t labels = 1;
+  bool last_label_numeric = true;
+  for (; i < n; ++i) {
+    const char c = Lower(p[i]);
+    if (c == '.') {
+      if (label_len == 0) return false;
+      ++labels;
+      label_len = 0;
+      last_label_numeric = true;
+    } else if ((c >= 'a' && c <= 'z') || c == '-' || c == '_') {
+      if (++label_len > 63) return false;
+      last_label_numeric = false;
+    } else if (IsDigit(c)) {
+      if (++label_len > 63) return false;
+    } else {
+      break;
+    }
+    dst[i] = c;
+  }
+  if (i < n && p[i] != '/' && p[i] != '?' && p[i] != '#') return false;
+  if (label_len == 0 || labels < 2 || last_label_numeric || i > 253) return false;
+  *host_size = i;
+  // The path, lower-cased in place of the input's bytes.
+  size_t j = i;
+  for (; j < n; ++j) {
+    const char c = p[j];
+    if (c == '?' || c == '#') break;
+    if (c == '%' || c == '\\') return false;
+    if (c == '/' && j + 1 < n && (p[j + 1] == '/' || p[j + 1] == '.')) return false;
+    dst[j] = Lower(c);
+  }
+  std::string_view query;
+  if (j < n && p[j] == '?') {
+    query = text.substr(j + 1);
+    query = query.substr(0, query.find('#'));
+  }
+  // A path of "/" or none is left out, unless a query follows; an empty query is dropped.
+  size_t end = j - i > 1 ? j : i;
+  if (!query.empty()) {
+    if (j - i <= 1) dst[end++] = '/';
+    dst[end++] = '?';
+    end += PercentDecodeLowerInto(query, dst + end);
+  }
+  out->resize(end);
+  // DropWww: "www." and at least two labels after it.
+  if (labels >= 3 && i >= 4 && std::memcmp(dst, "www.", 4) == 0) out->erase(0, 4);
+  return true;
+}
+
 // NormalizeUrl and NormalizeUrlMask: the same steps, the host read one way or the other.
-std::optional<std::string> NormalizeUrlImpl(std::string_view text, bool mask) {
+std::optional<std::string> NormalizeUrlImpl(std::string_view text, bool mask,
+                                            UrlHostParts* host_parts = nullptr) {
+  const bool untrimmed = Trim(text).size() == text.size();
   text = Trim(text);
+  bool had_scheme = false;
   if (HasScheme(text)) {
     text.remove_prefix(text.find("://") + 3);
+    had_scheme = true;
   } else if (text.size() > 2 && text[0] == '/' && text[1] == '/') {
     text.remove_prefix(2);
+  }
+  if (!mask) {
+    std::string key;
+    size_t host_size = 0;
+    if (NormalizePlainUrl(text, &key, &host_size)) {
+      // UrlHost() does not trim: with surrounding whitespace it may read another host.
+      if (host_parts != nullptr && had_scheme && untrimmed) {
+        host_parts->host = text.substr(0, host_size);
+        host_parts->domain_key.resize(host_size);
+        for (size_t i = 0; i < host_size; ++i) host_parts->domain_key[i] = Lower(text[i]);
+      }
+      return key;
+    }
   }
   size_t hash = text.find('#');
   if (hash != std::string_view::npos) text = text.substr(0, hash);
@@ -755,6 +845,11 @@ std::optional<std::string> NormalizeUrlImpl(std::string_view text, bool mask) {
 }  // namespace
 
 std::optional<std::string> NormalizeUrl(std::string_view text) { return NormalizeUrlImpl(text, false); }
+
+std::optional<std::string> NormalizeUrl(std::string_view text, UrlHostParts* host_parts) {
+  *host_parts = UrlHostParts{};
+  return NormalizeUrlImpl(text, false, host_parts);
+}
 
 std::optional<std::string> NormalizeUrlMask(std::string_view text) {
   if (text.find('*') == std::string_view::npos) return std::nullopt;

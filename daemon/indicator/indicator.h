@@ -130,6 +130,17 @@ bool IsPublicSuffix(std::string_view normalized_domain);
 // path of just "/" with no query, and an empty query, are dropped.
 // nullopt when there is no valid host.
 std::optional<std::string> NormalizeUrl(std::string_view text);
+// What NormalizeUrl learnt about a URL's host, for a caller that reports the host beside
+// the URL (the extractor) without reading the URL again.
+struct UrlHostParts {
+  // UrlHost(text), as written; empty when NormalizeUrl did not establish it (no scheme, or
+  // a host that took its general path: userinfo, port, brackets, escapes, an address...).
+  std::string_view host;
+  // NormalizeDomain(host) when host is set: host is then a plain ASCII DNS name.
+  std::string domain_key;
+};
+// NormalizeUrl(text), also filling *host_parts (left empty when the host is not plain).
+std::optional<std::string> NormalizeUrl(std::string_view text, UrlHostParts* host_parts);
 // Canonical key of a URL mask: NormalizeUrl's rules, except that '*' is allowed in host
 // labels, where it stands for any run of host characters (possibly empty, '.' included),
 // and in the path and query, where it stands for any run of characters ('/' included);

@@ -90,6 +90,13 @@ INSTANTIATE_TEST_SUITE_P(
         UrlCase{"http://example.com/p?", "example.com/p"},
         UrlCase{"http://example.com/?", "example.com"},
         UrlCase{"http://example.com/p?a=/../b", "example.com/p?a=/../b"},
+        UrlCase{"http://example.com#x", "example.com"},
+        UrlCase{"http://example.com?#x", "example.com"},
+        UrlCase{"http://example.com?Q#x?y", "example.com/?q"},
+        UrlCase{"http://Ex-1_a.example.COM/A.b/?%41b%", "ex-1_a.example.com/a.b/?ab%"},
+        UrlCase{"http://a.b/.", "a.b"},
+        UrlCase{"http://example.com/a.", "example.com/a."},
+        UrlCase{"http://example.123/", std::nullopt},
         // Without a scheme.
         UrlCase{"example.com/gate.php", "example.com/gate.php"},
         UrlCase{"  example.com/x  ", "example.com/x"},
@@ -100,6 +107,44 @@ INSTANTIATE_TEST_SUITE_P(
         UrlCase{"http://com/", std::nullopt},
         UrlCase{"http://ex*ample.com/", std::nullopt},
         UrlCase{"http://[zz::1]/", std::nullopt}));
+
+// The overload that also reports the host: set only for a plain name after a scheme, and
+// then what UrlHost() and NormalizeDomain() give for the same URL.
+TEST(NormalizeUrlHostPartsTest, PlainHostsOnly) {
+  struct Case {
+    std::string_view url;
+    std::string_view host;        // "" when not reported
+    std::string_view domain_key;
+  };
+  const Case cases[] = {
+      {"http://Evil.Example.com/Gate.php?ID=1", "Evil.Example.com", "evil.example.com"},
+      {"https://WWW.example.com", "WWW.example.com", "www.example.com"},
+      {"http://a.b#c", "a.b", "a.b"},
+      {"ftp://x.example.org?q", "x.example.org", "x.example.org"},
+      {"http://user@example.com/", "", ""},      // userinfo: general path
+      {"http://example.com:8080/", "", ""},      // port
+      {"http://1.2.3.4/x", "", ""},              // address
+      {"http://[::1]/x", "", ""},
+      {"http://example..com/", "", ""},          // collapsed by the general path
+      {"http://ex%61mple.com/", "", ""},
+      {"http://Bücher.example/", "", ""},
+      {"example.com/x", "", ""},                 // no scheme
+      {" http://example.com/x", "", ""},         // UrlHost() would not trim
+      {"http://example.com/a//b", "", ""},       // path needs resolving
+  };
+  for (const Case& c : cases) {
+    UrlHostParts parts;
+    parts.domain_key = "stale";
+    std::optional<std::string> key = NormalizeUrl(c.url, &parts);
+    EXPECT_EQ(key, NormalizeUrl(c.url)) << c.url;
+    EXPECT_EQ(parts.host, c.host) << c.url;
+    EXPECT_EQ(parts.domain_key, c.domain_key) << c.url;
+    if (!c.host.empty()) {
+      EXPECT_EQ(parts.host.data(), UrlHost(c.url).data()) << c.url;
+      EXPECT_EQ(NormalizeDomain(parts.host), std::string(c.domain_key)) << c.url;
+    }
+  }
+}
 
 TEST(NormalizeDomainTest, Vectors) {
   struct Case {
