@@ -21,6 +21,7 @@ packages=(
   libpsl-dev publicsuffix  # public suffix list: reject "com"/"co.uk" indicators, validate domains
   libvectorscan-dev   # per-source extraction rules compiled into one multi-regex database
   openssl             # s_client, used by the TLS integration tests
+  curl                # the scraper in the metrics integration test (GET /metrics)
   rsyslog rsyslog-relp rsyslog-openssl  # the real SIEM-side receiver in the delivery integration tests (imtcp, imrelp, TLS)
   ripgrep gawk        # baselines in tools/ benchmarks (docs/PERFORMANCE.md)
   clang-14 libclang-rt-14-dev  # libFuzzer and sanitizers for tools/fuzz-smoke.sh

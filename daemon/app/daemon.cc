@@ -21,11 +21,13 @@
 #include "app/event_processor.h"
 #include "app/feed_source.h"
 #include "app/feed_sync.h"
+#include "app/metrics.h"
 #include "app/service_events.h"
 #include "app/snapshot.h"
 #include "common/duration.h"
 #include "config/config.h"
 #include "control/control_server.h"
+#include "control/metrics_http_server.h"
 #include "ingest/input.h"
 #include "output/hit_output.h"
 #include "output/spooled_output.h"
@@ -163,6 +165,13 @@ class DaemonImpl final : public Daemon {
       control_ = std::move(control).value();
       RegisterControlCommands();
     }
+    if (!config.metrics_listen().empty()) {
+      auto hp = ParseHostPort(config.metrics_listen(), /*allow_hostname=*/false);
+      if (!hp.ok()) return Status::InvalidArgument("metrics_listen: " + hp.status().message());
+      auto metrics = MetricsHttpServer::Create(io_, hp->host, hp->port, [this] { return MetricsText(); });
+      if (!metrics.ok()) return metrics.status();
+      metrics_ = std::move(metrics).value();
+    }
     return Status::Ok();
   }
 
@@ -178,6 +187,10 @@ class DaemonImpl final : public Daemon {
     if (control_) {
       control_->Start();
       spdlog::info("control socket at {} (iocctl)", control_path());
+    }
+    if (metrics_) {
+      metrics_->Start();
+      spdlog::info("metrics at http://{}/metrics", metrics_->address());
     }
     spdlog::info("iocd ready: {} indicators from {} feeds", snapshots_.Current()->index->size(),
                  options_.config.feeds_size());
@@ -237,6 +250,11 @@ class DaemonImpl final : public Daemon {
                          *out = StatusText();
                          return Status::Ok();
                        });
+    control_->Register("metrics", "metrics: every counter, in the Prometheus text format",
+                       [this](const std::vector<std::string>&, std::string* out) {
+                         *out = MetricsText();
+                         return Status::Ok();
+                       });
   }
 
   void WaitForSignal() {
@@ -263,6 +281,7 @@ class DaemonImpl final : public Daemon {
     suppression_timer_.cancel();
     for (auto& l : listeners_) l->Stop();
     if (control_) control_->Stop();
+    if (metrics_) metrics_->Stop();
   }
 
   void Enqueue(ReloadRequest request) {
@@ -540,16 +559,116 @@ class DaemonImpl final : public Daemon {
                        std::chrono::duration_cast<std::chrono::microseconds>(outdated_after).count()});
     }
     std::vector<OutputSample> outputs;
+    for (const auto& [name, s] : OutputStatsByName()) outputs.push_back({name, s.pending, s.dropped});
+    service_events_->Check(SystemNowUs(), feeds, outputs);
+  }
+
+  // Every configured output's counters; pending is filled in for in-memory outputs too.
+  std::vector<std::pair<std::string, OutputStats>> OutputStatsByName() const {
+    std::vector<std::pair<std::string, OutputStats>> all;
     for (const auto& out : outputs_) {
       if (auto* spooled = dynamic_cast<SpooledOutputs*>(out.get())) {
-        for (const auto& [name, s] : spooled->output_stats()) outputs.push_back({name, s.pending, s.dropped});
+        for (auto& named : spooled->output_stats()) all.push_back(std::move(named));
       } else {
         OutputStats s = out->stats();
-        uint64_t done = s.delivered + s.dropped;
-        outputs.push_back({out->name(), s.submitted > done ? s.submitted - done : 0, s.dropped});
+        const uint64_t done = s.delivered + s.dropped;
+        s.pending = s.submitted > done ? s.submitted - done : 0;
+        all.emplace_back(out->name(), s);
       }
     }
-    service_events_->Check(SystemNowUs(), feeds, outputs);
+    return all;
+  }
+
+  // The `metrics` command and GET /metrics (docs/metrics.md): every counter, in the
+  // Prometheus text format.
+  std::string MetricsText() {
+    MetricsWriter m;
+    const ProcessorStats p = processor_->stats();
+    m.Counter("iocd_events_total", "Events processed.", {}, p.events);
+    m.Counter("iocd_observables_total", "Observables extracted from events and looked up.", {}, p.observables);
+    m.Counter("iocd_hits_total", "Hits sent to the outputs.", {}, p.hits);
+    m.Counter("iocd_hits_allowlisted_total", "Hits an allowlist suppressed.", {}, p.suppressed);
+    m.Counter("iocd_hits_window_suppressed_total", "Repeated hits held back by the suppression window.", {},
+              p.window_suppressed);
+    m.Counter("iocd_hits_capped_total", "Hits over max_hits_per_event, not sent.", {}, p.capped);
+    m.Counter("iocd_hits_missing_context_total", "Hits whose indicator context was not found in the store.", {},
+              p.missing_context);
+    m.Counter("iocd_events_malformed_total", "Events whose announced body format (CEF, LEEF, JSON) was broken.", {},
+              p.malformed);
+    m.Counter("iocd_events_ignored_total", "Events a source's ignore rule dropped before lookup.", {}, p.ignored);
+    m.Counter("iocd_rule_values_rejected_total", "Source-rule values not valid for their rule's type.", {},
+              p.rule_rejected);
+    m.Counter("iocd_observables_allowlist_skipped_total", "Allowlisted observables not looked up.", {}, p.skipped);
+
+    for (auto& l : listeners_) {
+      const IngestStats s = l->stats();
+      const std::string name = l->name();
+      const MetricsWriter::Labels in = {{"input", name}};
+      m.Counter("iocd_input_messages_total", "Messages received and handed to processing.", in, s.messages);
+      m.Counter("iocd_input_bytes_total", "Bytes received, framing included.", in, s.bytes);
+      m.Counter("iocd_input_non_utf8_total", "Messages processed although not valid UTF-8.", in, s.non_utf8);
+      for (const auto& [reason, n] : {std::pair<std::string_view, uint64_t>{"oversized", s.oversized},
+                                      {"bad_octet_count", s.bad_octet_count},
+                                      {"incomplete_at_close", s.incomplete_at_close}}) {
+        m.Counter("iocd_input_frames_discarded_total", "Frames discarded, by reason.", {{"input", name}, {"reason", reason}},
+                  n);
+      }
+      m.Counter("iocd_input_datagrams_dropped_total", "UDP datagrams the kernel dropped because iocd fell behind.", in,
+                s.datagrams_dropped);
+      m.Counter("iocd_input_connections_accepted_total", "Connections accepted.", in, s.connections_accepted);
+      m.Counter("iocd_input_connections_rejected_total", "Connections refused over max_connections.", in,
+                s.connections_rejected);
+      m.Gauge("iocd_input_connections_open", "Connections open now.", in, s.connections_open);
+      m.Counter("iocd_input_idle_closed_total", "Connections closed after idle_timeout.", in, s.idle_closed);
+      m.Counter("iocd_input_tls_handshake_failures_total", "Failed TLS handshakes.", in, s.tls_handshake_failures);
+      m.Counter("iocd_input_replyback_connections_total", "Connections that opened with ReplyBack flags.", in,
+                s.replyback_connections);
+      m.Counter("iocd_input_replies_total", "Hit lines written back on ReplyBack connections.", in, s.replies_sent);
+      m.Counter("iocd_input_reply_stalls_total", "Reads postponed because a ReplyBack client did not read.", in,
+                s.reply_stalls);
+    }
+
+    for (const auto& [name, s] : OutputStatsByName()) {
+      const MetricsWriter::Labels out = {{"output", name}};
+      m.Counter("iocd_output_hits_submitted_total", "Hits and service events handed to the output.", out, s.submitted);
+      m.Counter("iocd_output_hits_delivered_total", "Hits and service events delivered.", out, s.delivered);
+      m.Counter("iocd_output_hits_dropped_total", "Hits dropped (spool overflow, full queue, shutdown deadline).", out,
+                s.dropped);
+      m.Counter("iocd_output_hits_filtered_total", "Hits the output's filter rejected.", out, s.filtered);
+      m.Counter("iocd_output_hits_resent_total", "Hits written again after a broken connection.", out, s.resent);
+      m.Gauge("iocd_output_hits_pending", "Hits not yet delivered.", out, s.pending);
+      m.Counter("iocd_output_connect_failures_total", "Failed connection attempts.", out, s.connect_failures);
+    }
+
+    const auto snap = snapshots_.Current();
+    m.Gauge("iocd_index_indicators", "Distinct indicators in the match index.", {}, snap->index->size());
+    auto suppressed = counters_.FeedCounts();
+    if (auto feeds = store_->ListFeeds(); feeds.ok()) {
+      for (const auto& f : *feeds) {
+        const MetricsWriter::Labels feed = {{"feed", f.name()}};
+        m.Gauge("iocd_feed_indicators", "Indicators the feed holds in the store.", feed, f.indicator_count());
+        m.Gauge("iocd_feed_malformed_records", "Records the feed's last import skipped as malformed.", feed,
+                f.rejected_lines());
+        m.Gauge("iocd_feed_unsupported_records", "Records of types iocd does not match, in the last import.", feed,
+                f.unsupported_records());
+        m.Gauge("iocd_feed_updated_timestamp_seconds", "When the feed's content last changed (Unix time).", feed,
+                static_cast<uint64_t>(std::max<int64_t>(0, f.updated_unix_ms() / 1000)));
+        m.Counter("iocd_feed_hits_allowlisted_total", "Hits on the feed's indicators an allowlist suppressed.", feed,
+                  suppressed[f.name()]);
+      }
+    }
+    for (const auto& [name, n] : counters_.AllowlistCounts()) {
+      m.Counter("iocd_allowlist_hits_suppressed_total", "Hits the allowlist suppressed.", {{"allowlist", name}}, n);
+    }
+    const SuppressorStats w = suppressor_->stats();
+    m.Counter("iocd_suppression_summaries_total", "Suppression windows closed with a summary hit.", {}, w.summaries);
+    m.Counter("iocd_suppression_evicted_total", "Suppression windows closed early because their shard was full.", {},
+              w.evicted);
+    m.Gauge("iocd_suppression_open_windows", "Suppression windows open now.", {}, w.open_windows);
+    for (const auto& [kind, n] : service_events_->counts()) {
+      m.Counter("iocd_service_events_total", "Service events sent, by kind.", {{"kind", kind}}, n);
+    }
+    return m.Text();
   }
 
   // Suppression: every second, close the windows that ended and send their summaries.
@@ -638,6 +757,7 @@ class DaemonImpl final : public Daemon {
   // Shared by everything that makes hits, so ids never collide.
   std::shared_ptr<HitIdGenerator> hit_ids_ = std::make_shared<HitIdGenerator>();
   std::unique_ptr<ServiceEvents> service_events_;
+  std::unique_ptr<MetricsHttpServer> metrics_;  // null unless metrics_listen is set
   std::chrono::milliseconds service_check_interval_{10000};
   std::string stop_reason_ = "stop requested";
   // Config.suppression; the event processor admits hits, the daemon expires windows.

@@ -759,6 +759,10 @@ class Validator {
     for (auto& [path, message] : CheckSources(c)) Error(path, std::move(message));
     for (auto& [path, message] : CheckOutputEvents(c)) Error(path, std::move(message));
     for (auto& [path, message] : CheckFormatSyntax(c)) Error(path, std::move(message));
+    if (!c.metrics_listen().empty()) {
+      if (Result<HostPort> hp = ParseHostPort(c.metrics_listen(), /*allow_hostname=*/false); !hp.ok())
+        Error("metrics_listen", hp.status().message());
+    }
   }
 
  private:

@@ -295,7 +295,7 @@ TEST(ParseConfigErrorsTest, UnknownKeyAtTopLevel) {
   EXPECT_THAT(Errors("state_dir: ./x\nthread: 2\n"),
               ElementsAre("iocd.yaml:2:1: thread: unknown key 'thread'; valid keys: state_dir, "
                           "inputs, feeds, outputs, logging, threads, allowlists, control_socket, "
-                          "sources, service_events, suppression, skip_allowlisted_observables"));
+                          "sources, service_events, suppression, skip_allowlisted_observables, metrics_listen"));
 }
 
 TEST(ParseConfigErrorsTest, UnknownKeyNested) {
@@ -505,6 +505,10 @@ TEST(ParseConfigErrorsTest, OutputFormatAndProtocolOptions) {
                      "    line_template: 'hit %Observable'\n"),
               ElementsAre("iocd.yaml:5:20: outputs[0].line_template: '%' at offset 4 has no closing '%' "
                           "(write %% for a literal %)"));
+  EXPECT_THAT(Errors("metrics_listen: localhost:9514\n"), ElementsAre(HasSubstr("iocd.yaml:1:17: metrics_listen: ")));
+  auto v6 = ParseConfig("metrics_listen: '[::1]:9514'\n", "iocd.yaml");
+  ASSERT_TRUE(v6.ok()) << v6.status().ToString();
+  EXPECT_EQ(v6->metrics_listen(), "[::1]:9514");
   EXPECT_THAT(Errors("outputs:\n  - {name: o, protocol: stdout, format: leef, leef_delimiter: '|'}\n"),
               ElementsAre(HasSubstr("outputs[0].leef_delimiter: \"|\": not usable as a delimiter")));
   EXPECT_THAT(Errors("inputs:\n  - name: siem\n    protocol: syslog-tcp\n    listen: 127.0.0.1:1\n"

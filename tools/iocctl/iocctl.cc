@@ -196,6 +196,8 @@ int RunIocctl(const std::vector<std::string>& args, std::ostream& out, std::ostr
   CLI::App* reload = app.add_subcommand("reload", "re-read all feeds, or only FEED, in the running iocd");
   reload->add_option("FEED", options.feed, "feed name");
   CLI::App* status = app.add_subcommand("status", "print the running iocd's status");
+  CLI::App* metrics =
+      app.add_subcommand("metrics", "print the running iocd's counters in the Prometheus text format");
   CLI::App* store_info =
       app.add_subcommand("store-info", "print each stored feed and check the store (no daemon may run)");
   store_info->add_flag("--json", options.json, "one JSON object instead of text");
@@ -214,6 +216,7 @@ int RunIocctl(const std::vector<std::string>& args, std::ostream& out, std::ostr
 
   if (*reload) return SendRequest(options, options.feed.empty() ? "reload" : "reload " + options.feed, out, err);
   if (*status) return SendRequest(options, "status", out, err);
+  if (*metrics) return SendRequest(options, "metrics", out, err);
   if (*store_info) return StoreInfo(options, out, err);
   err << "iocctl: no command given (try --help)\n";
   return kExitUsage;

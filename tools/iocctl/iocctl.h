@@ -2,9 +2,10 @@
 //
 //   iocctl [--socket PATH] [--state-dir DIR] [--timeout SECONDS] reload [FEED]
 //   iocctl [--socket PATH] [--state-dir DIR] [--timeout SECONDS] status
+//   iocctl [--socket PATH] [--state-dir DIR] [--timeout SECONDS] metrics
 //   iocctl [--state-dir DIR] store-info [--json]
 //
-// reload and status talk to the daemon over its control socket (daemon/control; default
+// reload, status and metrics talk to the daemon over its control socket (daemon/control; default
 // <state-dir>/control.sock, state-dir default ./var/iocd) and print the response body.
 // store-info opens the store (<state-dir>/store) itself, so it needs no daemon, and only
 // works while no iocd holds the store: it prints each feed's state and checks that the
