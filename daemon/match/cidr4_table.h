@@ -147,8 +147,13 @@ class Cidr4Table {
     // search's first probe) and its last.
     const uint32_t* run = words_.data() + block.begin;
     Prefetch(run);
-    Prefetch(run + block.count / 2);
-    Prefetch(run + block.count);
+    // Each further line once (prefetching a line already asked for still costs an issue
+    // slot and a fill-buffer lookup).
+    const auto line = [](const uint32_t* p) { return reinterpret_cast<uintptr_t>(p) >> 6; };
+    const uint32_t* middle = run + block.count / 2;
+    const uint32_t* last = run + block.count;
+    if (line(middle) != line(run)) Prefetch(middle);
+    if (line(last) != line(middle)) Prefetch(last);
   }
   // The word holding the offset of the chain covering `address`.
   const uint32_t* FindChainWord(uint32_t address) const {

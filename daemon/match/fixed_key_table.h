@@ -109,6 +109,12 @@ class FixedKeyTable {
     }
   }
 
+  // Prefetches the slot Add(key, ...) will probe first, so a caller adding many keys can
+  // overlap the misses (IndexBuilder defers its Adds a few calls for this).
+  void PrefetchAdd(std::string_view key) const {
+    if (capacity_ != 0) Prefetch(&growing_[HomeIndex(Hash(key)) * stride_words_]);
+  }
+
   // Sets the key size (a multiple of 4, 4..64) of an empty table, before Add.
   void SetKeySize(size_t key_size) {
     key_size_ = key_size;
@@ -125,6 +131,7 @@ class FixedKeyTable {
     const size_t count = size_;
     Init(key_size_, count);
     for (size_t i = 0; i < old_capacity; ++i) {
+      PrefetchHomeOf(old, i + kAhead, old_capacity, words_);
       const uint32_t* slot = &old[i * stride_words_];
       const uint32_t ref = slot[stride_words_ - 1];
       if (ref == kEmpty) continue;
@@ -241,6 +248,20 @@ class FixedKeyTable {
     for (size_t i = 0; i < capacity_; ++i) (*words)[i * stride_words_ + stride_words_ - 1] = kEmpty;
   }
 
+  // Moving every key of one table into another (Rehash, Finish) walks the old slots in
+  // order and writes each key at a random place in the new one: prefetching the new home of
+  // the key kAhead slots on hides that miss (and the tag's, when the new table has tags).
+  static constexpr size_t kAhead = 16;
+  template <typename From, typename To>
+  void PrefetchHomeOf(const From& from, size_t i, size_t from_capacity, const To& to) const {
+    if (i >= from_capacity) return;
+    const uint32_t* slot = &from[i * stride_words_];
+    if (slot[stride_words_ - 1] == kEmpty) return;
+    const size_t home = HomeIndex(Hash(std::string_view(reinterpret_cast<const char*>(slot), key_size_)));
+    Prefetch(&to[home * stride_words_]);
+    if (!tags_.empty()) Prefetch(&tags_[home]);
+  }
+
   uint32_t NewPending(Feed first) {
     pending_.push_back({first});
     return kListBit | static_cast<uint32_t>(pending_.size() - 1);
@@ -253,6 +274,7 @@ class FixedKeyTable {
     const size_t old_capacity = capacity_;
     AllocateSlots(&growing_, capacity);
     for (size_t i = 0; i < old_capacity; ++i) {
+      PrefetchHomeOf(old, i + kAhead, old_capacity, growing_);
       const uint32_t* from = &old[i * stride_words_];
       if (from[stride_words_ - 1] == kEmpty) continue;
       const std::string_view key(reinterpret_cast<const char*>(from), key_size_);

@@ -2,7 +2,9 @@
 // matched on the binary digest and the type (same bytes of another type never match).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
+#include <vector>
 
 #include "match/match_test_util.h"
 
@@ -52,6 +54,38 @@ TEST(HashMatchTest, SameBytesOfAnotherTypeDoNotMatch) {
   EXPECT_TRUE(LookupText(*index, Indicator{IndicatorType::kSha512, key + key + key + key}).empty());
   // A key of the wrong size matches nothing and does not crash.
   EXPECT_TRUE(LookupText(*index, Indicator{IndicatorType::kMd5, key.substr(0, 15)}).empty());
+}
+
+TEST(HashMatchTest, DigestSharingAPrefixWithAnIndicatorDoesNotMatch) {
+  // Observables equal to an indexed digest in all but one byte (the first, one in the
+  // middle, the last): a table keyed or bucketed by a prefix (a fingerprint) must still
+  // compare whole digests. Checked with Lookup and LookupBatch, beside a true hit.
+  const std::string want = "sha512 " + kSha512 + " [5]";
+  std::vector<std::string> indexed = {kSha512};
+  for (int i = 0; i < 2000; ++i) {  // neighbours in a large table, same first 32 bytes
+    char tail[33];
+    std::snprintf(tail, sizeof(tail), "%032x", i * 7919);
+    indexed.push_back(kSha512.substr(0, 96) + tail);
+  }
+  std::vector<testutil::Listed> listed;
+  for (size_t i = 0; i < indexed.size(); ++i) listed.push_back({indexed[i], i == 0 ? 5u : 6u});
+  const auto index = BuildIndex(listed);
+  const std::string key = ParseIndicator(kSha512)->key;
+  std::vector<Indicator> observables = {Indicator{IndicatorType::kSha512, key}};
+  for (const size_t at : {size_t{0}, size_t{31}, size_t{32}, size_t{63}}) {
+    std::string near = key;
+    near[at] = static_cast<char>(near[at] ^ 0x01);
+    observables.push_back(Indicator{IndicatorType::kSha512, near});
+  }
+  EXPECT_EQ(LookupText(*index, observables[0]), std::vector<std::string>{want});
+  for (size_t i = 1; i < observables.size(); ++i) {
+    EXPECT_TRUE(LookupText(*index, observables[i]).empty()) << "byte flipped: observable " << i;
+  }
+  std::vector<IndexMatch> out;
+  std::vector<size_t> ends;
+  index->LookupBatch(observables, &out, &ends);
+  ASSERT_EQ(ends, (std::vector<size_t>{1, 1, 1, 1, 1}));
+  EXPECT_EQ(testutil::Describe(out), std::vector<std::string>{want});
 }
 
 }  // namespace

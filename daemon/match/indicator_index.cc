@@ -18,6 +18,9 @@ namespace iocd {
 namespace {
 
 constexpr uint32_t kNoEntry = std::numeric_limits<uint32_t>::max();
+// How many entries ahead the build's sequential passes prefetch the random slot they will
+// write (re-inserting millions of entries is one DRAM miss each without it).
+constexpr size_t kBuildAhead = 16;
 // Offsets into the key pool are 32-bit; this bounds the pool (and so the index) at 4 GiB
 // of key bytes, far above what a daemon with ~64 bytes per indicator can hold anyway.
 constexpr size_t kMaxKeyBytes = std::numeric_limits<uint32_t>::max();
@@ -158,14 +161,15 @@ std::string CheckCanonical(const Indicator& indicator) {
     return "unknown indicator type " + std::to_string(static_cast<int>(indicator.type));
   }
   const std::string_view key = indicator.key;
-  const std::string type_name(TypeName(indicator.type));
+  // Built only for a message: Add checks every indicator.
+  const auto type_name = [&indicator] { return std::string(TypeName(indicator.type)); };
   if (const size_t want = KnownKeySize(indicator.type); want != 0) {
     if (key.size() != want) {
-      return type_name + " key must be " + std::to_string(want) + " bytes, got " +
+      return type_name() + " key must be " + std::to_string(want) + " bytes, got " +
              std::to_string(key.size());
     }
   } else if (key.empty()) {
-    return "empty " + type_name + " key";
+    return "empty " + type_name() + " key";
   }
   if (indicator.type == IndicatorType::kUrlMask &&
       key.find('*') == std::string_view::npos) {
@@ -400,15 +404,14 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
   // (prefetch it for every observable, then the next pass reads it), so up to kGroup DRAM
   // misses overlap instead of queueing (match/prefetch.h: GCC drops loops of plain
   // __builtin_prefetch). IPv4 addresses against cidr4 ranges take one such pass per
-  // dependent step (the /18 block, its run of intervals, the chain word, the chain, its
-  // entries) over the group's ipv4 observables.
-  constexpr size_t kGroup = 64;
+  // dependent step (the /18 block, its run of intervals with the chain word after them,
+  // the chain, its entries) over the group's ipv4 observables.
+  constexpr size_t kGroup = 32;
   const bool has_cidr4 = r.cidr4.size() != 0;
   // The group's ipv4 observables (when there are cidr4 ranges): position in the group,
-  // address, then the chain word and the chain of each.
+  // address, then the chain of each.
   std::array<uint8_t, kGroup> v4_at{};
   std::array<uint32_t, kGroup> v4_address{};
-  std::array<const uint32_t*, kGroup> chain_words{};
   std::array<uint32_t, kGroup> chains{};
   // Domain and url observables (the whole name) take three passes: the home slot, the
   // entry of the first tag match, its key bytes. Addresses and digests (fixed_of: which FixedKeyTable, or -1) take three: the tags from
@@ -461,12 +464,10 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
     // The dependent steps of a cidr4 lookup, one pass each: the block's run, the word
     // holding the chain offset, the chain, the entry records of the chain.
     for (size_t j = 0; j < v4_count; ++j) r.cidr4.PrefetchRun(v4_address[j]);
+    // The chain word sits right after the intervals (run[count + k]), in the lines the run
+    // pass prefetched, so it is read in the search's pass, not one of its own.
     for (size_t j = 0; j < v4_count; ++j) {
-      chain_words[j] = r.cidr4.FindChainWord(v4_address[j]);
-      Prefetch(chain_words[j]);
-    }
-    for (size_t j = 0; j < v4_count; ++j) {
-      chains[j] = *chain_words[j];
+      chains[j] = *r.cidr4.FindChainWord(v4_address[j]);
       r.cidr4.PrefetchChain(chains[j]);
     }
     for (size_t j = 0; j < v4_count; ++j) {
@@ -548,21 +549,80 @@ struct IndexBuilder::State {
     }
   }
 
+  // Doubles the table and re-inserts every entry, in id order: the hashes are read
+  // sequentially, and each new slot is prefetched kBuildAhead entries before it is written.
   void Grow() {
-    std::vector<IndicatorIndex::Rep::Slot> old = std::move(slots);
-    slots.assign(old.empty() ? 1024 : old.size() * 2, IndicatorIndex::Rep::Slot{});
-    const size_t mask = slots.size() - 1;
-    for (const IndicatorIndex::Rep::Slot& slot : old) {
-      if (slot.id == kNoEntry) continue;
-      size_t i = hashes[slot.id] & mask;
+    const size_t size = slots.empty() ? 1024 : slots.size() * 2;
+    slots = {};
+    slots.assign(size, IndicatorIndex::Rep::Slot{});
+    const size_t mask = size - 1;
+    const auto n = static_cast<uint32_t>(entries.size());
+    for (uint32_t id = 0; id < n; ++id) {
+      if (id + kBuildAhead < n) Prefetch(&slots[hashes[id + kBuildAhead] & mask]);
+      size_t i = hashes[id] & mask;
       while (slots[i].id != kNoEntry) i = (i + 1) & mask;
-      slots[i] = slot;
+      slots[i] = IndicatorIndex::Rep::Slot{id, static_cast<uint32_t>(hashes[id] >> 32)};
     }
   }
 
   uint32_t NewList(FeedId first) {
     lists.push_back({first});
     return kListBit | static_cast<uint32_t>(lists.size() - 1);
+  }
+
+  // Adds a domain, url, range or mask now (Add's work for the types without a
+  // FixedKeyTable).
+  Status AddVariable(IndicatorType type, std::string_view key, uint64_t hash, FeedId feed);
+
+  // Add is deferred by kAddAhead calls: it queues the indicator and prefetches the slot it
+  // will probe, then adds the one queued kAddAhead calls earlier, whose slot has arrived by
+  // then (one DRAM miss per Add otherwise, in tables of hundreds of MB at 10M). Queued adds
+  // run in call order, so the result is the same as adding at once; size() and Build flush.
+  static constexpr size_t kAddAhead = 16;
+  struct Queued {
+    int fixed;  // FixedTableOf(type)
+    IndicatorType type;
+    FeedId feed;
+    uint64_t hash;    // HashKey, for the other types
+    std::string key;  // reused: no allocation once long enough
+  };
+  std::array<Queued, kAddAhead> queue;
+  size_t queue_head = 0;  // oldest
+  size_t queue_size = 0;
+  size_t queued_key_bytes = 0;  // of the other types, for Add's limit check
+
+  void Enqueue(int t, IndicatorType type, std::string_view key, FeedId feed) {
+    if (queue_size == kAddAhead) RunOldest();
+    Queued& q = queue[(queue_head + queue_size) % kAddAhead];
+    q.fixed = t;
+    q.type = type;
+    q.feed = feed;
+    q.key.assign(key);
+    if (t >= 0) {
+      fixed[static_cast<size_t>(t)].PrefetchAdd(key);
+    } else {
+      q.hash = HashKey(type, key);
+      queued_key_bytes += key.size();
+      if (!slots.empty()) Prefetch(&slots[q.hash & (slots.size() - 1)]);
+    }
+    ++queue_size;
+  }
+
+  void RunOldest() {
+    Queued& q = queue[queue_head];
+    if (q.fixed >= 0) {
+      fixed[static_cast<size_t>(q.fixed)].Add(q.key, q.feed);
+    } else {
+      queued_key_bytes -= q.key.size();
+      // Cannot fail: Add checked the limits counting every queued key.
+      (void)AddVariable(q.type, q.key, q.hash, q.feed);
+    }
+    queue_head = (queue_head + 1) % kAddAhead;
+    --queue_size;
+  }
+
+  void Flush() {
+    while (queue_size > 0) RunOldest();
   }
 };
 
@@ -574,46 +634,54 @@ Status IndexBuilder::Add(const Indicator& indicator, FeedId feed) {
     return Status::InvalidArgument("index: " + reason);
   }
   State& s = *state_;
-  if (const int t = FixedTableOf(indicator.type); t >= 0) {
-    s.fixed[static_cast<size_t>(t)].Add(indicator.key, feed);
-    return Status::Ok();
-  }
   const std::string_view key = indicator.key;
-  const uint64_t hash = HashKey(indicator.type, key);
+  const int t = FixedTableOf(indicator.type);
+  if (t < 0 && (s.keys.size() + s.queued_key_bytes + key.size() > kMaxKeyBytes ||
+                s.entries.size() + s.queue_size >= kNoEntry - 1)) {
+    // Near the limits: add now, so the error (if any) is this call's.
+    s.Flush();
+    return s.AddVariable(indicator.type, key, HashKey(indicator.type, key), feed);
+  }
+  s.Enqueue(t, indicator.type, key, feed);
+  return Status::Ok();
+}
+
+Status IndexBuilder::State::AddVariable(IndicatorType type, std::string_view key, uint64_t hash, FeedId feed) {
   const auto tag = static_cast<uint32_t>(hash >> 32);
-  if ((s.entries.size() + 1) * 2 > s.slots.size()) s.Grow();
-  const size_t mask = s.slots.size() - 1;
+  if ((entries.size() + 1) * 2 > slots.size()) Grow();
+  const size_t mask = slots.size() - 1;
   size_t i = hash & mask;
-  for (; s.slots[i].id != kNoEntry; i = (i + 1) & mask) {
-    if (s.slots[i].tag != tag) continue;
-    State::Pending& e = s.entries[s.slots[i].id];
-    if (e.type != indicator.type || std::string_view(s.keys.data() + e.key_offset, e.key_length) != key) continue;
+  for (; slots[i].id != kNoEntry; i = (i + 1) & mask) {
+    if (slots[i].tag != tag) continue;
+    Pending& e = entries[slots[i].id];
+    if (e.type != type || std::string_view(keys.data() + e.key_offset, e.key_length) != key) continue;
     // Known: add the feed. Feeds are loaded one at a time, so the common duplicate is the
     // previous one.
-    if ((e.feed & State::kListBit) == 0) {
+    if ((e.feed & kListBit) == 0) {
       if (e.feed != feed) {
         const FeedId first = e.feed;
-        e.feed = s.NewList(first);
-        s.lists.back().push_back(feed);
+        e.feed = NewList(first);
+        lists.back().push_back(feed);
       }
-    } else if (std::vector<FeedId>& list = s.lists[e.feed & ~State::kListBit]; list.back() != feed) {
+    } else if (std::vector<FeedId>& list = lists[e.feed & ~kListBit]; list.back() != feed) {
       list.push_back(feed);
     }
     return Status::Ok();
   }
-  if (s.keys.size() + key.size() > kMaxKeyBytes || s.entries.size() >= kNoEntry - 1) {
+  if (keys.size() + key.size() > kMaxKeyBytes || entries.size() >= kNoEntry - 1) {
     return Status::InvalidArgument("index: full (4 GiB of keys or 2^32-1 indicators)");
   }
-  const auto id = static_cast<uint32_t>(s.entries.size());
-  s.entries.push_back(State::Pending{static_cast<uint32_t>(s.keys.size()), static_cast<uint32_t>(key.size()),
-                                     indicator.type, feed < State::kListBit ? feed : s.NewList(feed)});
-  s.hashes.push_back(hash);
-  s.keys.insert(s.keys.end(), key.begin(), key.end());
-  s.slots[i] = IndicatorIndex::Rep::Slot{id, tag};
+  const auto id = static_cast<uint32_t>(entries.size());
+  entries.push_back(Pending{static_cast<uint32_t>(keys.size()), static_cast<uint32_t>(key.size()), type,
+                            feed < kListBit ? feed : NewList(feed)});
+  hashes.push_back(hash);
+  keys.insert(keys.end(), key.begin(), key.end());
+  slots[i] = IndicatorIndex::Rep::Slot{id, tag};
   return Status::Ok();
 }
 
 size_t IndexBuilder::size() const {
+  state_->Flush();
   size_t n = state_->entries.size();
   for (const FixedKeyTable& t : state_->fixed) n += t.size();
   return n;
@@ -621,6 +689,7 @@ size_t IndexBuilder::size() const {
 
 std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
   State& s = *state_;
+  s.Flush();
   auto rep = std::make_unique<IndicatorIndex::Rep>();
 
   for (IndicatorType type : kAllIndicatorTypes) {
@@ -662,7 +731,11 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
     for (uint32_t id = 0; id < n; ++id) order[starts[rank(id)]++] = id;
   }
   std::vector<Cidr4Table::Prefix> cidr4_prefixes;
-  for (const uint32_t id : order) {
+  for (size_t k = 0; k < n; ++k) {
+    const uint32_t id = order[k];
+    if (k + kBuildAhead < n && !rep->slots.empty()) {
+      Prefetch(&rep->slots[s.hashes[order[k + kBuildAhead]] & (rep->slots.size() - 1)]);
+    }
     const State::Pending& pending = s.entries[id];
     const std::string_view key(s.keys.data() + pending.key_offset, pending.key_length);
     const auto entry_id = static_cast<uint32_t>(rep->entries.size());

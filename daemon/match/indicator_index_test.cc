@@ -401,6 +401,42 @@ TEST(IndexBuilderTest, RejectsNonCanonicalKeysAndStaysUsable) {
   EXPECT_THAT(LookupText(*index, "10.0.0.1"), ElementsAre("cidr4 10.0.0.0/8 [1]"));
 }
 
+TEST(IndexBuilderTest, DeferredAddsCountAndMergeFeedsAsTheyCome) {
+  // Add queues a few calls before probing (to prefetch); size() and the index must not
+  // show it: every distinct indicator counts at once, duplicates (also inside the queue)
+  // merge their feeds, and a type's order of arrival does not matter.
+  IndexBuilder builder;
+  std::set<std::string> distinct;
+  std::map<std::string, std::set<FeedId>> feeds_of;
+  const char* kTexts[] = {"evil.com", "1.2.3.4", "http://x.example/a", "10.0.0.0/8",
+                          "d41d8cd98f00b204e9800998ecf8427e", "a.evil.com"};
+  for (int round = 0; round < 40; ++round) {
+    for (size_t t = 0; t < std::size(kTexts); ++t) {
+      // The same six indicators each round, plus one new domain: a duplicate is added
+      // while its first copy may still be queued.
+      const std::string text = round % 2 == 0 ? kTexts[t] : "n" + std::to_string(round) + "x" + std::to_string(t) + ".org";
+      const auto feed = static_cast<FeedId>(round % 3);
+      ASSERT_TRUE(builder.Add(Parse(text), feed).ok()) << text;
+      distinct.insert(text);
+      feeds_of[text].insert(feed);
+    }
+    // Not after every Add: size() runs the queue, and the duplicates should meet in it.
+    if (round % 5 == 4) {
+      ASSERT_EQ(builder.size(), distinct.size()) << "round " << round;
+    }
+  }
+  const auto index = std::move(builder).Build();
+  EXPECT_EQ(index->size(), distinct.size());
+  for (const auto& [text, feeds] : feeds_of) {
+    if (text == "10.0.0.0/8") continue;  // a range, not an observable
+    std::vector<IndexMatch> out;
+    index->Lookup(Parse(text), &out);
+    ASSERT_FALSE(out.empty()) << text;
+    EXPECT_EQ(std::set<FeedId>(out[0].feeds.begin(), out[0].feeds.end()), feeds) << text;
+    EXPECT_EQ(out[0].feeds.size(), feeds.size()) << text;
+  }
+}
+
 TEST(IndexBuilderTest, BuilderIsEmptyAfterBuild) {
   IndexBuilder builder;
   ASSERT_TRUE(builder.Add(Parse("evil.com"), 1).ok());

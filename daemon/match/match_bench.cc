@@ -6,7 +6,13 @@
 //   match_<type>_hit_batch / _miss_batch  LookupBatch over 1024 observables (prefetching)
 //   match_cidr4 / match_cidr4_batch   random IPv4 addresses against N cidr4 prefixes
 //   build_<type>                      IndexBuilder::Add of N indicators + Build
-// Counters: items_per_second (lookups/s), bytes_per_indicator (ApproximateMemoryUsage / N).
+// Counters: items_per_second (lookups/s), bytes_per_indicator (ApproximateMemoryUsage / N),
+// and on build_<type>: build_seconds (wall, IndexBuilder::Add of N + Build), build_cpu_seconds
+// (the same on this thread's CPU clock: what it costs one core when the machine is shared) and
+// rss_bytes_per_indicator (the process's resident set after the build minus before it, with
+// the generated indicators already resident and freed heap returned with malloc_trim, / N).
+// The whole issue-4 table (every type at 1M and 10M, one process per type and size):
+//   daemon/match/match_table.sh build-rel/bin/match_bench
 //   cmake --build build -j2 --target match_bench && build/bin/match_bench
 //   IOCD_BENCH_N=10000000 build/bin/match_bench --benchmark_filter='match_(ipv4|sha256)'
 #include <benchmark/benchmark.h>
@@ -14,6 +20,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <malloc.h>
+#include <unistd.h>
 #include <map>
 #include <memory>
 #include <random>
@@ -86,7 +96,26 @@ struct Fixture {
   std::vector<Indicator> hits;
   std::vector<Indicator> misses;
   double build_seconds = 0;
+  double build_cpu_seconds = 0;
+  double rss_delta_bytes = 0;
 };
+
+// CPU seconds this thread has run: a build's cost on one core even when other processes
+// share the machine (wall seconds then also count the time spent waiting for a core).
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Resident set of this process in bytes (/proc/self/statm), after handing freed heap back.
+double ResidentBytes() {
+  malloc_trim(0);
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
 
 // One fixture per type, built on first use and kept for every benchmark of that type.
 const Fixture& GetFixture(IndicatorType type) {
@@ -101,11 +130,17 @@ const Fixture& GetFixture(IndicatorType type) {
   for (size_t i = 0; i < n; ++i) {
     all.push_back(type == IndicatorType::kCidr4 ? RandomCidr4(rng) : RandomIndicator(type, rng));
   }
+  const double rss_before = ResidentBytes();
   const auto start = std::chrono::steady_clock::now();
-  IndexBuilder builder;
-  for (size_t i = 0; i < n; ++i) (void)builder.Add(all[i], static_cast<FeedId>(i % 7));
-  slot->index = std::move(builder).Build();
+  const double cpu_start = ThreadCpuSeconds();
+  {
+    IndexBuilder builder;
+    for (size_t i = 0; i < n; ++i) (void)builder.Add(all[i], static_cast<FeedId>(i % 7));
+    slot->index = std::move(builder).Build();
+  }
   slot->build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  slot->build_cpu_seconds = ThreadCpuSeconds() - cpu_start;
+  slot->rss_delta_bytes = ResidentBytes() - rss_before;
 
   constexpr size_t kObservables = 1 << 20;
   std::mt19937_64 pick(7), other(1234567);
@@ -169,6 +204,8 @@ void BM_Build(benchmark::State& state, IndicatorType type) {
   for (auto _ : state) {
   }
   state.counters["build_seconds"] = f.build_seconds;
+  state.counters["build_cpu_seconds"] = f.build_cpu_seconds;
+  state.counters["rss_bytes_per_indicator"] = f.rss_delta_bytes / static_cast<double>(f.index->size());
   state.counters["indicators"] = static_cast<double>(f.index->size());
   state.counters["bytes_per_indicator"] =
       static_cast<double>(f.index->ApproximateMemoryUsage()) / static_cast<double>(f.index->size());
