@@ -20,6 +20,7 @@ packages=(
   libidn2-dev         # IDN domains to punycode, on both sides of a match
   libpsl-dev publicsuffix  # public suffix list: reject "com"/"co.uk" indicators, validate domains
   libvectorscan-dev   # per-source extraction rules compiled into one multi-regex database
+  libpcre2-dev        # the rules' capture groups and $n replacements (Vectorscan has no captures)
   openssl             # s_client, used by the TLS integration tests
   curl                # the scraper in the metrics integration test (GET /metrics)
   rsyslog rsyslog-relp rsyslog-openssl  # the real SIEM-side receiver in the delivery integration tests (imtcp, imrelp, TLS)

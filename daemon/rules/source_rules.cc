@@ -2,11 +2,13 @@
 
 #include <hs/hs.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <optional>
-#include <regex>
 #include <utility>
 
 #include "indicator/indicator.h"
@@ -66,15 +68,51 @@ int CountCaptureGroups(std::string_view p) {
   return groups;
 }
 
-// A compiled ECMAScript twin of a pattern, for captures, `$n` and the no-SOM fallback.
-Result<std::regex> CompileEcma(const Pattern& p) {
-  try {
-    auto flags = std::regex::ECMAScript | (p.caseless ? std::regex::icase : std::regex::flag_type{});
-    return std::regex(p.expression, flags);
-  } catch (const std::regex_error& e) {
-    return Status::InvalidArgument(std::string("std::regex (ECMAScript) rejects it: ") + e.what());
+// A pattern compiled with PCRE2 (JIT when the platform has it): the twin Vectorscan lacks,
+// for captures, `$n` and the no-SOM fallback. Byte-wise like the Vectorscan database (no
+// UTF mode), so any input bytes are fine.
+class PcrePattern {
+ public:
+  static Result<std::unique_ptr<PcrePattern>> Compile(const Pattern& p) {
+    int code = 0;
+    PCRE2_SIZE offset = 0;
+    pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(p.expression.data()), p.expression.size(),
+                                   p.caseless ? PCRE2_CASELESS : 0, &code, &offset, nullptr);
+    if (re == nullptr) {
+      std::array<PCRE2_UCHAR, 256> message{};
+      pcre2_get_error_message(code, message.data(), message.size());
+      return Status::InvalidArgument("PCRE2 rejects it at offset " + std::to_string(offset) + ": " +
+                                     reinterpret_cast<const char*>(message.data()));
+    }
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);  // interpreted if the JIT is unavailable
+    return std::unique_ptr<PcrePattern>(new PcrePattern(re));
   }
-}
+  ~PcrePattern() { pcre2_code_free(code_); }
+  PcrePattern(const PcrePattern&) = delete;
+  PcrePattern& operator=(const PcrePattern&) = delete;
+
+  // Matches in subject[0, end) starting at `from` (the text before `from` stays visible to
+  // \b and lookbehind). Returns the ovector (pairs of offsets, PCRE2_UNSET for a group that
+  // did not take part) or null when there is no match. Valid until the next call on this
+  // thread.
+  const PCRE2_SIZE* Match(std::string_view subject, size_t from, size_t end, uint32_t options) const {
+    thread_local MatchData data;
+    int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(subject.data()), end, from, options, data.get(),
+                         nullptr);
+    // rc == 0: more groups than the ovector holds; those up to its size are still set.
+    return rc >= 0 ? pcre2_get_ovector_pointer(data.get()) : nullptr;
+  }
+  static constexpr uint32_t kGroups = 16;  // ovector pairs: the match and 15 groups ($1..$9 used)
+
+ private:
+  explicit PcrePattern(pcre2_code* code) : code_(code) {}
+  struct MatchData {
+    pcre2_match_data* md = pcre2_match_data_create(kGroups, nullptr);
+    ~MatchData() { pcre2_match_data_free(md); }
+    pcre2_match_data* get() const { return md; }
+  };
+  pcre2_code* code_;
+};
 
 // Compiles patterns into one block-mode database; ids are the indexes. On failure the
 // message names Vectorscan and *bad is the failing pattern's index (-1: not one pattern).
@@ -102,7 +140,7 @@ Status CompileDatabase(const std::vector<Pattern>& patterns, const std::vector<u
   return Status::Ok();
 }
 
-// Longest text searched with std::regex for a pattern compiled without SOM.
+// Longest text searched with PCRE2 for a pattern compiled without SOM.
 constexpr size_t kMaxFallbackText = 65536;
 
 // One match span of pattern `id`.
@@ -115,8 +153,8 @@ struct Span {
 // Patterns compiled together, plus what each needs besides Vectorscan.
 struct PatternSet {
   DatabasePtr db;
-  std::vector<std::optional<std::regex>> ecma;  // set when captures, `$n` or no_som need it
-  std::vector<bool> no_som;                     // compiled without SOM: spans via std::regex
+  std::vector<std::unique_ptr<PcrePattern>> pcre;  // set when captures, `$n` or no_som need it
+  std::vector<bool> no_som;                        // compiled without SOM: spans via PCRE2
   std::vector<bool> first_only;                 // only the leftmost span is wanted (may be empty)
 };
 
@@ -128,15 +166,15 @@ struct BuildErrors {
 
 // Compiles patterns (keys[i] names pattern i in errors; what[i] says whose it is) with
 // SOM, falling back to no SOM per pattern where Vectorscan cannot track the start.
-// need_ecma[i]: the pattern needs its std::regex twin anyway.
+// need_pcre[i]: the pattern needs its PCRE2 twin anyway.
 std::optional<PatternSet> BuildPatternSet(const std::vector<Pattern>& patterns,
                                           const std::vector<std::string>& keys,
                                           const std::vector<std::string>& what,
-                                          const std::vector<bool>& need_ecma, BuildErrors* errors) {
+                                          const std::vector<bool>& need_pcre, BuildErrors* errors) {
   PatternSet set;
   bool ok = true;
   std::vector<unsigned> flags(patterns.size(), HS_FLAG_SOM_LEFTMOST);
-  set.ecma.resize(patterns.size());
+  set.pcre.resize(patterns.size());
   set.no_som.assign(patterns.size(), false);
   for (size_t i = 0; i < patterns.size(); ++i) {
     // Each pattern alone first, so an error names the pattern precisely.
@@ -153,18 +191,18 @@ std::optional<PatternSet> BuildPatternSet(const std::vector<Pattern>& patterns,
       set.no_som[i] = true;
       flags[i] = 0;
     }
-    if (need_ecma[i] || set.no_som[i]) {
-      Result<std::regex> re = CompileEcma(patterns[i]);
+    if (need_pcre[i] || set.no_som[i]) {
+      Result<std::unique_ptr<PcrePattern>> re = PcrePattern::Compile(patterns[i]);
       if (!re.ok()) {
         std::string why = set.no_som[i] ? "Vectorscan cannot report its start (" + st.message() +
-                                              "), so it is matched with std::regex too, and "
-                                        : "std::regex reads its capture groups, and ";
+                                              "), so it is matched with PCRE2 too, and "
+                                        : "PCRE2 reads its capture groups, and ";
         errors->Add(keys[i], what[i] + ": " + Quote(patterns[i].expression) + ": " + why +
                                  re.status().message());
         ok = false;
         continue;
       }
-      set.ecma[i] = std::move(*re);
+      set.pcre[i] = std::move(*re);
     }
   }
   if (!ok || patterns.empty()) return ok ? std::optional<PatternSet>(std::move(set)) : std::nullopt;
@@ -208,19 +246,21 @@ bool ScanSpans(const PatternSet& set, std::string_view text, hs_scratch_t* scrat
     const unsigned id = events[i].id;
     const bool first = !set.first_only.empty() && set.first_only[id];
     if (set.no_som[id]) {
-      // Vectorscan only says that it matches; find where with std::regex (bounded input:
-      // libstdc++'s matcher recurses).
-      const std::regex& re = *set.ecma[id];
+      // Vectorscan only says that it matches; find where with PCRE2 (bounded input, so
+      // the work per event stays bounded).
+      const PcrePattern& re = *set.pcre[id];
       if (text.size() > kMaxFallbackText) {
         while (i < events.size() && events[i].id == id) ++i;
         continue;
       }
-      for (auto it = std::cregex_iterator(text.data(), text.data() + text.size(), re);
-           it != std::cregex_iterator(); ++it) {
-        if (it->length(0) == 0) continue;
-        const size_t from = static_cast<size_t>(it->position(0));
-        spans->push_back({id, from, from + static_cast<size_t>(it->length(0))});
-        if (first) break;
+      for (size_t at = 0; at <= text.size();) {
+        const PCRE2_SIZE* ov = re.Match(text, at, text.size(), 0);
+        if (ov == nullptr) break;
+        if (ov[1] > ov[0]) {
+          spans->push_back({id, ov[0], ov[1]});
+          if (first) break;
+        }
+        at = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
       }
       while (i < events.size() && events[i].id == id) ++i;
       continue;
@@ -241,13 +281,38 @@ bool ScanSpans(const PatternSet& set, std::string_view text, hs_scratch_t* scrat
   return true;
 }
 
-// Runs the std::regex twin on exactly the span (the text before it visible to \b).
-bool MatchSpan(const std::regex& re, std::string_view text, const Span& span, std::cmatch* m) {
-  if (span.to - span.from > kMaxCaptureSpan) return false;
-  auto flags = span.from > 0 ? std::regex_constants::match_prev_avail : std::regex_constants::match_default;
-  const char* begin = text.data() + span.from;
-  const char* end = text.data() + span.to;
-  return std::regex_match(begin, end, *m, re, flags) || std::regex_search(begin, end, *m, re, flags);
+// Runs the PCRE2 twin on the span: a match of exactly the span if there is one, else the
+// first match inside it (the text before the span stays visible to \b and lookbehind).
+// Returns its ovector, or null.
+const PCRE2_SIZE* MatchSpan(const PcrePattern& re, std::string_view text, const Span& span) {
+  if (span.to - span.from > kMaxCaptureSpan) return nullptr;
+  if (const PCRE2_SIZE* ov = re.Match(text, span.from, span.to, PCRE2_ANCHORED | PCRE2_ENDANCHORED)) return ov;
+  return re.Match(text, span.from, span.to, 0);
+}
+
+// Group n of a match (empty when it did not take part).
+std::string_view Group(std::string_view text, const PCRE2_SIZE* ov, unsigned n) {
+  if (n >= PcrePattern::kGroups || ov[2 * n] == PCRE2_UNSET) return {};
+  return text.substr(ov[2 * n], ov[2 * n + 1] - ov[2 * n]);
+}
+
+// Appends `with` with $1..$9 replaced by the match's groups, $& by the whole match and $$
+// by '$'; any other '$' is literal.
+void AppendReplacement(std::string_view with, std::string_view text, const PCRE2_SIZE* ov, std::string* dest) {
+  for (size_t i = 0; i < with.size(); ++i) {
+    const char c = with[i];
+    const char next = i + 1 < with.size() ? with[i + 1] : '\0';
+    if (c != '$' || !(next == '$' || next == '&' || (next >= '1' && next <= '9'))) {
+      dest->push_back(c);
+      continue;
+    }
+    ++i;
+    if (next == '$') {
+      dest->push_back('$');
+    } else {
+      dest->append(Group(text, ov, next == '&' ? 0u : static_cast<unsigned>(next - '0')));
+    }
+  }
 }
 
 // Thread-local scratch cloned from the prototype of the SourceRules with this id.
@@ -338,7 +403,7 @@ struct CompiledRule {
 struct CompiledReplace {
   PatternSet set;
   std::string with;
-  bool uses_groups;  // `with` has a '$': formatted with std::regex
+  bool uses_groups;  // `with` has a '$': groups read with PCRE2
 };
 
 // Shared by a SourceRules and its sources: the scratch prototype and its identity.
@@ -452,10 +517,10 @@ std::string_view CompiledSourceImpl::Replace(std::string_view text, hs_scratch_t
       copied = span.to;
       if (!r.uses_groups) {
         dest += r.with;
-      } else if (std::cmatch m; MatchSpan(*r.set.ecma[0], text, span, &m)) {
-        m.format(std::back_inserter(dest), r.with);
+      } else if (const PCRE2_SIZE* ov = MatchSpan(*r.set.pcre[0], text, span)) {
+        AppendReplacement(r.with, text, ov, &dest);
       } else {
-        dest.append(text, span.from, span.to - span.from);  // too long for std::regex: kept
+        dest.append(text, span.from, span.to - span.from);  // over kMaxCaptureSpan: kept
         continue;
       }
       ++out->replaced;
@@ -501,14 +566,14 @@ void CompiledSourceImpl::Apply(std::string_view message, SourceMatch* out) const
     std::string_view value = text.substr(span.from, span.to - span.from);
     size_t offset = span.from;
     if (rule.has_group) {
-      std::cmatch m;
-      if (!MatchSpan(*rule_set_.ecma[span.id], text, span, &m)) {
+      const PCRE2_SIZE* ov = MatchSpan(*rule_set_.pcre[span.id], text, span);
+      if (ov == nullptr) {
         ++out->rejected;
         continue;
       }
-      if (!m[1].matched || m.length(1) == 0) continue;
-      offset = static_cast<size_t>(m[1].first - text.data());
-      value = text.substr(offset, static_cast<size_t>(m.length(1)));
+      value = Group(text, ov, 1);
+      if (value.empty()) continue;
+      offset = ov[2];
     }
     if (!Extract(rule, value, offset, out)) {
       ++out->rejected;
@@ -578,7 +643,7 @@ std::unique_ptr<CompiledSourceImpl> BuildSource(const config::Source& src, const
 
   std::vector<Pattern> patterns;
   std::vector<std::string> keys, what;
-  std::vector<bool> need_ecma;
+  std::vector<bool> need_pcre;
   for (int i = 0; i < src.rules_size(); ++i) {
     const config::SourceRule& r = src.rules(i);
     const std::string rkey = IndexKey(key, "rules", i);
@@ -600,10 +665,10 @@ std::unique_ptr<CompiledSourceImpl> BuildSource(const config::Source& src, const
     patterns.push_back(std::move(p));
     keys.push_back(rkey + ".regex");
     what.push_back(rwho);
-    need_ecma.push_back(group);
+    need_pcre.push_back(group);
   }
   std::vector<bool> first_only = std::move(out->rule_set_.first_only);
-  if (auto set = BuildPatternSet(patterns, keys, what, need_ecma, errors)) out->rule_set_ = std::move(*set);
+  if (auto set = BuildPatternSet(patterns, keys, what, need_pcre, errors)) out->rule_set_ = std::move(*set);
   out->rule_set_.first_only = std::move(first_only);
 
   patterns.clear(), keys.clear(), what.clear();

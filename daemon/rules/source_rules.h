@@ -34,16 +34,16 @@
 //     the leftmost start. For each start, the longest end is the match; matches are then
 //     taken left to right without overlap. So quantifiers are greedy (a lazy `.*?` behaves
 //     as `.*`): "leftmost-longest", where PCRE would be "leftmost-first".
-//   * captures, and `$n` in replace: only the span is handed to std::regex (ECMAScript),
-//     with std::regex_match, and group 1 / the `$n` groups are read from that. Such
-//     patterns must be valid in both dialects (Build says so when they are not). Spans over
-//     kMaxCaptureSpan bytes are not given to std::regex (libstdc++'s matcher recurses per
-//     character) and count as rejected.
+//   * captures, and `$n` in replace: the span is handed to PCRE2 (JIT; a match of exactly
+//     the span, else the first inside it, with the text before it visible to \b and
+//     lookbehind), and group 1 / the `$n` groups are read from that. PCRE2 is the dialect
+//     Vectorscan implements a subset of, so named groups of every spelling work. Spans over
+//     kMaxCaptureSpan bytes are not given to PCRE2 (bounded work per event) and count as
+//     rejected.
 //   * a pattern Vectorscan cannot compile with SOM (rare: very large bounded repeats) is
 //     compiled without it into the same database; when it reports a match, its spans are
-//     found with std::regex_search over the whole text (a second, slower pass that only
-//     runs when Vectorscan saw a match, and only on events up to 64 KiB). Such a pattern
-//     must be valid ECMAScript too.
+//     found with PCRE2 over the whole text (a second, slower pass that only runs when
+//     Vectorscan saw a match, and only on events up to 64 KiB).
 //   * a leading "(?i)" makes a pattern case-insensitive in both engines.
 //
 // Ownership: SourceMatch owns the rewritten text; FieldObservable::observable.text,
@@ -75,7 +75,7 @@
 
 namespace iocd {
 
-// Longest span passed to std::regex for captures and `$n` replacements.
+// Longest span passed to PCRE2 for captures and `$n` replacements (bounds the work per event).
 inline constexpr size_t kMaxCaptureSpan = 4096;
 
 enum class RuleType : uint8_t { kUrl, kIp, kDomain, kMd5, kSha1, kSha256, kContext };

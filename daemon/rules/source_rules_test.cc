@@ -91,6 +91,28 @@ TEST(SourceRulesTest, CaptureGroupOneIsTheValue) {
   EXPECT_THAT(m.context, ElementsAre(ContextValue{"user", "alice b"}));
 }
 
+TEST(SourceRulesTest, CaptureGroupsInPcreSyntaxAndReplacementGroups) {
+  // Groups are read with PCRE2, the dialect Vectorscan's patterns are written in: named
+  // groups of every spelling work, and $n / $& / $$ in a replacement.
+  auto rules = Compile(R"y(sources:
+  - name: fw
+    replace:
+      - {regex: 'user\((\w+)\)@(\w+)', with: '$2$$$1 [$&] $x'}
+    rules:
+      - {name: py, regex: 'a=(?P<v>\w+)', type: context}
+      - {name: perl, regex: 'b=(?<v>\w+)', type: context}
+      - {name: who, regex: '\w+\$\w+', type: context}
+)y");
+  ASSERT_NE(rules, nullptr);
+  SourceMatch m;
+  Only(*rules).Apply("a=one b=two user(bob)@corp", &m);
+  EXPECT_EQ(m.text, "a=one b=two corp$bob [user(bob)@corp] $x");
+  EXPECT_EQ(m.replaced, 1u);
+  EXPECT_THAT(m.context, ElementsAre(ContextValue{"py", "one"}, ContextValue{"perl", "two"},
+                                     ContextValue{"who", "corp$bob"}));
+  EXPECT_EQ(m.context[0].value.data(), m.text.data() + 2);
+}
+
 TEST(SourceRulesTest, ExtractFirstKeepsTheLeftmostValidValue) {
   auto rules = Compile(R"(sources:
   - name: s
@@ -122,7 +144,7 @@ TEST(SourceRulesTest, MatchesAreLeftmostLongestAndDoNotOverlap) {
                                      ContextValue{"digits", "2"}, ContextValue{"digits", "34"}));
 }
 
-TEST(SourceRulesTest, PatternWithoutStartOfMatchFallsBackToStdRegex) {
+TEST(SourceRulesTest, PatternWithoutStartOfMatchFallsBackToPcre2) {
   // Vectorscan: "Pattern is too large" with HS_FLAG_SOM_LEFTMOST, fine without it.
   auto rules = Compile(R"(sources:
   - name: s
@@ -258,10 +280,6 @@ TEST(SourceRulesTest, BadPatternsAreErrorsNamingSourceRuleAndEngine) {
               testing::AllOf(HasSubstr("iocd.yaml:1:31: sources[0].ignore[0]: source 'fw', ignore pattern "
                                        "'(?<=x)y': Vectorscan: "),
                              HasSubstr("sources[0].replace[0].regex: source 'fw', replace: '[z': Vectorscan: ")));
-  // A capture group is read with std::regex, which does not know "(?P<name>" groups.
-  EXPECT_THAT(BuildError("sources: [{name: fw, rules: [{name: r, regex: '(?P<n>a+)b', type: context}]}]\n"),
-              HasSubstr("sources[0].rules[0].regex: source 'fw', rule 'r': '(?P<n>a+)b': std::regex reads "
-                        "its capture groups, and std::regex (ECMAScript) rejects it: "));
   // Matching the empty string would report every offset.
   EXPECT_THAT(BuildError("sources: [{name: fw, rules: [{name: r, regex: 'a*', type: context}]}]\n"),
               HasSubstr("rule 'r': 'a*': Vectorscan: "));
@@ -334,7 +352,7 @@ TEST(SourceRulesTest, BinaryAndHugeInputNeverCrash) {
   SourceMatch m;
   Only(*rules).Apply(binary, &m);
   EXPECT_EQ(m.scan_errors, 0u);
-  // A capture span longer than kMaxCaptureSpan is not handed to std::regex: left as is.
+  // A capture span longer than kMaxCaptureSpan is not handed to PCRE2: left as is.
   const std::string huge(1 << 20, 'a');
   Only(*rules).Apply(huge, &m);
   EXPECT_EQ(m.text, huge);
