@@ -3,6 +3,7 @@
 #pragma once
 
 #include <mutex>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -17,11 +18,22 @@ class CollectingOutput : public HitOutput {
     std::lock_guard lock(mu_);
     hits_.push_back(std::move(hit));
   }
+  // Keeps the hits as Submit() does and records the batch's size.
+  void SubmitBatch(std::span<const std::shared_ptr<const iocd::hit::Hit>> hits) override {
+    std::lock_guard lock(mu_);
+    hits_.insert(hits_.end(), hits.begin(), hits.end());
+    batch_sizes_.push_back(hits.size());
+  }
   void Shutdown(std::chrono::steady_clock::time_point) override {}
   OutputStats stats() const override { return {}; }
   std::vector<std::shared_ptr<const iocd::hit::Hit>> hits() {
     std::lock_guard lock(mu_);
     return hits_;
+  }
+  // The size of each SubmitBatch() call so far, in order (Submit() calls are not listed).
+  std::vector<size_t> batch_sizes() {
+    std::lock_guard lock(mu_);
+    return batch_sizes_;
   }
   // Returns the hits so far and forgets them.
   std::vector<std::shared_ptr<const iocd::hit::Hit>> Take() {
@@ -33,6 +45,7 @@ class CollectingOutput : public HitOutput {
   std::string name_ = "collect";
   std::mutex mu_;
   std::vector<std::shared_ptr<const iocd::hit::Hit>> hits_;
+  std::vector<size_t> batch_sizes_;
 };
 
 }  // namespace iocd

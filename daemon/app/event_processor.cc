@@ -104,6 +104,17 @@ struct BatchScratch {
   std::vector<size_t> match_ends;
 };
 
+// The hits of the batch this thread is processing, in order: ProcessBatch submits them
+// to the outputs together at its end (one spool write and one delivery wake-up per batch
+// instead of per hit, output/spooled_output.h).
+thread_local std::vector<std::shared_ptr<const iocd::hit::Hit>> batch_hits;
+
+void SubmitBatchHits(const std::vector<HitOutput*>& outputs) {
+  if (batch_hits.empty()) return;
+  for (HitOutput* out : outputs) out->SubmitBatch(batch_hits);
+  batch_hits.clear();
+}
+
 }  // namespace
 
 void EventProcessor::Process(const ReceivedEvent& event) { ProcessBatch(std::span<const ReceivedEvent>(&event, 1)); }
@@ -182,6 +193,7 @@ void EventProcessor::ProcessBatch(std::span<const ReceivedEvent> events) {
       if (!matches.empty()) EmitHit(event, p.parsed.header, p.source, p.rule_match, found, indicator, matches, *snap, &emitted);
     }
   }
+  SubmitBatchHits(outputs_);
 }
 
 void EventProcessor::EmitHit(const ReceivedEvent& event, const SyslogHeader& header, const CompiledSource* source,
@@ -275,7 +287,14 @@ void EventProcessor::EmitHit(const ReceivedEvent& event, const SyslogHeader& hea
     ReplyFormatter(event.input).Format(*shared, &line);
     event.reply->Send(line);
   }
-  for (HitOutput* out : outputs_) out->Submit(shared);
+  if (event.reply != nullptr) {
+    // A ReplyBack client has its reply already: the outputs get the hit now too (after
+    // the batch's earlier hits, so the order stays that of the events).
+    SubmitBatchHits(outputs_);
+    for (HitOutput* out : outputs_) out->Submit(shared);
+    return;
+  }
+  batch_hits.push_back(std::move(shared));
 }
 
 ProcessorStats EventProcessor::stats() const {

@@ -15,7 +15,9 @@
 // feed's confidence and tags. A parent-domain match from an entry marked exact_domain is
 // not a match. Hits go to every output, except those over max_hits_per_event and repeats
 // the suppression window holds back (the suppressor counts them and the daemon sends a
-// summary hit when the window closes).
+// summary hit when the window closes). A batch's hits go to each output with one
+// HitOutput::SubmitBatch at the end of ProcessBatch (in order; ReplyBack events' hits
+// with Submit as each is found), so ProcessBatch returns once the outputs have them all.
 //
 // ReplyBack (docs/replyback.md): when the event came on a ReplyBack connection
 // (event.reply set), each of its hits — the same Hit objects the outputs get — is also

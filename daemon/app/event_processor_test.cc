@@ -291,6 +291,51 @@ TEST_F(EventProcessorTest, ProcessBatchDoesWhatProcessDoesEventByEvent) {
   EXPECT_EQ(b.malformed, 1u);
 }
 
+TEST_F(EventProcessorTest, ProcessBatchSubmitsItsHitsWithOneSubmitBatchInEventOrder) {
+  Replace("a", {Entry("evil.com", "dom a"), Entry("10.1.2.3", "ip a"), Entry("10.1.2.4", "ip a")});
+  const std::vector<ReceivedEvent> events = {
+      {"siem", "10.9.9.9:5000", "a 10.1.2.3 then evil.com"},
+      {"siem", "10.9.9.9:5000", "nothing here"},
+      {"siem", "10.9.9.9:5000", "b 10.1.2.4"},
+      {"siem", "10.9.9.9:5000", "c x.evil.com 10.1.2.3"},
+  };
+  CollectingOutput one_by_one;
+  EventProcessor single(store_.get(), &holder_, {&one_by_one});
+  for (const ReceivedEvent& e : events) single.Process(e);
+  CollectingOutput batched;
+  EventProcessor batch(store_.get(), &holder_, {&batched});
+  batch.ProcessBatch(events);
+  batch.ProcessBatch(std::span<const ReceivedEvent>(events).subspan(1, 1));  // no hit: no call
+
+  // Event by event: one call per event with hits; the batch: one call for all five.
+  EXPECT_EQ(one_by_one.batch_sizes(), (std::vector<size_t>{2, 1, 2}));
+  EXPECT_EQ(batched.batch_sizes(), (std::vector<size_t>{5}));
+  auto expected = one_by_one.Take();
+  auto got = batched.Take();
+  ASSERT_EQ(got.size(), 5u);
+  ASSERT_EQ(expected.size(), 5u);
+  std::vector<std::string> observables;
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(Comparable(*got[i]), Comparable(*expected[i])) << i;
+    observables.push_back(got[i]->observable());
+  }
+  EXPECT_EQ(observables, (std::vector<std::string>{"10.1.2.3", "evil.com", "10.1.2.4", "x.evil.com", "10.1.2.3"}));
+  EXPECT_EQ(batch.stats().hits, 5u);
+
+  // ReplyBack events: each hit goes out with Submit as it is found, next to its reply.
+  CollectingReplies replies;
+  const std::vector<ReceivedEvent> replied = {ReplyEvent("siem", "a 10.1.2.3 then evil.com", &replies),
+                                              ReplyEvent("siem", "b 10.1.2.4", &replies)};
+  batch.ProcessBatch(replied);
+  EXPECT_EQ(replies.lines.size(), 3u);
+  EXPECT_EQ(batched.batch_sizes(), (std::vector<size_t>{5}));
+  got = batched.Take();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0]->observable(), "10.1.2.3");
+  EXPECT_EQ(got[1]->observable(), "evil.com");
+  EXPECT_EQ(got[2]->observable(), "10.1.2.4");
+}
+
 TEST_F(EventProcessorTest, MaxHitsPerEventCapsAndCounts) {
   Replace("a", {Entry("evil.com", "d"), Entry("10.1.2.3", "i"), Entry("10.1.2.4", "i")});
   EventProcessor proc(store_.get(), &holder_, {&out_}, EventProcessorOptions{nullptr, nullptr, 2});

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <utility>
+#include <vector>
 
 namespace iocd {
 namespace {
@@ -25,6 +26,19 @@ class RoutedHitOutput final : public HitOutput {
       return;
     }
     inner_->Submit(std::move(hit));
+  }
+
+  void SubmitBatch(std::span<const std::shared_ptr<const iocd::hit::Hit>> hits) override {
+    std::vector<std::shared_ptr<const iocd::hit::Hit>> accepted;
+    accepted.reserve(hits.size());
+    for (const auto& hit : hits) {
+      if (OutputAccepts(*hit, config_)) {
+        accepted.push_back(hit);
+      } else {
+        filtered_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (!accepted.empty()) inner_->SubmitBatch(accepted);
   }
 
   void Shutdown(std::chrono::steady_clock::time_point deadline) override { inner_->Shutdown(deadline); }

@@ -31,6 +31,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "common/status.h"
@@ -65,6 +66,14 @@ class HitOutput {
   // cannot keep up drops the OLDEST queued hits and counts them. After Shutdown() the hit is
   // dropped and counted. `hit` must not be null.
   virtual void Submit(std::shared_ptr<const iocd::hit::Hit> hit) = 0;
+
+  // Hands several hits to the output at once, in order: the same as calling Submit() on
+  // each (same order, same counters, same guarantees once it returns), which is what this
+  // default does. Outputs that pay per call (the spool's write and delivery wake-up,
+  // spooled_output.h) override it to pay once per batch. No element may be null.
+  virtual void SubmitBatch(std::span<const std::shared_ptr<const iocd::hit::Hit>> hits) {
+    for (const auto& hit : hits) Submit(hit);
+  }
 
   // Stops accepting, tries to deliver what is queued until `deadline`, then stops the
   // output's threads and returns; hits still undelivered are counted as dropped. Idempotent;

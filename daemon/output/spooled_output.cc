@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <mutex>
 #include <set>
+#include <span>
 #include <thread>
 
 #include "common/log_limiter.h"
@@ -210,7 +211,7 @@ class Deliverer {
       problem_log_.Reset();
       Confirm(/*final=*/false);
     }
-    FlushAck();
+    FlushAck(/*force=*/true);
     transport_->Close();
     std::lock_guard lock(mu_);
     done_ = true;
@@ -238,9 +239,15 @@ class Deliverer {
   }
 
   // One spool Ack (a RocksDB write) for everything confirmed since the last one: called
-  // once per delivery round, before sleeping and before rereading the cursor.
-  void FlushAck() {
+  // every delivery round and before sleeping, but writing at most once per kAckInterval
+  // unless forced (before rereading the cursor, and when the thread ends). Acknowledging
+  // later only means a crash may resend a few more confirmed hits (at least once); it
+  // saves a spool write per round when hits arrive in many small rounds.
+  void FlushAck(bool force = false) {
     if (ack_to_ <= acked_) return;
+    const Clock::time_point now = Clock::now();
+    if (!force && now < last_ack_at_ + kAckInterval) return;
+    last_ack_at_ = now;  // a failed Ack is retried an interval later, not in a loop
     if (Status s = spool_->Ack(name(), ack_to_); !s.ok()) {
       spdlog::error("output {}: {}", name(), s.message());
       return;
@@ -250,7 +257,7 @@ class Deliverer {
 
   // The connection failed: everything not confirmed is sent again on the next one.
   void Broken(const std::string& why, Clock::duration& backoff) {
-    FlushAck();
+    FlushAck(/*force=*/true);
     transport_->Close();
     uint64_t again = 0;
     for (const Written& w : written_) again += w.counts ? 1 : 0;
@@ -276,6 +283,7 @@ class Deliverer {
     std::unique_lock lock(mu_);
     Clock::time_point until = Clock::now() + d;
     if (stopping_) until = std::min(until, deadline_);
+    if (ack_to_ > acked_) until = std::min(until, last_ack_at_ + kAckInterval);  // the held-back Ack
     const bool was_stopping = stopping_;
     waiting_for_hits_ = for_hits;
     cv_.wait_until(lock, until,
@@ -297,6 +305,9 @@ class Deliverer {
   std::deque<Written> written_;
   uint64_t ack_to_ = 0;  // confirmed up to here (exclusive) ...
   uint64_t acked_ = 0;   // ... and acknowledged in the spool up to here
+  Clock::time_point last_ack_at_{};
+  // Spool Acks are written at most this often (FlushAck).
+  static constexpr Clock::duration kAckInterval = std::chrono::milliseconds(50);
   LogLimiter problem_log_;
   LogLimiter connected_log_;
 
@@ -384,81 +395,25 @@ class SpooledOutputsImpl final : public SpooledOutputs {
   const std::string& name() const override { return name_; }
 
   void Submit(std::shared_ptr<const iocd::hit::Hit> hit) override {
-    submitted_.fetch_add(1, std::memory_order_relaxed);
+    SubmitBatch(std::span<const std::shared_ptr<const iocd::hit::Hit>>(&hit, 1));
+  }
+
+  // One group-commit entry for the whole batch: its hits go into the spool with one write
+  // (shared with concurrent submitters), and the outputs are woken once.
+  void SubmitBatch(std::span<const std::shared_ptr<const iocd::hit::Hit>> hits) override {
+    if (hits.empty()) return;
+    submitted_.fetch_add(hits.size(), std::memory_order_relaxed);
     if (!accepting_.load(std::memory_order_acquire)) {
-      rejected_.fetch_add(1, std::memory_order_relaxed);
+      rejected_.fetch_add(hits.size(), std::memory_order_relaxed);
       return;
     }
-    // Group commit: queue the hit; the submitter at the head of the queue (the leader)
-    // writes every queued hit in one spool write while the others wait for it, and keeps
-    // writing what queued up meanwhile (a few rounds at most) so no hand-over to another
-    // thread sits between two writes. Submit still returns only once its own hit is in the
-    // spool (or has failed to get there).
+    // Serialized into per-thread strings that keep their capacity from call to call.
+    thread_local std::vector<std::string> serialized;
+    if (serialized.size() < hits.size()) serialized.resize(hits.size());
+    for (size_t i = 0; i < hits.size(); ++i) hits[i]->SerializeToString(&serialized[i]);
     Committer self;
-    hit->SerializeToString(&self.bytes);
-    std::unique_lock lock(commit_mu_);
-    commit_queue_.push_back(&self);
-    if (commit_queue_.front() != &self) {
-      // A write takes microseconds: yield a few times before sleeping, so that most
-      // committers never need a futex wake-up. Then take the lock again in any case: the
-      // leader signals under it, so once we hold it nobody touches `self` any more.
-      lock.unlock();
-      for (int i = 0; i < kSpins && self.state.load(std::memory_order_acquire) == kWaiting; ++i) {
-        std::this_thread::yield();
-      }
-      lock.lock();
-      self.cv.wait(lock, [&] { return self.state.load(std::memory_order_relaxed) != kWaiting; });
-      if (self.state.load(std::memory_order_relaxed) == kDone) return;
-    }
-    Status failed;
-    uint64_t failed_hits = 0;
-    std::vector<std::string_view> values;
-    for (int round = 0; round < kMaxLeaderRounds && !commit_queue_.empty(); ++round) {
-      values.clear();
-      size_t bytes = 0;
-      for (Committer* c : commit_queue_) {
-        if (values.size() == kMaxGroupHits || (bytes >= kMaxGroupBytes && !values.empty())) break;
-        values.push_back(c->bytes);
-        bytes += c->bytes.size();
-      }
-      lock.unlock();
-      Result<uint64_t> seq = spool_->AppendBatch(values);
-      lock.lock();
-      if (!seq.ok()) {
-        failed = seq.status();
-        failed_hits += values.size();
-      }
-      // Wake exactly the group's committers: one wake-up per hit, no herd. Notified under
-      // the lock: a committer's cv lives on its stack until it returns.
-      for (size_t i = 0; i < values.size(); ++i) {
-        Committer* c = commit_queue_.front();
-        commit_queue_.pop_front();
-        c->state.store(kDone, std::memory_order_release);
-        if (c != &self) c->cv.notify_one();
-      }
-    }
-    if (!commit_queue_.empty()) {  // the next leader
-      commit_queue_.front()->state.store(kLeader, std::memory_order_release);
-      commit_queue_.front()->cv.notify_one();
-    }
-    lock.unlock();
-    if (failed_hits > 0) {
-      rejected_.fetch_add(failed_hits, std::memory_order_relaxed);
-      std::lock_guard log_lock(log_mu_);
-      if (const uint64_t n = append_log_.Record(Clock::now()); n > 0) {
-        spdlog::error("{}; {} failed spool write(s) since the last report; {} hit(s) rejected so far",
-                      failed.message(), n, rejected_.load(std::memory_order_relaxed));
-      }
-    }
-    const uint64_t overflow = spool_->stats().overflow_records;
-    if (overflow != overflow_seen_.load(std::memory_order_relaxed)) {
-      std::lock_guard log_lock(log_mu_);
-      const uint64_t before = overflow_seen_.exchange(overflow);
-      if (overflow > before && overflow_log_.Record(Clock::now()) > 0) {
-        spdlog::warn("spool {}: full; {} oldest undelivered hit(s) dropped so far (per output: see stats)",
-                     opts_.spool_path, overflow);
-      }
-    }
+    self.values = std::span<const std::string>(serialized.data(), hits.size());
+    Commit(self);
     for (auto& d : deliverers_) d->Notify();
   }
 
@@ -503,10 +458,10 @@ class SpooledOutputsImpl final : public SpooledOutputs {
   SpoolStats spool_stats() const override { return spool_->stats(); }
 
  private:
-  // One Submit() waiting in the group-commit queue.
+  // One Submit() or SubmitBatch() waiting in the group-commit queue.
   static constexpr int kWaiting = 0, kDone = 1, kLeader = 2;
   struct Committer {
-    std::string bytes;  // the serialized hit
+    std::span<const std::string> values;  // the serialized hits, written together
     // kWaiting, then kDone (a leader wrote it, or failed to) or kLeader (its turn to
     // write). Changed only by a leader holding commit_mu_.
     std::atomic<int> state{kWaiting};
@@ -519,6 +474,80 @@ class SpooledOutputsImpl final : public SpooledOutputs {
   static constexpr int kMaxLeaderRounds = 8;
   // Yields a waiting committer makes before it sleeps on its condition variable.
   static constexpr int kSpins = 50;
+
+  // Group commit: queue the committer; the one at the head of the queue (the leader)
+  // writes every queued committer's hits in one spool write while the others wait for it,
+  // and keeps writing what queued up meanwhile (a few rounds at most) so no hand-over to
+  // another thread sits between two writes. Returns only once `self`'s hits are in the
+  // spool (or have failed to get there).
+  void Commit(Committer& self) {
+    std::unique_lock lock(commit_mu_);
+    commit_queue_.push_back(&self);
+    if (commit_queue_.front() != &self) {
+      // A write takes microseconds: yield a few times before sleeping, so that most
+      // committers never need a futex wake-up. Then take the lock again in any case: the
+      // leader signals under it, so once we hold it nobody touches `self` any more.
+      lock.unlock();
+      for (int i = 0; i < kSpins && self.state.load(std::memory_order_acquire) == kWaiting; ++i) {
+        std::this_thread::yield();
+      }
+      lock.lock();
+      self.cv.wait(lock, [&] { return self.state.load(std::memory_order_relaxed) != kWaiting; });
+      if (self.state.load(std::memory_order_relaxed) == kDone) return;
+    }
+    Status failed;
+    uint64_t failed_hits = 0;
+    std::vector<std::string_view> values;
+    for (int round = 0; round < kMaxLeaderRounds && !commit_queue_.empty(); ++round) {
+      values.clear();
+      size_t bytes = 0, group = 0;
+      for (Committer* c : commit_queue_) {
+        if (!values.empty() && (values.size() + c->values.size() > kMaxGroupHits || bytes >= kMaxGroupBytes)) break;
+        for (const std::string& v : c->values) {
+          values.push_back(v);
+          bytes += v.size();
+        }
+        ++group;
+      }
+      lock.unlock();
+      Result<uint64_t> seq = spool_->AppendBatch(values);
+      lock.lock();
+      if (!seq.ok()) {
+        failed = seq.status();
+        failed_hits += values.size();
+      }
+      // Wake exactly the group's committers: one wake-up per committer, no herd. Notified
+      // under the lock: a committer's cv lives on its stack until it returns.
+      for (size_t i = 0; i < group; ++i) {
+        Committer* c = commit_queue_.front();
+        commit_queue_.pop_front();
+        c->state.store(kDone, std::memory_order_release);
+        if (c != &self) c->cv.notify_one();
+      }
+    }
+    if (!commit_queue_.empty()) {  // the next leader
+      commit_queue_.front()->state.store(kLeader, std::memory_order_release);
+      commit_queue_.front()->cv.notify_one();
+    }
+    lock.unlock();
+    if (failed_hits > 0) {
+      rejected_.fetch_add(failed_hits, std::memory_order_relaxed);
+      std::lock_guard log_lock(log_mu_);
+      if (const uint64_t n = append_log_.Record(Clock::now()); n > 0) {
+        spdlog::error("{}; {} failed spool write(s) since the last report; {} hit(s) rejected so far",
+                      failed.message(), n, rejected_.load(std::memory_order_relaxed));
+      }
+    }
+    const uint64_t overflow = spool_->stats().overflow_records;
+    if (overflow != overflow_seen_.load(std::memory_order_relaxed)) {
+      std::lock_guard log_lock(log_mu_);
+      const uint64_t before = overflow_seen_.exchange(overflow);
+      if (overflow > before && overflow_log_.Record(Clock::now()) > 0) {
+        spdlog::warn("spool {}: full; {} oldest undelivered hit(s) dropped so far (per output: see stats)",
+                     opts_.spool_path, overflow);
+      }
+    }
+  }
 
   const SpooledOutputsOptions opts_;
   const std::string name_ = "spool";

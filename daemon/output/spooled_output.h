@@ -9,7 +9,8 @@
 // service events only when events is service/all; detections only when events is
 // hits/all and the filter passes; both count as `filtered`), renders and frames the rest
 // and writes them, and acknowledges them in the spool once they count as delivered (one
-// spool Ack per delivery round, for everything confirmed in it):
+// spool Ack for everything confirmed since the last, at most every 50 ms while running,
+// at once before a reconnect and at the end):
 //   * tcp: when the receiver's TCP stack has acknowledged the bytes (the socket's send
 //     queue, SIOCOUTQ, has drained past them) AND the connection was still open
 //     confirm_delay later. If the connection breaks first, every unconfirmed hit (the
@@ -19,15 +20,18 @@
 // Reconnects back off from backoff_base doubling to backoff_cap, reset after a write; new
 // hits do not cut a backoff short.
 //
-// Group commit: concurrent Submit() calls share spool writes. Each queues its hit; the
-// first in the queue (the leader) writes every queued hit (up to 1024 / 4 MiB) with ONE
-// HitSpool::AppendBatch while the others wait (yielding a few times, then sleeping), wakes
-// exactly those it wrote, and goes on with what queued up meanwhile (at most 8 writes)
-// before handing over. Submit() returns only once its own hit is in the spool: an accepted
+// Group commit: concurrent Submit() and SubmitBatch() calls share spool writes. Each queues
+// its hits (a batch as one entry); the first in the queue (the leader) writes every queued
+// entry (up to 1024 hits / 4 MiB, a larger batch alone) with ONE HitSpool::AppendBatch
+// while the others wait (yielding a few times, then sleeping), wakes exactly those it
+// wrote, and goes on with what queued up meanwhile (at most 8 writes) before handing over.
+// Submit() and SubmitBatch() return only once all their hits are in the spool: an accepted
 // hit survives SIGKILL (and, with sync, a machine crash). A failed write rejects every hit
-// of its group (counted in `dropped`, logged). One submitting thread gains nothing (each
-// write carries one hit); N concurrent submitters need up to N times fewer writes, which
-// matters most with sync (one fsync per group; docs/PERFORMANCE.md).
+// of its group (counted in `dropped`, logged). Each call wakes the delivery threads once.
+// One thread calling Submit() per hit pays one write and one wake-up per hit; SubmitBatch()
+// pays them once per batch (the event processor submits each input batch's hits so), and
+// N concurrent submitters need up to N times fewer writes, which matters most with sync
+// (one fsync per group; docs/PERFORMANCE.md).
 //
 // Isolation: Submit() only appends to the spool (a RocksDB write) and signals; it never
 // waits for an output. A slow or dead output only lets its own backlog grow in the spool;

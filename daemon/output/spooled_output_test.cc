@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -244,6 +246,81 @@ TEST_F(SpooledOutputsTest, ConcurrentSubmittersAreSpooledOnceEachInOrderPerThrea
   EXPECT_EQ(s.delivered, static_cast<uint64_t>(kThreads * kPerThread));
   EXPECT_EQ(s.dropped, 0u);
   EXPECT_EQ(s.pending, 0u);
+}
+
+TEST_F(SpooledOutputsTest, SubmitBatchSpoolsOnceAndDeliversExactlyItsHitsInOrder) {
+  TestListener siem;
+  const std::string path = dir_.path() + "/hits.log";
+  auto out = Open({Tcp("siem", siem.port()), File("file", path)});
+  std::vector<std::shared_ptr<const iocd::hit::Hit>> first, second;
+  for (int i = 0; i < 7; ++i) first.push_back(MakeHit(i));
+  for (int i = 7; i < 10; ++i) second.push_back(MakeHit(i));
+  out->SubmitBatch(first);
+  // It returns once every hit of the batch is in the spool.
+  EXPECT_EQ(out->spool_stats().next_seq, 7u);
+  out->SubmitBatch({});
+  out->Submit(MakeHit(10));
+  out->SubmitBatch(second);
+  EXPECT_EQ(out->spool_stats().next_seq, 11u);
+  TestConnection c(siem.Accept(Guard()));
+  std::vector<std::string> expected = Ids(0, 7);
+  expected.push_back("hit-10");
+  for (const std::string& id : Ids(7, 10)) expected.push_back(id);
+  EXPECT_EQ(c.ReadLines(11, Guard()), expected);
+  out->Shutdown(Guard());
+  EXPECT_EQ(FileLines(path), expected);
+  for (const std::string name : {"siem", "file"}) {
+    const OutputStats s = StatsOf(*out, name);
+    EXPECT_EQ(s.submitted, 11u) << name;
+    EXPECT_EQ(s.delivered, 11u) << name;
+    EXPECT_EQ(s.dropped, 0u) << name;
+    EXPECT_EQ(s.pending, 0u) << name;
+  }
+  const OutputStats total = out->stats();
+  EXPECT_EQ(total.submitted, 11u);
+  EXPECT_EQ(total.dropped, 0u);
+  EXPECT_EQ(out->spool_stats().records, 0u);
+  // After Shutdown a batch is counted as dropped, every hit of it.
+  out->SubmitBatch(second);
+  EXPECT_EQ(out->stats().submitted, 14u);
+  EXPECT_EQ(out->stats().dropped, 3u);
+}
+
+TEST_F(SpooledOutputsTest, SubmitBatchHitsSurviveSigkillOnceItReturns) {
+  uint16_t port;
+  {
+    TestListener probe;  // a port that nobody listens on once the probe is closed
+    port = probe.port();
+  }
+  const std::string spool_path = dir_.path() + "/spool";
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The process that crashes: no Shutdown, no destructor, killed right after the call.
+    SpooledOutputsOptions o;
+    o.spool_path = spool_path;
+    o.outputs = {Tcp("siem", port)};
+    auto r = SpooledOutputs::Open(std::move(o));
+    if (!r.ok()) _exit(3);
+    std::vector<std::shared_ptr<const iocd::hit::Hit>> hits;
+    for (int i = 0; i < 5; ++i) hits.push_back(MakeHit(i));
+    (*r)->SubmitBatch(hits);
+    kill(getpid(), SIGKILL);
+    _exit(4);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  // Every hit of the batch is in the spool, pending for the output, and delivered after
+  // the restart.
+  TestListener siem(SOCK_STREAM, port);
+  auto out = Open({Tcp("siem", port)});
+  EXPECT_EQ(out->spool_stats().records, 5u);
+  TestConnection c(siem.Accept(Guard()));
+  EXPECT_EQ(c.ReadLines(5, Guard()), Ids(0, 5));
+  out->Shutdown(Guard());
+  EXPECT_EQ(StatsOf(*out, "siem").delivered, 5u);
 }
 
 TEST_F(SpooledOutputsTest, UndeliveredHitsSurviveARestart) {
