@@ -95,8 +95,43 @@ Result<Indicator> ParseIndicator(std::string_view text);
 // Like ParseIndicator, but the value must be of the given type.
 Result<Indicator> ParseIndicatorAs(IndicatorType type, std::string_view text);
 
-// Strict dotted quad ("1.2.3.4"), host byte order.
-std::optional<uint32_t> ParseIpv4(std::string_view text);
+// Strict dotted quad ("1.2.3.4"), host byte order. Inline: the extractor calls it on
+// most dotted tokens of every log line.
+inline std::optional<uint32_t> ParseIpv4(std::string_view text) {
+  // Called on every dotted token of every log line: one pass, at most three digits per
+  // octet, no leading zeros ("01.2.3.4" is refused, it reads as octal elsewhere).
+  if (text.size() < 7 || text.size() > 15) return std::nullopt;
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  auto digit = [&](const char* q) -> unsigned {
+    return q < end ? static_cast<unsigned>(static_cast<unsigned char>(*q)) - '0' : 10u;
+  };
+  uint32_t addr = 0;
+  for (int octet = 0; octet < 4; ++octet) {
+    if (octet > 0) {
+      if (p == end || *p != '.') return std::nullopt;
+      ++p;
+    }
+    unsigned value = digit(p);
+    if (value > 9) return std::nullopt;
+    ++p;
+    unsigned d = digit(p);
+    if (d <= 9) {
+      if (value == 0) return std::nullopt;
+      value = value * 10 + d;
+      ++p;
+      d = digit(p);
+      if (d <= 9) {
+        value = value * 10 + d;
+        ++p;
+        if (value > 255 || digit(p) <= 9) return std::nullopt;
+      }
+    }
+    addr = (addr << 8) | value;
+  }
+  if (p != end) return std::nullopt;
+  return addr;
+}
 // Any RFC 4291 text form.
 std::optional<std::array<uint8_t, 16>> ParseIpv6(std::string_view text);
 // Lower-cases and validates a DNS name: 2+ labels of [a-z0-9_-], 1-63 chars each, 253 at

@@ -68,6 +68,21 @@ INSTANTIATE_TEST_SUITE_P(
         UrlCase{"http://[2001:DB8::1]:8080/x", "[2001:db8::1]/x"},
         UrlCase{"http://[::ffff:1.2.3.4]/x", "1.2.3.4/x"},
         UrlCase{"http://ex%61mple.com/", "example.com"},
+        // Dotted quads take a shortcut (their own text); other numeric forms do not.
+        UrlCase{"http://10.20.30.40/x", "10.20.30.40/x"},
+        UrlCase{"http://10.20.30.40", "10.20.30.40"},
+        UrlCase{"http://010.20.30.40/", "8.20.30.40"},
+        UrlCase{"http://0.0.0.0/a", "0.0.0.0/a"},
+        // Paths long enough to be read 16 bytes a step, with what ends or refuses the
+        // one-pass path past the first 16 bytes.
+        UrlCase{"http://Evil.com/ABCDEFGHIJKLMNOPQRSTUVWXYZ/Index.PHP?Q=1",
+                "evil.com/abcdefghijklmnopqrstuvwxyz/index.php?q=1"},
+        UrlCase{"http://evil.com/ABCDEFGHIJKLMNOP", "evil.com/abcdefghijklmnop"},
+        UrlCase{"http://evil.com/abcdefghijklmnopqrstuvwx//y", "evil.com/abcdefghijklmnopqrstuvwx/y"},
+        UrlCase{"http://evil.com/abcdefghijklmnopqrstuvwx/./y", "evil.com/abcdefghijklmnopqrstuvwx/y"},
+        UrlCase{"http://evil.com/abcdefghijklmnopqrstuvwx%41yz", "evil.com/abcdefghijklmnopqrstuvwxayz"},
+        UrlCase{"http://evil.com/abcdefghijklmnopqrstuvwx\\yz", "evil.com/abcdefghijklmnopqrstuvwx/yz"},
+        UrlCase{"http://evil.com/abcdefghijklmnopqrstuvwxyz#ABC//", "evil.com/abcdefghijklmnopqrstuvwxyz"},
         UrlCase{"http://Bücher.example/a", "xn--bcher-kva.example/a"},
         UrlCase{"http://www.bücher.de/", "xn--bcher-kva.de"},
         // Path: dot segments, backslashes, empty segments, decoding once, case.
