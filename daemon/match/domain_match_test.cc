@@ -46,6 +46,59 @@ INSTANTIATE_TEST_SUITE_P(
                     MatchCase{"dyn.example", {}},
                     MatchCase{"x.sub.dyn.example", {"domain sub.dyn.example [7]"}}));
 
+// Domain names are hashed label by label, 8 bytes at a time, through a padded copy when
+// they are at most 64 bytes long and in place when longer; LookupBatch probes up to 8
+// label suffixes per name itself and leaves longer names to Lookup. Names around each of
+// those limits must match exactly their listed suffixes, by Lookup and by LookupBatch.
+TEST(DomainMatchLimitsTest, LongNamesManyLabelsAndWordBoundariesMatchTheirListedSuffixes) {
+  const std::string long_name = std::string(50, 'l') + "." + std::string(20, 'm') + ".evil-example.com";
+  const std::string nine_labels = "b1234567.c.d.e.f.g.h.i.evil-example.com";
+  const auto index = BuildIndex({{"evil-example.com", 1},
+                                 {"abcdefgh.evil-example.com", 2},  // an 8-byte label
+                                 {nine_labels, 3},
+                                 {long_name, 4},
+                                 {"x2345678901234567.evil-example.com", 5}});  // 17 bytes
+  const std::string evil = "domain evil-example.com [1]";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"evil-example.com", {evil}},
+      {long_name, {"domain " + long_name + " [4]", evil}},
+      {"w." + long_name, {"domain " + long_name + " [4]", evil}},
+      {std::string(100, 'w') + "." + long_name, {"domain " + long_name + " [4]", evil}},
+      {"q.abcdefgh.evil-example.com", {"domain abcdefgh.evil-example.com [2]", evil}},
+      {"bcdefgh.evil-example.com", {evil}},
+      {"aabcdefgh.evil-example.com", {evil}},
+      {"z.y." + nine_labels, {"domain " + nine_labels + " [3]", evil}},  // 11 labels
+      {nine_labels, {"domain " + nine_labels + " [3]", evil}},
+      {"c.d.e.f.g.h.i.evil-example.com", {evil}},  // 8 labels
+      {"x2345678901234567.evil-example.com", {"domain x2345678901234567.evil-example.com [5]", evil}},
+      {"x234567890123456.evil-example.com", {evil}},
+      {std::string(47, 'a') + ".evil-example.com", {evil}},  // 64 bytes
+      {std::string(48, 'a') + ".evil-example.com", {evil}},  // 65 bytes
+      {std::string(63, 'a') + ".evil-example.com", {evil}},
+      {"x..evil-example.com", {evil}},
+      {".evil-example.com", {evil}},
+      {"evil-example.co", {}},
+      {"vil-example.com", {}},
+      {"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.0.1.2.3.4.5.6.7.8.9.evil-example.com", {evil}},
+  };
+  std::vector<Indicator> observables;
+  for (const auto& [name, want] : cases) {
+    observables.push_back(Indicator{IndicatorType::kDomain, name});
+    EXPECT_EQ(LookupText(*index, observables.back()), want) << name;
+  }
+  // Twice over, so the batch holds more probes than one group takes.
+  observables.insert(observables.end(), observables.begin(), observables.end());
+  std::vector<IndexMatch> batch;
+  std::vector<size_t> ends;
+  index->LookupBatch(observables, &batch, &ends);
+  ASSERT_EQ(ends.size(), observables.size());
+  for (size_t i = 0, begin = 0; i < observables.size(); begin = ends[i], ++i) {
+    const std::vector<IndexMatch> slice(batch.begin() + static_cast<std::ptrdiff_t>(begin),
+                                        batch.begin() + static_cast<std::ptrdiff_t>(ends[i]));
+    EXPECT_EQ(testutil::Describe(slice), LookupText(*index, observables[i])) << observables[i].key;
+  }
+}
+
 TEST(DomainIndicatorTest, PublicSuffixesAreRefusedAtLoad) {
   for (std::string_view suffix : {"com", "co.uk", "uk", "com.au", "xn--p1ai", "рф"}) {
     Result<Indicator> got = ParseIndicator(suffix);

@@ -9,6 +9,11 @@
 #include <unordered_map>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "common/huge_pages.h"
 #include "match/cidr4_table.h"
 #include "match/fixed_key_table.h"
 #include "common/prefetch.h"
@@ -34,12 +39,6 @@ struct Entry {
   IndicatorType type;
 };
 
-// Domains are hashed from their last byte to their first (FNV-1a order reversed), so one
-// pass over a name yields the hash of every label suffix (DomainSuffixHashes) and a domain
-// lookup hashes each byte once, not once per suffix.
-constexpr uint64_t kFnvOffset = 0xCBF29CE484222325ull;
-constexpr uint64_t kFnvPrime = 0x100000001B3ull;
-
 uint64_t FinishHash(IndicatorType type, uint64_t x) {
   x ^= (uint64_t{static_cast<uint8_t>(type)} + 1) * 0x9E3779B97F4A7C15ull;
   // splitmix64 finaliser: spreads the bits so both the slot index (low bits) and the tag
@@ -52,11 +51,108 @@ uint64_t FinishHash(IndicatorType type, uint64_t x) {
   return x;
 }
 
+// Domains are hashed label by label from the right: the hash state of "a.evil.com" is
+// that of "evil.com" with the label "a" mixed in, so one pass over a name yields the hash
+// of every label suffix (ForEachSuffixHash) and a domain lookup reads each byte once, not
+// once per suffix. A label is mixed in 8 bytes at a time (it used to be FNV-1a, a
+// dependent multiply per byte: a third of a cached domain lookup's time).
+constexpr uint64_t kDomainSeed = 0xCBF29CE484222325ull;
+constexpr uint64_t kMixMul = 0x9E3779B97F4A7C15ull;
+
+uint64_t Load64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, sizeof(w));
+  return w;
+}
+
+uint64_t LowBytes(uint64_t w, size_t n) { return n >= 8 ? w : w & ((uint64_t{1} << (8 * n)) - 1); }
+
+// Reads a long name's bytes as 8-byte words without reading outside it.
+class WordReader {
+ public:
+  explicit WordReader(std::string_view name) : data_(name.data()), limit_(name.size()) {}
+  // The min(n, 8) bytes at `at`, in the low bytes of a word, the rest zero. The name must
+  // be at least 8 bytes long.
+  uint64_t Word(size_t at, size_t n) const {
+    const size_t from = std::min(at, limit_ - 8);
+    return LowBytes(Load64(data_ + from) >> (8 * (at - from)), n);
+  }
+
+ private:
+  const char* data_;
+  size_t limit_;
+};
+
+// A short name copied into a zero-padded buffer, with a bit per '.' (bit i: byte i): its
+// words are plain loads and its labels are found with bit scans, not a loop per byte.
+class PaddedName {
+ public:
+  static constexpr size_t kMaxSize = 64;
+  explicit PaddedName(std::string_view name) {
+    std::memcpy(bytes_, name.data(), name.size());
+#if defined(__SSE2__)
+    const __m128i dot = _mm_set1_epi8('.');
+    for (size_t k = 0; k * 16 < name.size(); ++k) {
+      const __m128i chunk = _mm_load_si128(reinterpret_cast<const __m128i*>(bytes_ + 16 * k));
+      dots_ |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, dot)))} << (16 * k);
+    }
+#else
+    for (size_t i = 0; i < name.size(); ++i) dots_ |= uint64_t{bytes_[i] == '.'} << i;
+#endif
+  }
+  uint64_t Word(size_t at, size_t n) const { return LowBytes(Load64(bytes_ + at), n); }
+  // Where the label ending at `end` starts: just after the last '.' before `end`, or 0.
+  size_t LabelStart(size_t end) const {
+    const uint64_t below = end >= 64 ? dots_ : dots_ & ((uint64_t{1} << end) - 1);
+    return below == 0 ? 0 : 64 - static_cast<size_t>(__builtin_clzll(below));
+  }
+
+ private:
+  alignas(16) char bytes_[kMaxSize + 16] = {};
+  uint64_t dots_ = 0;
+};
+
+template <typename Reader>
+uint64_t MixLabel(uint64_t h, const Reader& reader, size_t start, size_t length) {
+  for (size_t at = start, end = start + length; at < end; at += 8) {
+    h = (h ^ reader.Word(at, end - at)) * kMixMul;
+    h ^= h >> 29;
+  }
+  // The length ends the label, so moving a dot changes the hash.
+  h = (h ^ (length + 0x100)) * kMixMul;
+  return h ^ (h >> 29);
+}
+
+// Calls emit(start, HashKey(kDomain, name.substr(start))) for every label suffix of `name`
+// ("a.b.c" at 0, "b.c" at 2, "c" at 4; not the empty one after a trailing dot), shortest
+// first, and returns HashKey(kDomain, name). Names of up to 64 bytes (nearly all) go
+// through a PaddedName, longer ones are read in place; both hash the same.
+template <typename Emit>
+uint64_t ForEachSuffixHash(std::string_view name, Emit&& emit) {
+  uint64_t h = kDomainSeed;
+  const auto walk = [&](const auto& reader, const auto& label_start) {
+    for (size_t end = name.size();;) {
+      const size_t start = label_start(end);
+      h = MixLabel(h, reader, start, end - start);
+      if (start < name.size()) emit(start, FinishHash(IndicatorType::kDomain, h));
+      if (start == 0) return FinishHash(IndicatorType::kDomain, h);
+      end = start - 1;
+    }
+  };
+  if (name.size() <= PaddedName::kMaxSize) {
+    const PaddedName padded(name);
+    return walk(padded, [&padded](size_t end) { return padded.LabelStart(end); });
+  }
+  return walk(WordReader(name), [name](size_t end) {
+    size_t start = end;
+    while (start > 0 && name[start - 1] != '.') --start;
+    return start;
+  });
+}
+
 uint64_t HashKey(IndicatorType type, std::string_view key) {
   if (type != IndicatorType::kDomain) return FinishHash(type, std::hash<std::string_view>{}(key));
-  uint64_t x = kFnvOffset;
-  for (size_t i = key.size(); i-- > 0;) x = (x ^ static_cast<uint8_t>(key[i])) * kFnvPrime;
-  return FinishHash(type, x);
+  return ForEachSuffixHash(key, [](size_t, uint64_t) {});
 }
 
 // The label suffixes of a domain name and their HashKey(kDomain, suffix).
@@ -68,19 +164,20 @@ constexpr size_t kMaxSuffixes = 128;  // a DNS name has at most 127 labels
 
 // Fills suffixes with every label suffix of `name` ("a.b.c", "b.c", "c"; not an empty one
 // after a trailing dot), longest first, in one pass. Returns how many, or 0 when there are
-// more than kMaxSuffixes (the caller then hashes them one by one).
-size_t DomainSuffixHashes(std::string_view name, std::array<DomainSuffix, kMaxSuffixes>* suffixes) {
+// more than suffixes.size() (the caller then hashes them one by one).
+size_t DomainSuffixHashes(std::string_view name, std::span<DomainSuffix> suffixes) {
   size_t n = 0;
-  uint64_t x = kFnvOffset;
-  // Right to left: suffixes come out shortest first and are reversed at the end.
-  for (size_t i = name.size(); i-- > 0;) {
-    x = (x ^ static_cast<uint8_t>(name[i])) * kFnvPrime;
-    if (i == 0 || name[i - 1] == '.') {
-      if (n == kMaxSuffixes) return 0;
-      (*suffixes)[n++] = DomainSuffix{static_cast<uint32_t>(i), FinishHash(IndicatorType::kDomain, x)};
+  bool overflow = false;
+  // Shortest first; reversed at the end.
+  ForEachSuffixHash(name, [&](size_t start, uint64_t hash) {
+    if (n == suffixes.size()) {
+      overflow = true;
+    } else {
+      suffixes[n++] = DomainSuffix{static_cast<uint32_t>(start), hash};
     }
-  }
-  std::reverse(suffixes->begin(), suffixes->begin() + static_cast<std::ptrdiff_t>(n));
+  });
+  if (overflow) return 0;
+  std::reverse(suffixes.begin(), suffixes.begin() + static_cast<std::ptrdiff_t>(n));
   return n;
 }
 
@@ -216,9 +313,11 @@ struct IndicatorIndex::Rep {
   };
 
   HugeVector<Entry> entries;
-  std::vector<char> keys;
+  // Huge-page candidates like entries: a domain or url lookup reads a random slot, entry
+  // and key, and with 4 KiB pages each of those reads was a TLB miss too.
+  HugeVector<char> keys;
   std::vector<FeedId> feeds;
-  std::vector<Slot> slots;  // size is 0 or a power of two, at most half full
+  HugeVector<Slot> slots;  // size is 0 or a power of two, at most half full
   Cidr4Table cidr4;  // values are entry ids
   Ipv6PrefixTable<uint32_t> cidr6;
   // url-mask entry ids grouped by UrlMaskFixedHost (a view into `keys`): each group is a
@@ -289,7 +388,7 @@ struct IndicatorIndex::Rep {
   void AppendDomainSuffixes(std::string_view name, std::vector<IndexMatch>* out) const {
     if (counts[static_cast<uint8_t>(IndicatorType::kDomain)] == 0 || slots.empty()) return;
     std::array<DomainSuffix, kMaxSuffixes> suffixes;
-    const size_t n = DomainSuffixHashes(name, &suffixes);
+    const size_t n = DomainSuffixHashes(name, suffixes);
     if (n == 0) {
       // Too many labels to hash at once (not a valid DNS name): one suffix at a time.
       for (size_t start = 0;;) {
@@ -317,6 +416,14 @@ struct IndicatorIndex::Rep {
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
       if (slots[i].id == kNoEntry || slots[i].tag == tag) return slots[i].id;
     }
+  }
+
+  // Appends the url masks without a path matching the domain observable `name` (Lookup's
+  // domain case). The mask checks come first: most indexes have no such masks, and
+  // find_first_of is a memchr per byte of the name.
+  void AppendHostMasks(std::string_view name, std::vector<IndexMatch>* out) const {
+    if (!has_host_only_masks) return;
+    if (name.find_first_of("/?") == std::string_view::npos) AppendMasks(name, true, out);
   }
 
   // Appends the url masks matching `url_key` (a url key, or a bare host when host_only),
@@ -377,7 +484,7 @@ void IndicatorIndex::Lookup(const Indicator& observable, std::vector<IndexMatch>
     case IndicatorType::kDomain: {
       // The name itself, then the suffix after each dot: whole labels only.
       r.AppendDomainSuffixes(key, out);
-      if (key.find_first_of("/?") == std::string_view::npos) r.AppendMasks(key, true, out);
+      r.AppendHostMasks(key, out);
       return;
     }
     case IndicatorType::kUrl:
@@ -400,66 +507,95 @@ void IndicatorIndex::Lookup(const Indicator& observable, std::vector<IndexMatch>
 void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::vector<IndexMatch>* out,
                                  std::vector<size_t>* ends) const {
   const Rep& r = *rep_;
-  // Groups of kGroup: each dependent memory read of a lookup is one pass over the group
-  // (prefetch it for every observable, then the next pass reads it), so up to kGroup DRAM
-  // misses overlap instead of queueing (match/prefetch.h: GCC drops loops of plain
+  // Groups of up to kGroup: each dependent memory read of a lookup is one pass over the
+  // group (prefetch it for every observable, then the next pass reads it), so the group's
+  // DRAM misses overlap instead of queueing (common/prefetch.h: GCC drops loops of plain
   // __builtin_prefetch). IPv4 addresses against cidr4 ranges take one such pass per
   // dependent step (the /18 block, its run of intervals with the chain word after them,
-  // the chain, its entries) over the group's ipv4 observables.
+  // the chain, its entries) over the group's ipv4 observables. A group is 32 observables,
+  // but an ipv4 one counts twice against cidr4 tables of up to 4M ranges (v4_weight): its
+  // four passes keep more lines in flight than the core tracks, and at 1M ranges cidr4
+  // batches ran 1.06-1.10x faster in groups of 16 than 32, while hash batches ran
+  // 0.88-0.92x as fast in groups of 16; at 10M ranges 16 and 32 were within noise.
   constexpr size_t kGroup = 32;
+  const size_t v4_weight = r.cidr4.size() > (size_t{4} << 20) ? 1 : 2;
+  // Domain and url observables become probes of the exact table (Rep::slots): a url one
+  // for its key, a domain one per label suffix ("a.evil.com", "evil.com", "com"). Each
+  // probe takes three passes: its home slot, the entry of the first tag match, that
+  // entry's key bytes. A domain with more than kBatchSuffixes labels is looked up alone,
+  // and a group closes once it holds kGroupProbes probes (more misses in flight than the
+  // core tracks only queue).
+  constexpr size_t kBatchSuffixes = 8;
+  constexpr size_t kGroupProbes = 64;
   const bool has_cidr4 = r.cidr4.size() != 0;
+  const bool has_exact_var = !r.slots.empty();
+  const bool has_domains = r.counts[static_cast<uint8_t>(IndicatorType::kDomain)] != 0;
   // The group's ipv4 observables (when there are cidr4 ranges): position in the group,
   // address, then the chain of each.
   std::array<uint8_t, kGroup> v4_at{};
   std::array<uint32_t, kGroup> v4_address{};
   std::array<uint32_t, kGroup> chains{};
-  // Domain and url observables (the whole name) take three passes: the home slot, the
-  // entry of the first tag match, its key bytes. Addresses and digests (fixed_of: which FixedKeyTable, or -1) take three: the tags from
-  // the home slot, the slot of the first matching tag, the compare.
+  // Addresses and digests (fixed_of: which FixedKeyTable, or -1) take three passes: the
+  // tags from the home slot, the slot of the first matching tag, the compare.
   std::array<uint64_t, kGroup> hashes{};
-  std::array<uint32_t, kGroup> candidates{};
   std::array<int8_t, kGroup> fixed_of{};
-  const auto is_exact_var = [&r](const Indicator& o) {
-    return (o.type == IndicatorType::kDomain || o.type == IndicatorType::kUrl) && !r.slots.empty();
-  };
-  for (size_t begin = 0; begin < observables.size(); begin += kGroup) {
-    const size_t end = std::min(observables.size(), begin + kGroup);
-    size_t v4_count = 0;
-    for (size_t i = begin; i < end; ++i) {
-      const Indicator& o = observables[i];
+  // Probes of the exact table: observable g's are probes[probe_begin[g] .. probe_begin[g+1]),
+  // when probed[g]; probe_candidates[p] is the entry of probe p's first tag match.
+  std::array<DomainSuffix, kGroupProbes + kBatchSuffixes> probes;
+  std::array<uint32_t, kGroupProbes + kBatchSuffixes> probe_candidates;
+  std::array<uint16_t, kGroup + 1> probe_begin{};
+  std::array<bool, kGroup> probed{};
+  const size_t slot_mask = r.slots.size() - 1;
+  for (size_t begin = 0; begin < observables.size();) {
+    const size_t limit = std::min(observables.size(), begin + kGroup);
+    size_t end = begin;
+    size_t v4_count = 0, probe_count = 0, weight = 0;
+    for (; end < limit && probe_count < kGroupProbes && weight < kGroup; ++end) {
+      const size_t g = end - begin;
+      const Indicator& o = observables[end];
+      probe_begin[g] = static_cast<uint16_t>(probe_count);
       if (has_cidr4 && o.type == IndicatorType::kIpv4 && o.key.size() == 4) {
-        v4_at[v4_count] = static_cast<uint8_t>(i - begin);
+        v4_at[v4_count] = static_cast<uint8_t>(g);
         v4_address[v4_count] = Ipv4FromKey(o.key);
         r.cidr4.PrefetchBlock(v4_address[v4_count]);
         ++v4_count;
+        weight += v4_weight - 1;
       }
-      fixed_of[i - begin] = -1;
+      ++weight;
+      fixed_of[g] = -1;
+      probed[g] = false;
       if (const int t = FixedTableOf(o.type); t >= 0) {
         const FixedKeyTable& table = r.fixed_tables[static_cast<size_t>(t)];
         if (table.searchable(o.key) && !(o.type == IndicatorType::kIpv6 && IsV4Mapped(o.key))) {
-          fixed_of[i - begin] = static_cast<int8_t>(t);
-          hashes[i - begin] = table.HashOf(o.key);
-          table.PrefetchTags(hashes[i - begin]);
+          fixed_of[g] = static_cast<int8_t>(t);
+          hashes[g] = table.HashOf(o.key);
+          table.PrefetchTags(hashes[g]);
         }
+      } else if (o.type == IndicatorType::kUrl && has_exact_var) {
+        probes[probe_count++] = DomainSuffix{0, HashKey(IndicatorType::kUrl, o.key)};
+        probed[g] = true;
+      } else if (o.type == IndicatorType::kDomain && has_exact_var && has_domains) {
+        const size_t n = DomainSuffixHashes(
+            o.key, std::span<DomainSuffix>(probes).subspan(probe_count, kBatchSuffixes));
+        probe_count += n;
+        probed[g] = n > 0;  // 0: empty or too many labels for the batch; Lookup does it
       }
-      if (is_exact_var(o)) {
-        hashes[i - begin] = HashKey(o.type, o.key);
-        Prefetch(&r.slots[hashes[i - begin] & (r.slots.size() - 1)]);
-      }
+      for (size_t p = probe_begin[g]; p < probe_count; ++p) Prefetch(&r.slots[probes[p].hash & slot_mask]);
     }
+    probe_begin[end - begin] = static_cast<uint16_t>(probe_count);
     // Addresses and digests: the slot of the first matching tag (usually the key's own).
-    for (size_t i = begin; i < end; ++i) {
-      if (const int t = fixed_of[i - begin]; t >= 0) {
+    for (size_t g = 0; g < end - begin; ++g) {
+      if (const int t = fixed_of[g]; t >= 0) {
         const FixedKeyTable& table = r.fixed_tables[static_cast<size_t>(t)];
-        table.PrefetchSlot(table.FirstTagMatch(hashes[i - begin]));
+        table.PrefetchSlot(table.FirstTagMatch(hashes[g]));
       }
     }
-    for (size_t i = begin; i < end; ++i) {
-      candidates[i - begin] = is_exact_var(observables[i]) ? r.FirstTagMatch(hashes[i - begin]) : kNoEntry;
-      if (candidates[i - begin] != kNoEntry) Prefetch(&r.entries[candidates[i - begin]]);
+    for (size_t p = 0; p < probe_count; ++p) {
+      probe_candidates[p] = r.FirstTagMatch(probes[p].hash);
+      if (probe_candidates[p] != kNoEntry) Prefetch(&r.entries[probe_candidates[p]]);
     }
-    for (size_t i = begin; i < end; ++i) {
-      if (candidates[i - begin] != kNoEntry) Prefetch(&r.keys[r.entries[candidates[i - begin]].key_offset]);
+    for (size_t p = 0; p < probe_count; ++p) {
+      if (probe_candidates[p] != kNoEntry) Prefetch(&r.keys[r.entries[probe_candidates[p]].key_offset]);
     }
     // The dependent steps of a cidr4 lookup, one pass each: the block's run, the word
     // holding the chain offset, the chain, the entry records of the chain.
@@ -475,15 +611,16 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
       for (size_t k = 0; k < ids.size() && k < 4; ++k) Prefetch(&r.entries[ids[k]]);
     }
     for (size_t i = begin, j = 0; i < end; ++i) {
+      const size_t g = i - begin;
       const Indicator& o = observables[i];
-      const int t = fixed_of[i - begin];
-      const bool v4 = j < v4_count && v4_at[j] == i - begin;
+      const int t = fixed_of[g];
+      const bool v4 = j < v4_count && v4_at[j] == g;
       if (t >= 0 || v4) {
         // Lookup's exact-key case with the hash found above, then its range cases (cidr4
         // with the chain found above, cidr6).
         if (t >= 0) {
           FixedKeyTable::Hit hit;
-          if (r.fixed_tables[static_cast<size_t>(t)].FindHashed(o.key, hashes[i - begin], &hit)) {
+          if (r.fixed_tables[static_cast<size_t>(t)].FindHashed(o.key, hashes[g], &hit)) {
             out->push_back(IndexMatch{o.type, hit.key, hit.feeds});
           }
         }
@@ -491,11 +628,26 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
         if (o.type == IndicatorType::kIpv6 && !r.cidr6.empty()) {
           r.cidr6.ForEachCovering(Ipv6FromKey(o.key), [&r, out](int, uint32_t id) { out->push_back(r.MatchOf(id)); });
         }
+      } else if (probed[g]) {
+        // Lookup's url case (the key, then masks) or domain case (each label suffix,
+        // longest first, then host masks) with the probes made above.
+        for (size_t p = probe_begin[g]; p < probe_begin[g + 1]; ++p) {
+          const std::string_view key = std::string_view(o.key).substr(probes[p].start);
+          if (const uint32_t id = r.FindExactHashed(o.type, key, probes[p].hash); id != kNoEntry) {
+            out->push_back(r.MatchOf(id));
+          }
+        }
+        if (o.type == IndicatorType::kUrl) {
+          r.AppendMasks(o.key, false, out);
+        } else {
+          r.AppendHostMasks(o.key, out);
+        }
       } else {
         Lookup(o, out);
       }
       ends->push_back(out->size());
     }
+    begin = end;
   }
 }
 
@@ -537,10 +689,10 @@ struct IndexBuilder::State {
     uint32_t feed;
   };
   static constexpr uint32_t kListBit = 0x80000000u;
-  std::vector<char> keys;
+  HugeVector<char> keys;  // becomes IndicatorIndex::Rep::keys
   std::vector<Pending> entries;
   std::vector<uint64_t> hashes;  // HashKey of each entry
-  std::vector<IndicatorIndex::Rep::Slot> slots;
+  HugeVector<IndicatorIndex::Rep::Slot> slots;
   std::vector<std::vector<FeedId>> lists;  // feeds of entries with several (or large ids)
 
   State() {

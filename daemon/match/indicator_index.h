@@ -60,11 +60,14 @@
 // stay cached), found while building and, for domains and urls, when looking up through
 // one open-addressing table of entry ids (the builder's Add is one hashed probe there too,
 // no per-indicator allocation); domains are hashed from the right so all label suffixes
-// of a name are hashed in one pass and probed with overlapping prefetches. The large
+// of a name are hashed in one pass (label by label, 8 bytes at a time) and probed with
+// overlapping prefetches. The large
 // arrays are transparent-huge-page candidates (common/huge_pages.h), so random
 // lookups rarely miss the TLB. LookupBatch runs each dependent memory read of its lookups
-// as one prefetch pass over a group of 32 observables (64 kept more prefetches in flight
-// than the core tracks: cidr4 batches were ~1.2x slower). IndexBuilder::Add runs each add
+// as one prefetch pass over a group of 32 observables (an ipv4 one counting twice against
+// up to 4M cidr4 ranges: larger groups keep more prefetches in flight than the core
+// tracks), a domain's every label
+// suffix being a probe of its own in those passes. IndexBuilder::Add runs each add
 // 16 calls late, having prefetched the slot it probes, and the build's re-inserting passes
 // prefetch ahead too (one DRAM miss per indicator otherwise). ApproximateMemoryUsage counts all
 // of it.
