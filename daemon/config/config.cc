@@ -920,6 +920,11 @@ class Validator {
     if (out.format() != config::OUTPUT_FORMAT_TEMPLATE && !out.line_template().empty()) {
       Error(path + ".line_template", "only used by format template");
     }
+    if (!out.spool().min_round_gap().empty()) {  // "0" (off) is fine here
+      if (auto gap = ParseDuration(out.spool().min_round_gap()); !gap.ok()) {
+        Error(path + ".spool.min_round_gap", gap.status().message());
+      }
+    }
     if (out.spool().disabled() && out.format() != config::OUTPUT_FORMAT_JSON &&
         out.format() != config::OUTPUT_FORMAT_UNSPECIFIED) {
       Error(path + ".spool.disabled", "an output without spool supports format json only");
@@ -1265,6 +1270,7 @@ void ApplyDefaults(config::Config* c) {
     if (!out.spool().disabled()) {
       if (out.spool().max_bytes() == 0) out.mutable_spool()->set_max_bytes(uint64_t{1} << 30);
       if (out.spool().max_hits() == 0) out.mutable_spool()->set_max_hits(1000000);
+      if (out.spool().min_round_gap().empty()) out.mutable_spool()->set_min_round_gap("0");
     }
   }
   if (c->logging().level().empty()) c->mutable_logging()->set_level("info");

@@ -505,6 +505,8 @@ TEST(ParseConfigErrorsTest, OutputFormatAndProtocolOptions) {
                      "    line_template: 'hit %Observable'\n"),
               ElementsAre("iocd.yaml:5:20: outputs[0].line_template: '%' at offset 4 has no closing '%' "
                           "(write %% for a literal %)"));
+  EXPECT_THAT(Errors("outputs:\n  - {name: o, protocol: stdout, spool: {min_round_gap: soon}}\n"),
+              ElementsAre(HasSubstr("outputs[0].spool.min_round_gap: bad duration 'soon'")));
   EXPECT_THAT(Errors("metrics_listen: localhost:9514\n"), ElementsAre(HasSubstr("iocd.yaml:1:17: metrics_listen: ")));
   auto v6 = ParseConfig("metrics_listen: '[::1]:9514'\n", "iocd.yaml");
   ASSERT_TRUE(v6.ok()) << v6.status().ToString();

@@ -15,6 +15,7 @@
 #include <span>
 #include <thread>
 
+#include "common/duration.h"
 #include "common/log_limiter.h"
 #include "output/hit_filter.h"
 #include "output/hit_format.h"
@@ -41,6 +42,7 @@ class Deliverer {
                                config_.protocol() == iocd::config::OUTPUT_PROTOCOL_TLS
                            ? Clock::duration(opts.confirm_delay)
                            : Clock::duration::zero()),
+        min_round_gap_(opts.min_round_gap),
         problem_log_(opts.log_interval),
         connected_log_(opts.log_interval) {}
 
@@ -50,11 +52,19 @@ class Deliverer {
 
   const std::string& name() const { return config_.name(); }
 
-  // New hits: wakes the thread only when it waits for hits (not during a backoff).
+  // New hits: wakes the thread only when it waits for hits (not during a backoff), and
+  // once per wait: later calls before it runs find it already woken. Signalled after
+  // unlocking, so the woken thread does not block on mu_ at once (on one core it would
+  // otherwise be switched to, block, and be switched away from again).
   void Notify() {
-    std::lock_guard lock(mu_);
-    notified_ = true;
-    if (waiting_for_hits_) cv_.notify_one();
+    bool wake;
+    {
+      std::lock_guard lock(mu_);
+      notified_ = true;
+      wake = waiting_for_hits_;
+      waiting_for_hits_ = false;
+    }
+    if (wake) cv_.notify_one();
   }
 
   void BeginStop(Clock::time_point deadline) {
@@ -163,7 +173,7 @@ class Deliverer {
           Wait(std::chrono::milliseconds(10));
           continue;
         }
-        Wait(written_.empty() ? Clock::duration(std::chrono::seconds(1)) : Clock::duration(std::chrono::milliseconds(20)));
+        Wait(written_.empty() ? kIdleWait : kUnconfirmedWait);
         continue;
       }
       buf.clear();
@@ -209,13 +219,27 @@ class Deliverer {
       read_pos_ = records.back().seq + 1;
       backoff = opts_.backoff_base;
       problem_log_.Reset();
-      Confirm(/*final=*/false);
+      // A short read took everything there was: wait for more now instead of checking the
+      // peer and the send queue a second time in this round (the next round starts with
+      // both). With a min_round_gap, rounds start at most that often: hits that arrive
+      // sooner wait for the rest of the gap (not woken, so their submitter does not signal
+      // either) and go out together; a hit after a quiet spell goes out at once.
+      if (records.size() < opts_.max_batch_hits && ReadBytes(records) < opts_.max_batch_bytes && !Stopping()) {
+        const Clock::duration since = Clock::now() - now;
+        if (since < min_round_gap_) Wait(min_round_gap_ - since, /*for_hits=*/false);
+        Wait(written_.empty() ? kIdleWait : kUnconfirmedWait);
+      }
     }
     FlushAck(/*force=*/true);
     transport_->Close();
     std::lock_guard lock(mu_);
     done_ = true;
     cv_done_.notify_all();
+  }
+
+  bool Stopping() const {
+    std::lock_guard lock(mu_);
+    return stopping_ || aborted_;
   }
 
   // Takes, in order, the written hits that count as delivered off written_; FlushAck()
@@ -289,7 +313,7 @@ class Deliverer {
     cv_.wait_until(lock, until,
                    [&] { return aborted_ || stopping_ != was_stopping || (for_hits && notified_); });
     waiting_for_hits_ = false;
-    notified_ = false;
+    if (for_hits) notified_ = false;  // a notification during another wait is kept for the next
   }
 
   const SpooledOutputsOptions& opts_;
@@ -298,6 +322,7 @@ class Deliverer {
   const std::unique_ptr<Transport> transport_;
   HitSpool* const spool_;
   const Clock::duration confirm_delay_;
+  const Clock::duration min_round_gap_;
 
   // Delivery thread only.
   uint64_t read_pos_ = 0;
@@ -308,6 +333,16 @@ class Deliverer {
   Clock::time_point last_ack_at_{};
   // Spool Acks are written at most this often (FlushAck).
   static constexpr Clock::duration kAckInterval = std::chrono::milliseconds(50);
+  // Waits for new hits: with nothing written and unconfirmed, and with some (whose
+  // confirm_delay is then checked again).
+  static constexpr Clock::duration kIdleWait = std::chrono::seconds(1);
+  static constexpr Clock::duration kUnconfirmedWait = std::chrono::milliseconds(20);
+
+  static size_t ReadBytes(const std::vector<SpoolRecord>& records) {
+    size_t bytes = 0;
+    for (const SpoolRecord& r : records) bytes += r.value.size();
+    return bytes;
+  }
   LogLimiter problem_log_;
   LogLimiter connected_log_;
 
@@ -591,6 +626,9 @@ SpooledOutputsOptions SpoolOptionsFor(const std::vector<iocd::config::Output>& o
     max_bytes = std::max<uint64_t>(max_bytes, out.spool().max_bytes() != 0 ? out.spool().max_bytes() : uint64_t{1} << 30);
     max_records = std::max<uint64_t>(max_records, out.spool().max_hits() != 0 ? out.spool().max_hits() : 1000000);
     o.sync = o.sync || out.spool().sync();
+    if (auto gap = ParseDuration(out.spool().min_round_gap()); gap.ok()) {
+      o.min_round_gap = std::max(o.min_round_gap, *gap);  // unset ("") does not parse: off
+    }
   }
   if (!o.outputs.empty()) {
     o.max_bytes = max_bytes;

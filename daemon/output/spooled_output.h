@@ -77,6 +77,12 @@ struct SpooledOutputsOptions {
   // One write carries at most this many hits / about this many bytes. Default: 512, 256 KiB.
   size_t max_batch_hits = 512;
   size_t max_batch_bytes = 256 * 1024;
+  // Shortest time from the start of one delivery round to the next while hits keep coming:
+  // a hit may wait up to this long, for one wake-up and one write per gap instead of one
+  // per submitted batch (at 1% hits and full speed on one core, 2 ms gave 2-6% more events
+  // per CPU second and raised p50 latency at 100k events/s from 0.2 to ~1.8 ms). A hit
+  // after a quiet spell longer than the gap goes out at once. Default: 0 (off).
+  std::chrono::milliseconds min_round_gap{0};
 };
 
 class SpooledOutputs : public HitOutput {

@@ -98,8 +98,10 @@ std::vector<std::string> Ids(int from, int to) {
 class SpooledOutputsTest : public ::testing::Test {
  protected:
   std::unique_ptr<SpooledOutputs> Open(std::vector<iocd::config::Output> outputs, uint64_t max_records = 1000000,
-                                       std::chrono::milliseconds confirm_delay = std::chrono::milliseconds(0)) {
+                                       std::chrono::milliseconds confirm_delay = std::chrono::milliseconds(0),
+                                       std::chrono::milliseconds min_round_gap = std::chrono::milliseconds(0)) {
     SpooledOutputsOptions o;
+    o.min_round_gap = min_round_gap;
     o.spool_path = dir_.path() + "/spool";
     o.outputs = std::move(outputs);
     o.max_records = max_records;
@@ -118,6 +120,18 @@ class SpooledOutputsTest : public ::testing::Test {
     return {};
   }
 
+  // Shuts `out` down and expects `output` to have delivered all `hits` submitted, once
+  // each, leaving the spool empty.
+  void ShutDownAllDelivered(SpooledOutputs& out, const std::string& output, uint64_t hits) {
+    out.Shutdown(Guard());
+    OutputStats s = StatsOf(out, output);
+    EXPECT_EQ(s.submitted, hits);
+    EXPECT_EQ(s.delivered, hits);
+    EXPECT_EQ(s.resent, 0u);
+    EXPECT_EQ(s.pending, 0u);
+    EXPECT_EQ(out.spool_stats().records, 0u);
+  }
+
   TempDir dir_;
 };
 
@@ -127,12 +141,21 @@ TEST_F(SpooledOutputsTest, TcpDeliversInOrderAndAcknowledges) {
   for (int i = 0; i < 5; ++i) out->Submit(MakeHit(i));
   TestConnection c(siem.Accept(Guard()));
   EXPECT_EQ(c.ReadLines(5, Guard()), Ids(0, 5));
-  out->Shutdown(Guard());
-  OutputStats s = StatsOf(*out, "siem");
-  EXPECT_EQ(s.submitted, 5u);
-  EXPECT_EQ(s.delivered, 5u);
-  EXPECT_EQ(s.pending, 0u);
-  EXPECT_EQ(out->spool_stats().records, 0u);
+  ShutDownAllDelivered(*out, "siem", 5);
+}
+
+// With a minimum gap between delivery rounds, hits submitted one by one while rounds are
+// held back are still all delivered, once each and in order, and a shutdown does not wait
+// for a gap to end.
+TEST_F(SpooledOutputsTest, MinRoundGapDeliversEveryHitInOrder) {
+  TestListener siem;
+  auto out = Open({Tcp("siem", siem.port())}, 1000000, std::chrono::milliseconds(0), std::chrono::milliseconds(20));
+  TestConnection c(siem.Accept(Guard()));
+  for (int i = 0; i < 40; ++i) out->Submit(MakeHit(i));
+  EXPECT_EQ(c.ReadLines(40, Guard()), Ids(0, 40));
+  for (int i = 40; i < 60; ++i) out->Submit(MakeHit(i));
+  EXPECT_EQ(c.ReadLines(20, Guard()), Ids(40, 60));
+  ShutDownAllDelivered(*out, "siem", 60);
 }
 
 TEST_F(SpooledOutputsTest, OctetCountedFraming) {
@@ -477,8 +500,11 @@ TEST(SpoolOptionsForTest, LargestBoundsOfTheSpooledOutputs) {
   b.set_name("b");
   b.mutable_spool()->set_max_bytes(5000);
   b.mutable_spool()->set_sync(true);
+  b.mutable_spool()->set_min_round_gap("2ms");
+  a.mutable_spool()->set_min_round_gap("0");
   memory.set_name("m");
   memory.mutable_spool()->set_disabled(true);
+  memory.mutable_spool()->set_min_round_gap("1s");  // not spooled: does not count
   SpooledOutputsOptions o = SpoolOptionsFor({a, b, memory}, "/var/lib/iocd");
   EXPECT_EQ(o.spool_path, "/var/lib/iocd/spool");
   ASSERT_EQ(o.outputs.size(), 2u);
@@ -487,6 +513,7 @@ TEST(SpoolOptionsForTest, LargestBoundsOfTheSpooledOutputs) {
   EXPECT_EQ(o.max_records, 1000000u);  // b asks for the default
   EXPECT_EQ(o.max_bytes, uint64_t{1} << 30);
   EXPECT_TRUE(o.sync);
+  EXPECT_EQ(o.min_round_gap, std::chrono::milliseconds(2));
   EXPECT_TRUE(SpoolOptionsFor({memory}, "/x").outputs.empty());
 }
 

@@ -443,6 +443,58 @@ TEST(IndicatorStoreTest, FailedIngestionKeepsThePreviousVersionAndIsDroppedAtOpe
 namespace iocd {
 namespace {
 
+// GetEntry reads an entry as it is now: one read from an ingested SST file (and so from
+// RocksDB's block cache on the second read), then changed, purged or removed by later
+// writes, is read as changed, purged or removed.
+TEST(IndicatorStoreTest, GetEntryReadsTheCurrentEntryAfterEveryKindOfWrite) {
+  TempDir dir;
+  StoreOptions options{dir.path()};
+  options.ingest_min_entries = 4;  // the first import is ingested: its entries sit in an SST file
+  auto opened = IndicatorStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<IndicatorStore> store = std::move(opened).value();
+  auto threat = [&](FeedId feed, std::string_view value) -> std::string {
+    auto entry = store->GetEntry(feed, *ParseIndicator(value));
+    if (!entry.ok()) return entry.status().code() == StatusCode::kNotFound ? "NOT_FOUND" : entry.status().ToString();
+    return entry->context_size() == 1 ? entry->context(0).value() : "(" + std::to_string(entry->context_size()) + ")";
+  };
+
+  iocd::store::FeedState stored;
+  ASSERT_TRUE(store
+                  ->ReplaceFeed(State("a"),
+                                {Entry("1.1.1.1", {{"threat", "v1"}}), Entry("2.2.2.2", {{"threat", "v1"}}),
+                                 Entry("evil.com", {{"threat", "v1"}}), Entry("3.3.3.3", {{"threat", "v1"}})},
+                                &stored)
+                  .ok());
+  const FeedId id = stored.id();
+  for (int read = 0; read < 2; ++read) {  // the second read finds them cached
+    EXPECT_EQ(threat(id, "1.1.1.1"), "v1");
+    EXPECT_EQ(threat(id, "evil.com"), "v1");
+    EXPECT_EQ(threat(id, "2.2.2.2"), "v1");
+  }
+
+  // One changed context: a diffed batch under the same id.
+  ASSERT_TRUE(store
+                  ->ReplaceFeed(State("a", "fp2"),
+                                {Entry("1.1.1.1", {{"threat", "v2"}}), Entry("2.2.2.2", {{"threat", "v1"}}),
+                                 Entry("evil.com", {{"threat", "v1"}}), Entry("3.3.3.3", {{"threat", "v1"}})},
+                                &stored)
+                  .ok());
+  ASSERT_EQ(stored.id(), id);
+  EXPECT_EQ(threat(id, "1.1.1.1"), "v2");
+  EXPECT_EQ(threat(id, "evil.com"), "v1");
+
+  auto purged = store->PurgeEntries("a", {*ParseIndicator("evil.com")});
+  ASSERT_TRUE(purged.ok());
+  EXPECT_EQ(*purged, 1u);
+  EXPECT_EQ(threat(id, "evil.com"), "NOT_FOUND");
+  EXPECT_EQ(threat(id, "2.2.2.2"), "v1");
+
+  ASSERT_TRUE(store->RemoveFeed("a").ok());
+  EXPECT_EQ(threat(id, "1.1.1.1"), "NOT_FOUND");
+  EXPECT_EQ(threat(id, "2.2.2.2"), "NOT_FOUND");
+}
+
 // AppendFeedEntry must give protobuf's own bytes: the diff compares them with stored values.
 TEST(AppendFeedEntryTest, MatchesProtobufSerialisation) {
   struct Case {
