@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <span>
+#include <unordered_map>
 
 #include "extract/field_extractor.h"
 #include "output/hit_fields.h"
@@ -115,6 +116,61 @@ void SubmitBatchHits(const std::vector<HitOutput*>& outputs) {
   batch_hits.clear();
 }
 
+// The enrichments EmitHit built from the store, per thread, for one store and one
+// snapshot: a repeated hit on the same indicator copies its enrichment instead of reading
+// and parsing the context again (a RocksDB Get and a FeedEntry parse per matching feed).
+// Valid only for the snapshot it was filled under: the daemon writes the store (imports,
+// removals) before it publishes the snapshot that indexes the change and purges expired
+// entries only after one that leaves them out, so within one snapshot an indicator's
+// context does not change. A new snapshot or another store empties it. Entries whose
+// context was missing are not kept (they are read and counted every time).
+class EnrichmentCache {
+ public:
+  struct Entry {
+    iocd::hit::Enrichment enrichment;
+    bool exact_domain = false;
+  };
+
+  // Empties the cache unless it was filled for this store and snapshot.
+  void Use(const IndicatorStore* store, const std::shared_ptr<const MatchSnapshot>& snap) {
+    const bool same = store == store_ && !snap_.owner_before(snap) && !snap.owner_before(snap_) && !snap_.expired();
+    if (same) return;
+    entries_.clear();
+    store_ = store;
+    snap_ = snap;
+  }
+  const Entry* Find(FeedId feed, IndicatorType type, std::string_view key) {
+    auto it = entries_.find(Key(feed, type, key));
+    return it == entries_.end() ? nullptr : &it->second;
+  }
+  void Insert(FeedId feed, IndicatorType type, std::string_view key, const iocd::hit::Enrichment& enrichment,
+              bool exact_domain) {
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    Entry& e = entries_[Key(feed, type, key)];
+    e.enrichment = enrichment;
+    e.exact_domain = exact_domain;
+  }
+
+ private:
+  // At most this many enrichments (about 1-2 MiB); when full it starts over.
+  static constexpr size_t kMaxEntries = 4096;
+
+  const std::string& Key(FeedId feed, IndicatorType type, std::string_view key) {
+    key_.clear();
+    key_.append(reinterpret_cast<const char*>(&feed), sizeof(feed));
+    key_.push_back(static_cast<char>(type));
+    key_.append(key);
+    return key_;
+  }
+
+  std::string key_;  // scratch: the lookup key is built here without allocating
+  std::unordered_map<std::string, Entry> entries_;
+  const IndicatorStore* store_ = nullptr;
+  std::weak_ptr<const MatchSnapshot> snap_;
+};
+
+thread_local EnrichmentCache enrichment_cache;
+
 }  // namespace
 
 void EventProcessor::Process(const ReceivedEvent& event) { ProcessBatch(std::span<const ReceivedEvent>(&event, 1)); }
@@ -161,6 +217,7 @@ void EventProcessor::ProcessBatch(std::span<const ReceivedEvent> events) {
 
   // Look every observable up at once.
   std::shared_ptr<const MatchSnapshot> snap = snapshots_->Current();
+  enrichment_cache.Use(store_, snap);
   if (s.lookups.size() < s.observables.size()) s.lookups.resize(s.observables.size());
   s.lookup_of.clear();
   for (uint32_t i = 0; i < s.observables.size(); ++i) {
@@ -215,27 +272,34 @@ void EventProcessor::EmitHit(const ReceivedEvent& event, const SyslogHeader& hea
                              .count();
   auto hit = std::make_shared<iocd::hit::Hit>();
   for (const IndexMatch& m : matches) {
-    Indicator matched = m.ToIndicator();
     const bool parent_domain = m.type == IndicatorType::kDomain && m.key != indicator.key;
     for (FeedId feed : m.feeds) {
-      auto entry = store_->GetEntry(feed, matched);
-      if (entry.ok() && parent_domain && entry->exact_domain()) continue;
-      iocd::hit::Enrichment* e = hit->add_enrichments();
       const FeedInfo* info = snap.feed(feed);
-      e->set_feed(info != nullptr ? info->name : store_->FeedName(feed));
-      e->set_indicator_type(std::string(TypeName(m.type)));
+      if (const EnrichmentCache::Entry* cached =
+              info != nullptr ? enrichment_cache.Find(feed, m.type, m.key) : nullptr) {
+        if (!(parent_domain && cached->exact_domain)) *hit->add_enrichments() = cached->enrichment;
+        continue;
+      }
+      const Indicator matched = m.ToIndicator();
+      auto entry = store_->GetEntry(feed, matched);
+      iocd::hit::Enrichment e;
+      e.set_feed(info != nullptr ? info->name : store_->FeedName(feed));
+      e.set_indicator_type(std::string(TypeName(m.type)));
       if (info != nullptr) {
-        if (info->confidence) e->set_confidence(*info->confidence);
-        for (const auto& tag : info->tags) e->add_tags(tag);
+        if (info->confidence) e.set_confidence(*info->confidence);
+        for (const auto& tag : info->tags) e.add_tags(tag);
       }
       if (entry.ok()) {
-        e->set_indicator(entry->value());
-        *e->mutable_context() = entry->context();
-        DeriveEnrichmentFields(e);
+        e.set_indicator(entry->value());
+        e.mutable_context()->Swap(entry->mutable_context());
+        DeriveEnrichmentFields(&e);
+        if (info != nullptr) enrichment_cache.Insert(feed, m.type, m.key, e, entry->exact_domain());
+        if (parent_domain && entry->exact_domain()) continue;
       } else {
-        e->set_indicator(matched.Display());
+        e.set_indicator(matched.Display());
         missing_context_.fetch_add(1, std::memory_order_relaxed);
       }
+      *hit->add_enrichments() = std::move(e);
     }
   }
   if (hit->enrichments_size() == 0) return;

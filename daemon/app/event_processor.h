@@ -11,7 +11,9 @@
 // observable with matches that an allowlist also matches produces no hit; the suppression
 // is counted for the allowlist and for every feed that matched.
 // Otherwise one Hit carries every matching indicator (most specific first) with each
-// listing feed's context, read from the store only now that something matched, and the
+// listing feed's context, read from the store only now that something matched (and kept,
+// per thread, for the snapshot it was read under: a repeated hit on an indicator copies
+// its enrichment instead of reading the store again; a new snapshot starts afresh), and the
 // feed's confidence and tags. A parent-domain match from an entry marked exact_domain is
 // not a match. Hits go to every output, except those over max_hits_per_event and repeats
 // the suppression window holds back (the suppressor counts them and the daemon sends a

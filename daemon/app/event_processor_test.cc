@@ -110,6 +110,39 @@ TEST_F(EventProcessorTest, NewSnapshotTakesEffectForTheNextEvent) {
   EXPECT_EQ(hits[1]->enrichments(0).context(0).value(), "v2");
 }
 
+// Repeated hits on one indicator take its enrichment from the per-snapshot cache: the same
+// enrichment every time, a changed context as soon as a snapshot with it is published, and
+// an exact_domain entry still matches only its own name whichever event came first.
+TEST_F(EventProcessorTest, RepeatedHitsReadTheContextOfTheirSnapshot) {
+  iocd::store::FeedEntry exact;
+  exact.set_value("exact.net");
+  exact.set_exact_domain(true);
+  exact.add_context()->set_key("threat");
+  exact.mutable_context(0)->set_value("only exact");
+  Replace("a", {Entry("evil.com", "v1"), FeedContribution::Of(*ParseIndicator("exact.net"), exact)});
+  EventProcessor proc(store_.get(), &holder_, {&out_});
+  proc.Process({"siem", "p", "evil.com x.exact.net"});
+  proc.Process({"siem", "p", "a.evil.com exact.net"});
+  proc.Process({"siem", "p", "evil.com y.exact.net"});
+  Replace("a", {Entry("evil.com", "v2")});
+  proc.Process({"siem", "p", "b.evil.com exact.net"});
+  auto hits = out_.hits();
+  ASSERT_EQ(hits.size(), 5u);
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"evil.com", "v1"}, {"a.evil.com", "v1"}, {"exact.net", "only exact"}, {"evil.com", "v1"}, {"b.evil.com", "v2"}};
+  for (size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(hits[i]->observable(), want[i].first);
+    ASSERT_EQ(hits[i]->enrichments_size(), 1);
+    EXPECT_EQ(hits[i]->enrichments(0).feed(), "a");
+    EXPECT_EQ(hits[i]->enrichments(0).indicator(), want[i].first == "exact.net" ? "exact.net" : "evil.com");
+    ASSERT_EQ(hits[i]->enrichments(0).context_size(), 1);
+    EXPECT_EQ(hits[i]->enrichments(0).context(0).value(), want[i].second);
+  }
+  EXPECT_EQ(proc.stats().missing_context, 0u);
+  EXPECT_EQ(proc.stats().hits, 5u);
+}
+
 // Stands in for a ReplyBack connection (ingest/received_event.h).
 class CollectingReplies : public ReplyChannel {
  public:

@@ -28,16 +28,65 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// One hit as written to the spool: its sequence number, the hit and its serialized size.
+struct RecentHit {
+  uint64_t seq;
+  std::shared_ptr<const iocd::hit::Hit> hit;
+  size_t bytes;
+};
+
+// The newest hits written to the spool, kept in memory with their sequence numbers, so a
+// delivery thread that keeps up renders them from here instead of reading the spool back
+// and parsing every hit again. The spool stays the record: a thread behind the window
+// (hits from before a restart, a backlog during an outage) reads the spool as before, and
+// acknowledgements, resends and bounds are the spool's alone. Holds at most kMaxHits
+// hits (the oldest go first). Thread-safe.
+class RecentHits {
+ public:
+  static constexpr size_t kMaxHits = 4096;
+
+  // hits[i], serialized as serialized[i], was written to the spool as sequence number
+  // first + i. A gap after the previous call (not expected: every spool write adds)
+  // starts the window over.
+  void Add(uint64_t first, std::span<const std::shared_ptr<const iocd::hit::Hit>> hits,
+           std::span<const std::string> serialized) {
+    std::lock_guard lock(mu_);
+    if (!items_.empty() && items_.back().seq + 1 != first) items_.clear();
+    for (size_t i = 0; i < hits.size(); ++i) items_.push_back({first + i, hits[i], serialized[i].size()});
+    while (items_.size() > kMaxHits) items_.pop_front();
+  }
+
+  // Appends to *out the hits with seq >= from, in order, at most max_hits of them and
+  // stopping after the one that reaches max_bytes: what HitSpool::Read would return.
+  // False, appending nothing, when the window does not reach back to `from` (or starts
+  // after it), so the caller must read the spool.
+  bool Take(uint64_t from, size_t max_hits, size_t max_bytes, std::vector<RecentHit>* out) const {
+    std::lock_guard lock(mu_);
+    if (items_.empty() || from < items_.front().seq || from > items_.back().seq + 1) return false;
+    size_t bytes = 0;
+    for (size_t i = from - items_.front().seq; i < items_.size() && out->size() < max_hits && bytes < max_bytes; ++i) {
+      out->push_back(items_[i]);
+      bytes += items_[i].bytes;
+    }
+    return true;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::deque<RecentHit> items_;  // consecutive sequence numbers
+};
+
 // One output: a spool consumer with its own delivery thread.
 class Deliverer {
  public:
   Deliverer(const SpooledOutputsOptions& opts, iocd::config::Output config, std::unique_ptr<HitFormatter> formatter,
-            std::unique_ptr<Transport> transport, HitSpool* spool)
+            std::unique_ptr<Transport> transport, HitSpool* spool, const RecentHits* recent)
       : opts_(opts),
         config_(std::move(config)),
         formatter_(std::move(formatter)),
         transport_(std::move(transport)),
         spool_(spool),
+        recent_(recent),
         confirm_delay_(config_.protocol() == iocd::config::OUTPUT_PROTOCOL_TCP ||
                                config_.protocol() == iocd::config::OUTPUT_PROTOCOL_TLS
                            ? Clock::duration(opts.confirm_delay)
@@ -126,6 +175,8 @@ class Deliverer {
     read_pos_ = cursor.ok() ? *cursor : 0;
     Clock::duration backoff = opts_.backoff_base;
     std::vector<SpoolRecord> records;
+    std::vector<iocd::hit::Hit> parsed;  // the hits read from the spool, reused
+    std::vector<RecentHit> hits;
     std::string buf;
     for (;;) {
       bool stopping;
@@ -159,13 +210,12 @@ class Deliverer {
       }
       Confirm(/*final=*/false);
 
-      records.clear();
-      if (Status s = spool_->Read(read_pos_, opts_.max_batch_hits, opts_.max_batch_bytes, &records); !s.ok()) {
+      if (Status s = ReadHits(&records, &parsed, &hits); !s.ok()) {
         spdlog::error("output {}: {}", name(), s.message());
         Wait(backoff, /*for_hits=*/false);
         continue;
       }
-      if (records.empty()) {
+      if (hits.empty()) {
         if (stopping) {
           // Everything is written; confirm what the receiver has taken and finish.
           Confirm(/*final=*/true);
@@ -180,13 +230,12 @@ class Deliverer {
       const Clock::time_point now = Clock::now();
       std::vector<Written> batch;
       Status sent;
-      for (const SpoolRecord& r : records) {
-        iocd::hit::Hit hit;
+      for (const RecentHit& r : hits) {
         bool counts = false;
-        if (!hit.ParseFromString(r.value)) {
+        if (r.hit == nullptr) {
           corrupt_.fetch_add(1, std::memory_order_relaxed);
           spdlog::error("output {}: spooled hit {} does not decode; skipped", name(), r.seq);
-        } else if (!OutputAccepts(hit, config_)) {
+        } else if (const iocd::hit::Hit& hit = *r.hit; !OutputAccepts(hit, config_)) {
           filtered_.fetch_add(1, std::memory_order_relaxed);
         } else {
           counts = true;
@@ -216,7 +265,7 @@ class Deliverer {
       }
       if (!transport_->per_message()) stream_written_ += buf.size();
       for (const Written& w : batch) written_.push_back(w);
-      read_pos_ = records.back().seq + 1;
+      read_pos_ = hits.back().seq + 1;
       backoff = opts_.backoff_base;
       problem_log_.Reset();
       // A short read took everything there was: wait for more now instead of checking the
@@ -224,7 +273,7 @@ class Deliverer {
       // both). With a min_round_gap, rounds start at most that often: hits that arrive
       // sooner wait for the rest of the gap (not woken, so their submitter does not signal
       // either) and go out together; a hit after a quiet spell goes out at once.
-      if (records.size() < opts_.max_batch_hits && ReadBytes(records) < opts_.max_batch_bytes && !Stopping()) {
+      if (hits.size() < opts_.max_batch_hits && ReadBytes(hits) < opts_.max_batch_bytes && !Stopping()) {
         const Clock::duration since = Clock::now() - now;
         if (since < min_round_gap_) Wait(min_round_gap_ - since, /*for_hits=*/false);
         Wait(written_.empty() ? kIdleWait : kUnconfirmedWait);
@@ -321,6 +370,7 @@ class Deliverer {
   const std::unique_ptr<HitFormatter> formatter_;
   const std::unique_ptr<Transport> transport_;
   HitSpool* const spool_;
+  const RecentHits* const recent_;
   const Clock::duration confirm_delay_;
   const Clock::duration min_round_gap_;
 
@@ -338,10 +388,36 @@ class Deliverer {
   static constexpr Clock::duration kIdleWait = std::chrono::seconds(1);
   static constexpr Clock::duration kUnconfirmedWait = std::chrono::milliseconds(20);
 
-  static size_t ReadBytes(const std::vector<SpoolRecord>& records) {
+  static size_t ReadBytes(const std::vector<RecentHit>& hits) {
     size_t bytes = 0;
-    for (const SpoolRecord& r : records) bytes += r.value.size();
+    for (const RecentHit& r : hits) bytes += r.bytes;
     return bytes;
+  }
+
+  // The next hits from read_pos_ into *hits (in order; a null hit: its record does not
+  // decode): from the in-memory window of recent hits when it reaches back to read_pos_
+  // and the spool still holds everything from there (nothing lost to its bounds), else
+  // read from the spool and parsed into *parsed (which *hits then points into, without
+  // owning).
+  Status ReadHits(std::vector<SpoolRecord>* records, std::vector<iocd::hit::Hit>* parsed,
+                  std::vector<RecentHit>* hits) {
+    hits->clear();
+    if (read_pos_ >= spool_->stats().first_seq &&
+        recent_->Take(read_pos_, opts_.max_batch_hits, opts_.max_batch_bytes, hits)) {
+      return Status::Ok();
+    }
+    records->clear();
+    if (Status s = spool_->Read(read_pos_, opts_.max_batch_hits, opts_.max_batch_bytes, records); !s.ok()) return s;
+    if (parsed->size() < records->size()) parsed->resize(records->size());
+    for (size_t i = 0; i < records->size(); ++i) {
+      const SpoolRecord& r = (*records)[i];
+      iocd::hit::Hit* hit = &(*parsed)[i];
+      const bool ok = hit->ParseFromString(r.value);
+      // Not owned: *parsed outlives the round that uses *hits.
+      hits->push_back({r.seq, ok ? std::shared_ptr<const iocd::hit::Hit>(std::shared_ptr<void>(), hit) : nullptr,
+                       r.value.size()});
+    }
+    return Status::Ok();
   }
   LogLimiter problem_log_;
   LogLimiter connected_log_;
@@ -416,7 +492,7 @@ class SpooledOutputsImpl final : public SpooledOutputs {
         return Status::InvalidArgument(where + "framing octet-counted is only for protocol tcp or tls");
       }
       deliverers_.push_back(std::make_unique<Deliverer>(opts_, config, std::move(formatter).value(),
-                                                        std::move(transport), spool_.get()));
+                                                        std::move(transport), spool_.get(), &recent_));
     }
     const SpoolStats s = spool_->stats();
     if (s.records > 0) spdlog::info("spool {}: {} undelivered hit(s) from before the start", opts_.spool_path, s.records);
@@ -448,6 +524,7 @@ class SpooledOutputsImpl final : public SpooledOutputs {
     for (size_t i = 0; i < hits.size(); ++i) hits[i]->SerializeToString(&serialized[i]);
     Committer self;
     self.values = std::span<const std::string>(serialized.data(), hits.size());
+    self.hits = hits;
     Commit(self);
     for (auto& d : deliverers_) d->Notify();
   }
@@ -497,6 +574,7 @@ class SpooledOutputsImpl final : public SpooledOutputs {
   static constexpr int kWaiting = 0, kDone = 1, kLeader = 2;
   struct Committer {
     std::span<const std::string> values;  // the serialized hits, written together
+    std::span<const std::shared_ptr<const iocd::hit::Hit>> hits;  // the same hits
     // kWaiting, then kDone (a leader wrote it, or failed to) or kLeader (its turn to
     // write). Changed only by a leader holding commit_mu_.
     std::atomic<int> state{kWaiting};
@@ -550,6 +628,13 @@ class SpooledOutputsImpl final : public SpooledOutputs {
       if (!seq.ok()) {
         failed = seq.status();
         failed_hits += values.size();
+      } else {
+        uint64_t next = *seq;
+        for (size_t i = 0; i < group; ++i) {
+          const Committer* c = commit_queue_[i];
+          recent_.Add(next, c->hits, c->values);
+          next += c->hits.size();
+        }
       }
       // Wake exactly the group's committers: one wake-up per committer, no herd. Notified
       // under the lock: a committer's cv lives on its stack until it returns.
@@ -587,6 +672,7 @@ class SpooledOutputsImpl final : public SpooledOutputs {
   const SpooledOutputsOptions opts_;
   const std::string name_ = "spool";
   std::unique_ptr<HitSpool> spool_;
+  RecentHits recent_;  // before deliverers_: they read it until they are destroyed
   std::vector<std::unique_ptr<Deliverer>> deliverers_;
   std::atomic<bool> accepting_{true};
   std::atomic<uint64_t> submitted_{0}, rejected_{0}, overflow_seen_{0};

@@ -17,6 +17,11 @@
 //     "unconfirmed tail") is written again on the next connection: at-least-once; the hit
 //     id lets the receiver drop duplicates.
 //   * udp, file, stdout: once written (UDP: best effort, nothing confirms it).
+// The newest hits (up to 4096) are also kept in memory with their sequence numbers once
+// they are in the spool: a delivery thread that keeps up renders them from there instead
+// of reading the spool back and parsing them again; one that is behind (hits from before
+// a restart, a backlog, records the bounds dropped) reads the spool. What is delivered,
+// in which order, acknowledged and resent is the same either way.
 // Reconnects back off from backoff_base doubling to backoff_cap, reset after a write; new
 // hits do not cut a backoff short.
 //

@@ -366,6 +366,43 @@ TEST_F(SpooledOutputsTest, UndeliveredHitsSurviveARestart) {
   EXPECT_EQ(c.ReadLines(4, Guard()), Ids(0, 4));
 }
 
+// Delivery renders the newest hits from memory and reads older ones back from the spool:
+// a backlog longer than that window, built while the receiver is down, still arrives
+// whole and in order; one the spool's bounds cut arrives without the hits it dropped.
+TEST_F(SpooledOutputsTest, BacklogBeyondTheInMemoryWindowArrivesInOrder) {
+  for (const auto& [hits, max_records] : {std::pair<int, uint64_t>{5000, 1000000}, {300, 100}}) {
+    SCOPED_TRACE(hits);
+    uint16_t port;
+    {
+      TestListener probe;  // a port that nobody listens on once the probe is closed
+      port = probe.port();
+    }
+    TempDir dir;
+    SpooledOutputsOptions o;
+    o.spool_path = dir.path() + "/spool";
+    o.outputs = {Tcp("siem", port)};
+    o.max_records = max_records;
+    o.backoff_base = std::chrono::milliseconds(5);
+    o.backoff_cap = std::chrono::milliseconds(20);
+    o.confirm_delay = std::chrono::milliseconds(0);
+    auto out = std::move(SpooledOutputs::Open(std::move(o)).value());
+    std::vector<std::shared_ptr<const iocd::hit::Hit>> batch;
+    for (int i = 0; i < hits; ++i) batch.push_back(MakeHit(i));
+    out->SubmitBatch(batch);
+    TestListener siem(SOCK_STREAM, port);
+    TestConnection c(siem.Accept(Guard()));
+    const int kept = static_cast<int>(std::min<uint64_t>(hits, max_records));
+    EXPECT_EQ(c.ReadLines(kept, Guard()), Ids(hits - kept, hits));
+    out->Submit(MakeHit(hits));
+    EXPECT_EQ(c.ReadLines(1, Guard()), Ids(hits, hits + 1));
+    out->Shutdown(Guard());
+    OutputStats s = StatsOf(*out, "siem");
+    EXPECT_EQ(s.delivered, static_cast<uint64_t>(kept + 1));
+    EXPECT_EQ(s.dropped, static_cast<uint64_t>(hits - kept));
+    EXPECT_EQ(s.pending, 0u);
+  }
+}
+
 TEST_F(SpooledOutputsTest, UnconfirmedTailIsResentAfterReconnect) {
   TestListener siem;
   // Nothing is confirmed during the test: everything written is the unconfirmed tail.
