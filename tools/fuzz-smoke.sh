@@ -24,7 +24,7 @@ flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,addre
 sources=(
   daemon/parse/syslog_framing.cc daemon/parse/event.cc daemon/parse/syslog_header.cc
   daemon/parse/body_parsers.cc daemon/parse/event_parser.cc
-  daemon/extract/extractor.cc daemon/extract/field_extractor.cc
+  daemon/extract/chunk_classifier.cc daemon/extract/extractor.cc daemon/extract/field_extractor.cc
   daemon/indicator/indicator.cc daemon/common/status.cc
 )
 libs=(-lsimdjson $(pkg-config --libs libpsl libidn2))

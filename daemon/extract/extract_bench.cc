@@ -7,7 +7,8 @@
 //   extract_text/<file>   ExtractObservables over each whole line (the free-text scanner
 //                         alone, no parsing)
 // Single-threaded: MB/s (bytes_per_second) is per core. Lines are pre-split; framing is
-// not measured.
+// not measured. IOCD_EXTRACT_ISA=portable|sse2|ssse3|avx2|avx512 forces the extractor's chunk
+// classifier (extract/chunk_classifier.h) instead of the best one the CPU has.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "extract/chunk_classifier.h"
 #include "extract/field_extractor.h"
 #include "parse/event_parser.h"
 
@@ -83,6 +85,18 @@ void ExtractText(benchmark::State& state, const LogFile* log) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (const char* isa = std::getenv("IOCD_EXTRACT_ISA")) {
+    const std::string name = isa;
+    const iocd::ChunkIsa chosen = name == "portable" ? iocd::ChunkIsa::kPortable
+                                  : name == "sse2"   ? iocd::ChunkIsa::kSse2
+                                  : name == "ssse3"  ? iocd::ChunkIsa::kSsse3
+                                  : name == "avx2"   ? iocd::ChunkIsa::kAvx2
+                                                     : iocd::ChunkIsa::kAvx512;
+    if (!iocd::SetChunkIsaForTesting(chosen)) {
+      std::fprintf(stderr, "IOCD_EXTRACT_ISA=%s: not available on this CPU\n", isa);
+      return 1;
+    }
+  }
   fs::path dir;
   if (const char* env = std::getenv("IOCD_LOGS_DIR")) {
     dir = env;

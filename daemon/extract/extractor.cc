@@ -1,5 +1,7 @@
 #include "extract/extractor.h"
 
+#include "extract/chunk_classifier.h"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -41,11 +43,8 @@ constexpr bool In(unsigned char c, std::string_view set) {
   return set.find(static_cast<char>(c)) != std::string_view::npos;
 }
 
-// Bytes that may be part of a token between URLs. Everything else (whitespace, control
-// and non-ASCII bytes, quotes, brackets, ',', ';', '|', '\') separates tokens. '=' is kept
-// here and split on later so that a scheme-less URL's query survives.
-constexpr CharTable kTokenChar =
-    MakeTable([](unsigned char c) { return IsAlnum(c) || In(c, "._:/?#@%&=+~-$!*"); });
+// Which bytes make up a token between URLs is chunk_classifier.h's IsExtractTokenByte:
+// '=' is a token byte, split on later so that a scheme-less URL's query survives.
 
 // Bytes that continue a URL with a scheme: printable ASCII except quotes, angle brackets
 // and the characters logs use as field delimiters or escapes.
@@ -67,10 +66,10 @@ constexpr CharTable kQueryOrEquals = MakeTable([](unsigned char c) { return In(c
 
 bool Is(const CharTable& table, char c) { return table[static_cast<unsigned char>(c)]; }
 
-// Per byte: whether it is part of a token, and the bytes that make a token worth
-// classifying (see ScanPlain).
+// Byte classes per byte (kClass), for short texts (ScanShort) and digests; the same bits
+// are what ScanPlain tells its callees a token holds (`seen`, from the chunk masks).
 enum : uint8_t {
-  kClassToken = 1,       // kTokenChar
+  kClassToken = 1,       // IsExtractTokenByte
   kClassDotColon = 2,    // '.' or ':'
   kClassHex = 4,         // 0-9 a-f A-F
   kClassSplit = 8,       // '=', '/', '?', '#': bytes that SplitOnEquals cuts pieces at
@@ -84,9 +83,9 @@ constexpr std::array<uint8_t, 256> MakeClassTable() {
   for (int c = 0; c < 256; ++c) {
     auto u = static_cast<unsigned char>(c);
     uint8_t bits = 0;
+    if (IsExtractTokenByte(u)) bits |= kClassToken;
     if (u == '.' || u == ':') bits |= kClassDotColon;
     if (IsDigit(u) || IsHexLetter(u)) bits |= kClassHex;
-    if (kTokenChar[u]) bits |= kClassToken;
     if (u == '=' || u == '/' || u == '?' || u == '#') bits |= kClassSplit;
     if (u == '=') bits |= kClassEquals;
     if (u == '/' || u == '?') bits |= kClassPathStart;
@@ -98,43 +97,10 @@ constexpr std::array<uint8_t, 256> MakeClassTable() {
 }
 constexpr std::array<uint8_t, 256> kClass = MakeClassTable();
 
-// One block of the first pass: bit i of each mask describes byte i.
+// The vector width of the short-text and atom scans.
 constexpr size_t kBlock = 16;
-constexpr uint32_t kFullBlock = 0xffff;
-struct BlockMasks {
-  uint32_t dot_colon;  // '.' or ':'
-  uint32_t hex;        // 0-9 a-f A-F
-};
-
-#if !defined(__SSE2__)
-// The masks of n <= kBlock bytes, one at a time.
-BlockMasks ClassifyBytes(const char* p, size_t n) {
-  BlockMasks m{0, 0};
-  for (size_t i = 0; i < n; ++i) {
-    // Branch-free: these bytes are a short field value's, and unpredictable.
-    uint32_t c = kClass[static_cast<unsigned char>(p[i])];
-    m.dot_colon |= ((c & kClassDotColon) != 0 ? 1u : 0u) << i;
-    m.hex |= ((c & kClassHex) != 0 ? 1u : 0u) << i;
-  }
-  return m;
-}
-#endif
 
 #if defined(__SSE2__)
-BlockMasks ClassifyVector(__m128i v) {
-  __m128i dot_colon =
-      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')), _mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
-  // Signed compares: bytes >= 0x80 are negative and fall outside both ranges. OR-ing 0x20
-  // maps 'A'-'F' (and only them, besides 'a'-'f') onto 'a'-'f'.
-  __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
-                                _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
-  __m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
-  __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(folded, _mm_set1_epi8('a' - 1)),
-                                 _mm_cmplt_epi8(folded, _mm_set1_epi8('f' + 1)));
-  return BlockMasks{static_cast<uint32_t>(_mm_movemask_epi8(dot_colon)),
-                    static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(digit, letter)))};
-}
-
 uint64_t Load64(const char* p) {
   uint64_t v;
   std::memcpy(&v, p, sizeof(v));
@@ -174,32 +140,6 @@ uint32_t ShortMask(uint32_t m, size_t n) {
 }
 #endif
 
-// The masks of the kBlock bytes at p.
-BlockMasks ClassifyBlock(const char* p) {
-#if defined(__SSE2__)
-  return ClassifyVector(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-#else
-  return ClassifyBytes(p, kBlock);
-#endif
-}
-
-// The masks of the n < kBlock bytes at text[from, from + n): a whole block that ends where
-// they end, shifted, when the text has one, else the bytes alone (LoadShort). Bits >= n
-// are clear.
-BlockMasks ClassifyTail(std::string_view text, size_t from, size_t n) {
-  if (from + n < kBlock) {
-#if defined(__SSE2__)
-    BlockMasks m = ClassifyVector(LoadShort(text.data() + from, n));
-    return BlockMasks{ShortMask(m.dot_colon, n), ShortMask(m.hex, n)};
-#else
-    return ClassifyBytes(text.data() + from, n);
-#endif
-  }
-  BlockMasks m = ClassifyBlock(text.data() + from + n - kBlock);
-  auto shift = static_cast<uint32_t>(kBlock - n);
-  return BlockMasks{m.dot_colon >> shift, m.hex >> shift};
-}
-
 // What ClassifyAtom needs to know about an atom's bytes.
 struct AtomBytes {
   size_t first_colon = std::string_view::npos;
@@ -214,6 +154,21 @@ uint32_t EqualMask(__m128i v, char c) {
   return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
 }
 #endif
+
+// Bit i set where byte i of the n < kBlock bytes at p is '.' or ':' (read without
+// touching a byte outside them).
+uint32_t ShortDotColonMask(const char* p, size_t n) {
+#if defined(__SSE2__)
+  __m128i v = LoadShort(p, n);
+  return ShortMask(EqualMask(v, '.') | EqualMask(v, ':'), n);
+#else
+  uint32_t m = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (kClass[static_cast<unsigned char>(p[i])] & kClassDotColon) m |= 1u << i;
+  }
+  return m;
+#endif
+}
 
 AtomBytes ScanAtomBytes(std::string_view s) {
   AtomBytes a;
@@ -442,57 +397,108 @@ class Collector {
   Collector(std::string_view input, std::vector<Observable>* out)
       : input_(input), out_(out), first_(out->size()) {}
 
-  // Tokens are maximal runs of kTokenChar bytes. Only tokens that hold a '.' or ':'
+  // Tokens are maximal runs of token bytes (IsExtractTokenByte). Only tokens that hold a '.' or ':'
   // (addresses, domains, URLs, "md5:<digest>") or a run of 32+ hex digits (a bare digest)
-  // can yield an observable, so the text is examined 16 bytes at a time for those bytes
-  // alone; a token is delimited (and classified) only around one of them. Most bytes of a
-  // log line - words, numbers, padding - are never looked at one by one.
+  // can yield an observable. The text is classified 64 bytes at a time into bit masks
+  // (chunk_classifier.h: non-token bytes, '.'/':', hex digits, '=', '/'/'?', '#', ':'/'@');
+  // a token is delimited only around a candidate byte, by ctz/clz on the non-token mask,
+  // and the byte classes it holds (seen) are ANDs of the masks with its range. Most bytes
+  // of a log line - words, numbers, padding - are never looked at one by one.
   //
-  // Why 16-byte blocks find every digest: a run of 32+ hex digits covers at least one
-  // whole block of the grid the scan steps on (the grid restarts after each classified
-  // token, and a run cannot straddle a token's end), and that block is then all hex.
-  //
-  // known: the masks of the whole range when it is shorter than a block and the caller has
-  // them already (ClassifyTail(input_, begin, end - begin)).
-  void ScanPlain(size_t begin, size_t end, const BlockMasks* known = nullptr) {
+  // Candidates: every '.' or ':', and the start of every run of 16 hex digits inside one
+  // chunk. A run of 32+ hex digits has 16 of them in one chunk, so every token with a
+  // digest is found; a candidate token is then kept only if it holds '.'/':' or
+  // HasLongHexRun, exactly as if every token were examined.
+  void ScanPlain(size_t begin, size_t end) {
     const char* p = input_.data();
-    size_t block = begin;
-    size_t done = begin;  // everything before this has been classified or skipped
-    while (block < end) {
-      size_t n = std::min<size_t>(kBlock, end - block);
-      BlockMasks m = known != nullptr ? *known
-                     : n == kBlock    ? ClassifyBlock(p + block)
-                                      : ClassifyTail(input_, block, n);
-      known = nullptr;
-      uint32_t candidates = m.dot_colon;
-      if (m.hex == kFullBlock) candidates |= 1;
-      while (candidates != 0) {
-        size_t pos = block + static_cast<size_t>(__builtin_ctz(candidates));
-        candidates &= candidates - 1;
-        if (pos < done) continue;
-        size_t start = pos;
-        while (start > done && Is(kTokenChar, p[start - 1])) --start;
-        size_t stop = start;
-        uint8_t seen = 0;
-        while (stop < end) {
-          uint8_t c = kClass[static_cast<unsigned char>(p[stop])];
-          if (!(c & kClassToken)) break;
-          seen |= c;
-          ++stop;
-        }
-        done = stop;
-        std::string_view token = input_.substr(start, stop - start);
-        if (token.empty() || (!(seen & kClassDotColon) && !HasLongHexRun(token))) continue;
-        if (seen & kClassSplit) {
-          SplitOnEquals(token, seen);
-        } else {
-          // What SplitOnEquals comes to for a token without '=', '/', '?' or '#' (an
-          // address, a domain, "host:port"), minus its searches for those bytes.
-          token = TrimEdges(token);
-          if (!token.empty()) ClassifyAtomSeen(token, seen);
-        }
+    // The token open at the current chunk's start: its first byte, and the classes of its
+    // bytes before the chunk. open_start == base when no token is open.
+    size_t open_start = begin;
+    uint8_t open_seen = 0;
+    bool pending = false;  // the open token holds a candidate: classify it where it ends
+    for (size_t base = begin; base < end; base += kChunk) {
+      const size_t n = std::min(kChunk, end - base);
+      ChunkMasks m;
+      if (n == kChunk || base + n < kChunk) {
+        ClassifyChunk(p + base, n, &m);
+      } else {
+        // A short last chunk: the whole chunk that ends where it ends, shifted (no copy).
+        ClassifyChunk(p + base + n - kChunk, kChunk, &m);
+        ShiftOut(kChunk - n, &m);
       }
-      block = std::max(block + kBlock, done);
+      uint64_t candidates = m.dotcolon | HexRunStarts(m.hex);
+      if (pending) {
+        if (m.nontoken == 0) {  // the token runs on through this chunk
+          open_seen |= SeenIn(m, ~uint64_t{0});
+          continue;
+        }
+        const auto stop = static_cast<unsigned>(__builtin_ctzll(m.nontoken));
+        ClassifyToken(open_start, base + stop, open_seen | SeenIn(m, LowBits(stop)));
+        pending = false;
+        candidates &= ~LowBits(stop);
+      }
+      while (candidates != 0) {
+        const auto at = static_cast<unsigned>(__builtin_ctzll(candidates));
+        const uint64_t before = m.nontoken & LowBits(at);
+        size_t start = open_start;
+        uint8_t seen = open_seen;
+        unsigned first = 0;  // the token's first bit in this chunk
+        if (before != 0) {
+          first = 64 - static_cast<unsigned>(__builtin_clzll(before));
+          start = base + first;
+          seen = 0;
+        }
+        const uint64_t after = m.nontoken & ~LowBits(at);
+        if (after == 0) {  // ends in a later chunk
+          open_start = start;
+          open_seen = seen | SeenIn(m, ~LowBits(first));
+          pending = true;
+          break;
+        }
+        const auto stop = static_cast<unsigned>(__builtin_ctzll(after));
+        ClassifyToken(start, base + stop, seen | SeenIn(m, LowBits(stop) & ~LowBits(first)));
+        candidates &= ~LowBits(stop);
+      }
+      if (pending) continue;
+      // The token open at the end of this chunk, if any.
+      if (m.nontoken >> 63) {
+        open_start = base + kChunk;
+        open_seen = 0;
+      } else if (m.nontoken != 0) {
+        const unsigned first = 64 - static_cast<unsigned>(__builtin_clzll(m.nontoken));
+        open_start = base + first;
+        open_seen = SeenIn(m, ~LowBits(first));
+      } else {
+        open_seen |= SeenIn(m, ~uint64_t{0});
+      }
+    }
+    if (pending) ClassifyToken(open_start, end, open_seen);
+  }
+
+  // ScanPlain(0, input_.size()) for an input shorter than kBlock (a short field value),
+  // given where its '.' and ':' are: a chunk classification costs more than delimiting
+  // the one or two tokens such a value holds byte by byte (and it has no digest).
+  void ScanShort(uint32_t dot_colon) {
+    const char* p = input_.data();
+    const size_t end = input_.size();
+    size_t done = 0;
+    while (dot_colon != 0) {
+      const auto at = static_cast<size_t>(__builtin_ctz(dot_colon));
+      dot_colon &= dot_colon - 1;
+      if (at < done) continue;
+      size_t start = at;
+      while (start > done && (kClass[static_cast<unsigned char>(p[start - 1])] & kClassToken)) {
+        --start;
+      }
+      size_t stop = start;
+      uint8_t seen = 0;
+      for (; stop < end; ++stop) {
+        const uint8_t c = kClass[static_cast<unsigned char>(p[stop])];
+        if (!(c & kClassToken)) break;
+        seen |= c;
+      }
+      done = stop;
+      ClassifyToken(start, stop, seen);
     }
   }
 
@@ -516,6 +522,54 @@ class Collector {
   }
 
  private:
+  // The bits below n (n < 64).
+  static uint64_t LowBits(unsigned n) { return (uint64_t{1} << n) - 1; }
+
+  // Bit i set where the hex mask has 16 set bits from i on.
+  static uint64_t HexRunStarts(uint64_t hex) {
+    hex &= hex >> 1;
+    hex &= hex >> 2;
+    hex &= hex >> 4;
+    return hex & (hex >> 8);
+  }
+
+  // The masks of the last kChunk - shift bytes of a chunk, moved to bit 0.
+  static void ShiftOut(size_t shift, ChunkMasks* m) {
+    m->nontoken = (m->nontoken >> shift) | ~(~uint64_t{0} >> shift);
+    m->dotcolon >>= shift;
+    m->hex >>= shift;
+    m->equals >>= shift;
+    m->pathstart >>= shift;
+    m->hash >>= shift;
+    m->colonat >>= shift;
+  }
+
+  // The kClass bits (those ScanPlain's callees test) of the bytes in range.
+  static uint8_t SeenIn(const ChunkMasks& m, uint64_t range) {
+    auto bit = [range](uint64_t mask, unsigned cls) {
+      return (mask & range) != 0 ? cls : 0u;
+    };
+    return static_cast<uint8_t>(bit(m.dotcolon, kClassDotColon) |
+                                bit(m.equals, kClassEquals | kClassSplit) |
+                                bit(m.pathstart, kClassPathStart | kClassSplit) |
+                                bit(m.hash, kClassHash | kClassSplit) |
+                                bit(m.colonat, kClassColonAt));
+  }
+
+  // The token input_[start, stop), which holds a candidate byte; seen as SeenIn gives.
+  void ClassifyToken(size_t start, size_t stop, uint8_t seen) {
+    std::string_view token = input_.substr(start, stop - start);
+    if (!(seen & kClassDotColon) && !HasLongHexRun(token)) return;
+    if (seen & kClassSplit) {
+      SplitOnEquals(token, seen);
+    } else {
+      // What SplitOnEquals comes to for a token without '=', '/', '?' or '#' (an
+      // address, a domain, "host:port"), minus its searches for those bytes.
+      token = TrimEdges(token);
+      if (!token.empty()) ClassifyAtomSeen(token, seen);
+    }
+  }
+
   // A token between separators. '=' separates keys from values, except inside the query
   // of a scheme-less URL ("evil.com/gate.php?id=1"), so a piece is first tried as a URL
   // when a '/' or '?' comes before the next '='.
@@ -727,6 +781,9 @@ class Collector {
   // has_dot: the caller knows s holds a '.' (spares the search for one).
   bool TryDomain(std::string_view s, bool has_dot = false) {
     if (!has_dot && FindByte(s, '.', 0) == std::string_view::npos) return false;
+    // A name is often written twice in one line (BIND's "(name): ... query: name",
+    // Proxifier's "host:port ... proxy host:port"): the same bytes get the same answer,
+    // and a domain found again would only be dropped by Emit as a duplicate.
     std::optional<std::string> domain = DomainObservable(s);
     if (!domain) return false;
     Emit(Indicator{IndicatorType::kDomain, std::move(*domain)}, s);
@@ -751,7 +808,7 @@ class Collector {
       if (!seen_->insert(indicator.Encoded()).second) return;
     }
     size_t offset = static_cast<size_t>(text.data() - input_.data());
-    out_->push_back(Observable{std::move(indicator), text, offset});
+    out_->emplace_back(std::move(indicator), text, offset);
   }
 
   std::string_view input_;
@@ -798,6 +855,99 @@ uint64_t FoldedNameHash(std::string_view name) {
   h *= 0xc4ceb9fe1a85ec53ULL;
   return h ^ (h >> 33);
 }
+
+// CheckDomainName's answers for lower-cased names, per thread: 1024 sets of 16 ways, each
+// way a 64-byte entry with the name inline (longer names go to a small direct-mapped
+// table of their own), about 1 MB. A set's 16-bit hash tags sit together, so a lookup compares 16 tags at once
+// and reads one entry. Sixteen ways make the hit rate hold up when the distinct names
+// outnumber a direct-mapped table's slots: with iocgen's ten thousand names in a cycle,
+// a direct-mapped cache of the same size missed on about half of them (two names sharing
+// a slot evict each other on every pass), this one on a few percent. Replacement is FIFO
+// per set.
+class NameVerdictCache {
+ public:
+  static constexpr uint8_t kDomain = 1;  // LooksLikeDomainName
+  static constexpr uint8_t kValid = 2;   // NormalizeDomain accepts it (it then only lower-cases it)
+  static constexpr size_t kLongestName = 62;
+
+  // Whether name is cached; *verdict is then its bits.
+  bool Find(uint64_t hash, std::string_view name, uint8_t* verdict) const {
+    if (name.size() > kLongestName) {
+      const LongEntry& e = long_[hash & (kLongSlots - 1)];
+      if (e.name != name) return false;
+      *verdict = e.verdict;
+      return true;
+    }
+    const size_t set = SetOf(hash);
+    uint32_t matches = TagMatches(tags_[set].data(), TagOf(hash));
+    while (matches != 0) {
+      const size_t way = static_cast<size_t>(__builtin_ctz(matches));
+      matches &= matches - 1;
+      const Entry& e = entries_[set * kWays + way];
+      if (e.size == name.size() && std::memcmp(e.name, name.data(), name.size()) == 0) {
+        *verdict = e.verdict;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void Insert(uint64_t hash, std::string_view name, uint8_t verdict) {
+    if (name.size() > kLongestName) {
+      LongEntry& e = long_[hash & (kLongSlots - 1)];
+      e.name.assign(name);
+      e.verdict = verdict;
+      return;
+    }
+    const size_t set = SetOf(hash);
+    const size_t way = next_way_[set]++ % kWays;
+    tags_[set][way] = TagOf(hash);
+    Entry& e = entries_[set * kWays + way];
+    e.size = static_cast<uint8_t>(name.size());
+    e.verdict = verdict;
+    std::memcpy(e.name, name.data(), name.size());
+  }
+
+ private:
+  static constexpr size_t kSets = 1024;
+  static constexpr size_t kWays = 16;
+  struct Entry {
+    uint8_t size = 0;  // 0: empty (a cached name has a '.')
+    uint8_t verdict = 0;
+    char name[kLongestName];
+  };
+  static_assert(sizeof(Entry) == 64);
+
+  static size_t SetOf(uint64_t hash) { return hash & (kSets - 1); }
+  static uint16_t TagOf(uint64_t hash) { return static_cast<uint16_t>(hash >> 48); }
+
+  // Bit w set where tags[w] == tag.
+  static uint32_t TagMatches(const uint16_t* tags, uint16_t tag) {
+#if defined(__SSE2__)
+    const __m128i t = _mm_set1_epi16(static_cast<short>(tag));
+    __m128i lo = _mm_cmpeq_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(tags)), t);
+    __m128i hi = _mm_cmpeq_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(tags + 8)), t);
+    // One byte per way: pack the 16-bit results to bytes.
+    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_packs_epi16(lo, hi)));
+#else
+    uint32_t m = 0;
+    for (size_t w = 0; w < kWays; ++w) m |= (tags[w] == tag ? 1u : 0u) << w;
+    return m;
+#endif
+  }
+
+  // Longer names (ip6.arpa reverse names, long CDN hosts): direct-mapped, names on the heap.
+  static constexpr size_t kLongSlots = 1024;
+  struct LongEntry {
+    std::string name;  // empty: unused (a cached name has a '.')
+    uint8_t verdict = 0;
+  };
+
+  alignas(64) std::array<std::array<uint16_t, kWays>, kSets> tags_{};
+  std::array<Entry, kSets * kWays> entries_{};
+  std::array<uint8_t, kSets> next_way_{};
+  std::array<LongEntry, kLongSlots> long_{};
+};
 
 // LooksLikeDomainName(name); when key is given, also NormalizeDomain(name) in the same pass
 // for an ASCII name: true only when both accept it, and *key is then the normalised name.
@@ -861,37 +1011,27 @@ bool CheckDomainName(std::string_view name, std::string* key) {
   std::string_view lowered_tld(folded + dot + 1, tld.size());
   if (is_file_extension(lowered_tld)) return false;
   if (psl == nullptr) return false;
-  // libpsl lookups dominate extraction on domain-heavy logs, and names repeat: a small
-  // direct-mapped cache per thread of the last answer for each lower-cased name.
-  struct CacheEntry {
-    std::string name;
-    bool domain = false;
-    bool valid = false;  // NormalizeDomain accepts it (it then only lower-cases it)
-  };
-  // 16384 slots (about 1 MB per thread when full, names included): a stream with ten
-  // thousand distinct names (iocgen's mix) still mostly hits.
-  static constexpr size_t kCacheSlots = 16384;
-  thread_local std::unique_ptr<CacheEntry[]> cache(new CacheEntry[kCacheSlots]);
+  // libpsl lookups dominate extraction on domain-heavy logs, and names repeat: a cache per
+  // thread of the answers for each lower-cased name (NameVerdictCache).
+  thread_local std::unique_ptr<NameVerdictCache> cache = std::make_unique<NameVerdictCache>();
   std::string_view lowered(folded, name.size());
-  CacheEntry& slot = cache[FoldedNameHash(name) & (kCacheSlots - 1)];
-  if (slot.name == lowered) {
-    if (key == nullptr) return slot.domain;
-    if (!slot.domain || !slot.valid) return false;
-    key->assign(lowered);
-    return true;
+  const uint64_t hash = FoldedNameHash(name);
+  uint8_t verdict = 0;
+  if (!cache->Find(hash, lowered, &verdict)) {
+    // The TLD must be listed (not just matched by the implicit "*" rule), and the name must
+    // have a registrable part below its public suffix ("co.uk" alone is not a domain).
+    if (psl_is_public_suffix2(psl, folded + dot + 1, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0 &&
+        psl_registrable_domain(psl, folded) != nullptr) {
+      verdict |= NameVerdictCache::kDomain;
+    }
+    // The name is ASCII and has no trailing dot here: NormalizeDomain accepts it or not
+    // whatever its case, and lower-cases it.
+    if (NormalizeDomain(lowered).has_value()) verdict |= NameVerdictCache::kValid;
+    cache->Insert(hash, lowered, verdict);
   }
-  // The TLD must be listed (not just matched by the implicit "*" rule), and the name must
-  // have a registrable part below its public suffix ("co.uk" alone is not a domain).
-  bool domain =
-      psl_is_public_suffix2(psl, folded + dot + 1, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0 &&
-      psl_registrable_domain(psl, folded) != nullptr;
-  slot.name.assign(lowered);
-  slot.domain = domain;
-  // The name is ASCII and has no trailing dot here: NormalizeDomain accepts it or not
-  // whatever its case, and lower-cases it.
-  slot.valid = NormalizeDomain(lowered).has_value();
+  const bool domain = (verdict & NameVerdictCache::kDomain) != 0;
   if (key == nullptr) return domain;
-  if (!domain || !slot.valid) return false;
+  if (!domain || (verdict & NameVerdictCache::kValid) == 0) return false;
   key->assign(lowered);
   return true;
 }
@@ -903,13 +1043,13 @@ bool LooksLikeDomainName(std::string_view name) { return CheckDomainName(name, n
 void ExtractObservables(std::string_view text, std::vector<Observable>* out) {
   if (text.empty()) return;
   if (text.size() < kBlock) {
-    // Most values of a structured event: classified once. Without '.' or ':' a short
+    // Most values of a structured event: checked in one vector. Without '.' or ':' a short
     // value holds no URL ("://"), no token worth classifying and no digest (32+ bytes).
-    const BlockMasks masks = ClassifyTail(text, 0, text.size());
-    if (masks.dot_colon == 0) return;
+    const uint32_t dot_colon = ShortDotColonMask(text.data(), text.size());
+    if (dot_colon == 0) return;
     if (!FindNextUrl(text, 0)) {
       Collector collector(text, out);
-      collector.ScanPlain(0, text.size(), &masks);
+      collector.ScanShort(dot_colon);
       return;
     }
   }

@@ -25,17 +25,22 @@
 //      "HIER_DIRECT/1.2.3.4" yields the address), which is how bare numbers, versions
 //      (1.2.3), timestamps (12:34:56) and words are dropped.
 //      Only a token holding '.' or ':' or a run of 32+ hex digits can yield anything, so
-//      a first pass (SSE2, 16 bytes a step) looks for those bytes and every other token is
-//      skipped without being delimited; the result is the same as classifying them all.
+//      a first pass classifies the text 64 bytes at a time into bit masks (token bytes,
+//      '.'/':', hex digits, the bytes pieces are split at; AVX-512BW, AVX2 or SSE2 chosen
+//      at run time, extract/chunk_classifier.h), delimits only the tokens around those
+//      bytes with bit operations, and skips every other token; the result is the same as
+//      classifying them all, on every path.
 //
 // Ownership: Observable::text points into the input; it is valid as long as the input is.
-// Thread safety: pure functions; thread-safe (LooksLikeDomainName keeps a per-thread cache).
+// Thread safety: pure functions; thread-safe (LooksLikeDomainName keeps a per-thread cache
+// of its answers, about 1 MB per thread that uses it).
 // Errors: none. Anything unrecognised is skipped; invalid UTF-8 and binary bytes are
 // separators. Work is linear in the input size.
 #pragma once
 
 #include <cstddef>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "indicator/indicator.h"
@@ -43,6 +48,11 @@
 namespace iocd {
 
 struct Observable {
+  Observable() = default;
+  // So that a vector of observables can be grown in place (emplace_back).
+  Observable(Indicator indicator_value, std::string_view text_value, size_t offset_value)
+      : indicator(std::move(indicator_value)), text(text_value), offset(offset_value) {}
+
   Indicator indicator;    // canonical: ipv4, ipv6, domain, url, md5, sha1 or sha256
   std::string_view text;  // as written in the input (points into the input)
   size_t offset;          // byte offset of text in the input

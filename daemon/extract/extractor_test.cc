@@ -1,8 +1,11 @@
 #include "extract/extractor.h"
 
+#include "extract/chunk_classifier.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <utility>
@@ -431,13 +434,14 @@ TEST(ExtractorTest, X509SubjectIsNotAUrl) {
 namespace iocd {
 namespace {
 
-// The first pass steps over the text 16 bytes at a time and only looks closer around '.',
-// ':' and all-hex blocks: every observable must be found wherever it falls relative to
-// those blocks, including in short texts and at the very end.
+// The first pass classifies the text 64 bytes at a time and only looks closer around '.',
+// ':' and runs of 16 hex digits: every observable must be found wherever it falls relative
+// to those chunks (inside one, across one or two boundaries), including in short texts and
+// at the very end.
 TEST(ExtractorTest, FindsObservablesAtEveryOffset) {
   const std::string md5 = "d41d8cd98f00b204e9800998ecf8427e";
   const std::string sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-  for (size_t pad = 0; pad < 40; ++pad) {
+  for (size_t pad = 0; pad < 150; ++pad) {
     SCOPED_TRACE(pad);
     const std::string words(pad, 'w');
     EXPECT_THAT(Extract(words + " " + md5), ElementsAre(Found{"md5", md5}));
@@ -445,8 +449,11 @@ TEST(ExtractorTest, FindsObservablesAtEveryOffset) {
     EXPECT_THAT(Extract(std::string(pad, ' ') + "hash=" + md5 + ";"),
                 ElementsAre(Found{"md5", md5}));
     EXPECT_THAT(Extract(words + " 10.1.2.3"), ElementsAre(Found{"ipv4", "10.1.2.3"}));
-    const std::string domain = "x" + words + ".evil.com";
-    EXPECT_THAT(Extract(domain), ElementsAre(Found{"domain", domain}));
+    if (pad < 60) {  // a label has 63 bytes at most
+      const std::string domain = "x" + words + ".evil.com";
+      EXPECT_THAT(Extract(domain), ElementsAre(Found{"domain", domain}));
+    }
+    EXPECT_THAT(Extract(words + " x.evil.com"), ElementsAre(Found{"domain", "x.evil.com"}));
     EXPECT_THAT(Extract("src=" + std::string(pad, '1') + " dst=" + md5 + ":443"),
                 ElementsAre(Found{"md5", md5}));
     // A digest glued to other letters, or 33 hex digits, is no digest.
@@ -490,6 +497,99 @@ TEST(ExtractorTest, SimilarNamesGetTheirOwnVerdicts) {
     EXPECT_FALSE(LooksLikeDomainName("evil-aaab.zip"));
     EXPECT_TRUE(LooksLikeDomainName("EVIL-AAAB.COM"));
   }
+}
+
+}  // namespace
+}  // namespace iocd
+
+namespace iocd {
+namespace {
+
+// One line of what ExtractObservables found, with everything a caller can see.
+std::string Describe(const std::vector<Observable>& found) {
+  std::string s;
+  for (const Observable& o : found) {
+    s += std::string(TypeName(o.indicator.type)) + " " + o.indicator.Display() + " " +
+         std::to_string(o.offset) + " " + std::string(o.text) + "\n";
+  }
+  return s;
+}
+
+// Every chunk classifier (AVX-512BW, AVX2, SSSE3, SSE2, portable; those this CPU has) must give
+// the extractor the same observables: the table cases and random texts long enough to
+// hold tokens across chunk boundaries, compared with the portable path.
+TEST(ExtractorTest, EveryChunkClassifierFindsTheSame) {
+  static const std::vector<std::string> kFragments = {
+      "1.2.3.4", "10.0.0.1:443", "::1", "fe80::1%eth0", "evil.com", "a.b.example.co.uk",
+      "http://x.evil.com/a?b=c", "https://[::1]/x", "user@mail.ru", "host:8080", "md5:",
+      "CN=x.com/OU=y", "evil.com/gate.php?id=1", "HIER_DIRECT/93.184.216.34", "12:34:56",
+      "=", "/", "?", "#", "@", ":", ".", " ", " ", "\t", "\"", "(", "]", ",", "\xff", "-", "_",
+      "44d88612fea8a8f36de82e1278abb02f", "3395856CE81F2B7382DEE72602F798B642F14140",
+      "0123456789abcdef", "wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww"};
+  std::mt19937 rng(99);
+  std::uniform_int_distribution<size_t> fragment(0, kFragments.size() - 1);
+  std::uniform_int_distribution<int> parts(0, 60);
+  std::vector<std::string> inputs;
+  for (const Case& c : Cases()) inputs.push_back(c.input);
+  for (int i = 0; i < 3000; ++i) {
+    std::string input;
+    for (int n = parts(rng); n > 0; --n) input += kFragments[fragment(rng)];
+    inputs.push_back(input);
+  }
+  const ChunkIsa saved = ActiveChunkIsa();
+  ASSERT_TRUE(SetChunkIsaForTesting(ChunkIsa::kPortable));
+  std::vector<std::string> want;
+  size_t observables = 0;
+  for (const std::string& input : inputs) {
+    std::vector<Observable> found = ExtractAll(input);
+    observables += found.size();
+    want.push_back(Describe(found));
+  }
+  EXPECT_GT(observables, 10000u);  // the generator does reach the classifiers (15788)
+  for (ChunkIsa isa : {ChunkIsa::kSse2, ChunkIsa::kSsse3, ChunkIsa::kAvx2, ChunkIsa::kAvx512}) {
+    if (!SetChunkIsaForTesting(isa)) continue;
+    SCOPED_TRACE(static_cast<int>(isa));
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      ASSERT_EQ(Describe(ExtractAll(inputs[i])), want[i]) << testing::PrintToString(inputs[i]);
+    }
+  }
+  ASSERT_TRUE(SetChunkIsaForTesting(saved));
+}
+
+}  // namespace
+}  // namespace iocd
+
+namespace iocd {
+namespace {
+
+// LooksLikeDomainName caches its answers per thread (16-way sets, names up to 62 bytes
+// inline): with far more names than the cache holds, each name asked again - after others
+// evicted it, or never cached because it is long - gets the same answer as the first time.
+TEST(ExtractorTest, DomainVerdictsSurviveEviction) {
+  const std::string long_prefix = std::string(40, 'x') + "." + std::string(20, 'y');
+  std::vector<std::string> names;
+  for (int i = 0; i < 40000; ++i) {
+    const std::string label = "host" + std::to_string(i);
+    switch (i % 4) {
+      case 0: names.push_back(label + ".example.com"); break;  // a domain
+      case 1: names.push_back(label + ".png"); break;          // no listed TLD
+      case 2: names.push_back(long_prefix + label + ".de"); break;  // too long to cache
+      default: names.push_back(label + ".co.uk"); break;      // a domain
+    }
+  }
+  std::vector<bool> first;
+  for (const std::string& name : names) first.push_back(LooksLikeDomainName(name));
+  EXPECT_EQ(std::count(first.begin(), first.end(), true), 30000);
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      ASSERT_EQ(LooksLikeDomainName(names[i]), first[i]) << names[i];
+    }
+  }
+  EXPECT_FALSE(LooksLikeDomainName("host1.png"));
+  EXPECT_TRUE(LooksLikeDomainName(long_prefix + "host2.de"));
+  EXPECT_THAT(Extract("a HOST0.Example.COM b " + long_prefix + "host2.de"),
+              ElementsAre(Found{"domain", "HOST0.Example.COM"},
+                          Found{"domain", long_prefix + "host2.de"}));
 }
 
 }  // namespace
