@@ -47,8 +47,21 @@ TEST_F(IocscanTest, FixtureLogGivesExactlyTheExpectedHits) {
   EXPECT_THAT(r.err, HasSubstr("iocscan: allowlist benign: 1 indicators\n"));
   EXPECT_THAT(
       r.err,
-      HasSubstr("iocscan: lines=15 bytes=1487 observables=40 hits=13 hit_lines=11 suppressed=1 "));
+      HasSubstr("iocscan: lines=15 bytes=1487 observables=34 hits=13 hit_lines=11 suppressed=1 "));
   EXPECT_THAT(r.err, HasSubstr(" threads=1 max_rss_mb="));
+  // Two lines cannot match any indicator: the prefilter skips them unextracted.
+  EXPECT_THAT(r.err, HasSubstr(" prefiltered=2\n"));
+}
+
+TEST_F(IocscanTest, WithoutThePrefilterEveryLineIsExtractedAndTheHitsAreTheSame) {
+  CommandResult r = Iocscan({"--config", Config(), "--now", "1795996800", "--no-prefilter"},
+                            ReadFile(Fixture("scan.log")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, ReadFile(Fixture("expected_hits.jsonl")));
+  EXPECT_THAT(
+      r.err,
+      HasSubstr("iocscan: lines=15 bytes=1487 observables=40 hits=13 hit_lines=11 suppressed=1 "));
+  EXPECT_THAT(r.err, HasSubstr(" prefiltered=off\n"));
 }
 
 TEST_F(IocscanTest, TwoThreadsAndAFileArgumentGiveTheSameHits) {

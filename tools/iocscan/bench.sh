@@ -114,6 +114,8 @@ for list in literal_10k.txt literal_large.txt; do
   fi
   timed "gawk token lookup" "$label" gawk "$gawk_prog" "$list" log.txt
 done
+# The same scan without the line prefilter (every line extracted, as before it existed).
+scan "iocscan --no-prefilter" literal_large.txt --no-prefilter
 scan "iocscan (mixed set)" mixed.txt
 # Where the time goes (thread CPU time per phase; the clock reads add ~10%).
 scan "iocscan --profile" literal_large.txt --profile

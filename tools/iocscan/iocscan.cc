@@ -139,6 +139,10 @@ Result<std::unique_ptr<const ScanIndex>> ScanIndex::Load(const iocd::config::Con
   scan->index_ = std::move(builder).Build();
   std::sort(scan->entries_.begin(), scan->entries_.end(), EntryLess);
   scan->entries_.shrink_to_fit();
+  std::vector<std::string_view> encoded;
+  encoded.reserve(scan->entries_.size());
+  for (const Entry& e : scan->entries_) encoded.push_back(e.encoded);
+  scan->prefilter_ = LinePrefilter::Build(encoded);
   return std::unique_ptr<const ScanIndex>(std::move(scan));
 }
 
@@ -161,6 +165,7 @@ struct Scanner::Chunk {
 
   uint64_t lines = 0;
   uint64_t observables = 0;
+  uint64_t prefiltered = 0;
   uint64_t suppressed = 0;
   uint64_t hit_lines = 0;
   double extract_seconds = 0;
@@ -188,41 +193,31 @@ Scanner::Scanner(const ScanIndex* index, ScanOptions options)
   options_.chunk_bytes = std::max<size_t>(options_.chunk_bytes, 4096);
 }
 
-// Lines are scanned in groups: extract every line of a group, then look all their
+// Lines the prefilter rules out are counted and skipped. The others are scanned in groups:
+// extract every line of a group, then look all their
 // observables up in one IndicatorIndex::LookupBatch (its prefetching hides the index's
 // memory latency), then turn the matches into hits line by line, in order.
 constexpr size_t kGroupObservables = 512;
 constexpr size_t kGroupLines = 256;
 
 void Scanner::ProcessChunk(Chunk* chunk) const {
-  chunk->lines = chunk->observables = chunk->suppressed = chunk->hit_lines = 0;
+  chunk->lines = chunk->observables = chunk->prefiltered = chunk->suppressed = chunk->hit_lines = 0;
   chunk->extract_seconds = chunk->match_seconds = 0;
   chunk->hits.clear();
+  const double t_start = options_.profile ? ThreadCpuSeconds() : 0;
   std::vector<Observable> observables;
   std::vector<Indicator> lookups;
   std::vector<IndexMatch> matches;
   std::vector<size_t> match_ends;
   struct GroupLine {
     std::string_view text;
+    uint64_t line_no;        // 0-based within the chunk
     size_t observables_end;  // observables [previous end, this) are the line's
   };
   std::vector<GroupLine> group;
   const IndicatorIndex& index = index_->index();
-  const char* p = chunk->buf.get();
-  const char* const end = p + chunk->size;
-  while (p < end) {
-    const double t0 = options_.profile ? ThreadCpuSeconds() : 0;
-    observables.clear();
-    group.clear();
-    while (p < end && group.size() < kGroupLines && observables.size() < kGroupObservables) {
-      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-      const char* line_end = nl != nullptr ? nl : end;
-      std::string_view line(p, static_cast<size_t>(line_end - p));
-      p = nl != nullptr ? nl + 1 : end;
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      ExtractObservables(line, &observables);
-      group.push_back({line, observables.size()});
-    }
+  // Looks the group's observables up and turns the matches into hits, line by line.
+  auto match_group = [&] {
     const double t1 = options_.profile ? ThreadCpuSeconds() : 0;
     lookups.clear();
     for (Observable& obs : observables) lookups.push_back(std::move(obs.indicator));
@@ -231,22 +226,70 @@ void Scanner::ProcessChunk(Chunk* chunk) const {
     index.LookupBatch(lookups, &matches, &match_ends);
     size_t k = 0;
     for (const GroupLine& line : group) {
-      const uint64_t line_no = chunk->lines++;
       bool line_hit = false;
       for (; k < line.observables_end; ++k) {
         const size_t from = k == 0 ? 0 : match_ends[k - 1];
         const std::span<const IndexMatch> found(matches.data() + from, matches.data() + match_ends[k]);
         if (found.empty()) continue;
-        line_hit |= AddHit(line.text, line_no, observables[k].text, lookups[k], found, chunk);
+        line_hit |= AddHit(line.text, line.line_no, observables[k].text, lookups[k], found, chunk);
       }
       chunk->hit_lines += line_hit;
     }
     chunk->observables += observables.size();
-    if (options_.profile) {
-      const double t2 = ThreadCpuSeconds();
-      chunk->extract_seconds += t1 - t0;
-      chunk->match_seconds += t2 - t1;
+    observables.clear();
+    group.clear();
+    if (options_.profile) chunk->match_seconds += ThreadCpuSeconds() - t1;
+  };
+  auto extract = [&](std::string_view line, uint64_t line_no) {
+    ExtractObservables(line, &observables);
+    group.push_back({line, line_no, observables.size()});
+    if (group.size() >= kGroupLines || observables.size() >= kGroupObservables) match_group();
+  };
+
+  // Lines are prefiltered kFilterBatch at a time: the filter reads of the whole batch are
+  // in flight together (LinePrefilter::Triggers prefetches them).
+  constexpr size_t kFilterBatch = 64;
+  struct FilterLine {
+    std::string_view text;
+    uint64_t line_no;
+    size_t probes_begin, probes_end;
+    bool trigger;
+  };
+  std::vector<FilterLine> batch;
+  std::vector<uint64_t> probes;
+  const LinePrefilter* prefilter = options_.prefilter ? &index_->prefilter() : nullptr;
+  const char* p = chunk->buf.get();
+  const char* const end = p + chunk->size;
+  while (p < end) {
+    batch.clear();
+    probes.clear();
+    while (p < end && batch.size() < kFilterBatch) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      const char* line_end = nl != nullptr ? nl : end;
+      std::string_view line(p, static_cast<size_t>(line_end - p));
+      p = nl != nullptr ? nl + 1 : end;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      const uint64_t line_no = chunk->lines++;
+      if (prefilter == nullptr) {
+        extract(line, line_no);
+        continue;
+      }
+      const size_t from = probes.size();
+      const bool trigger = prefilter->Triggers(line, &probes);
+      batch.push_back({line, line_no, from, probes.size(), trigger});
     }
+    for (const FilterLine& line : batch) {
+      if (line.trigger || prefilter->AnyContained(std::span<const uint64_t>(
+                              probes.data() + line.probes_begin, line.probes_end - line.probes_begin))) {
+        extract(line.text, line.line_no);
+      } else {
+        ++chunk->prefiltered;
+      }
+    }
+  }
+  if (!group.empty()) match_group();
+  if (options_.profile) {
+    chunk->extract_seconds = ThreadCpuSeconds() - t_start - chunk->match_seconds;
   }
 }
 
@@ -312,6 +355,7 @@ Status Scanner::Emit(Chunk* chunk, std::string_view name, std::ostream& out) {
   stats_.lines += chunk->lines;
   stats_.bytes += chunk->size;
   stats_.observables += chunk->observables;
+  stats_.prefiltered += chunk->prefiltered;
   stats_.hits += chunk->hits.size();
   stats_.hit_lines += chunk->hit_lines;
   stats_.suppressed += chunk->suppressed;

@@ -91,6 +91,10 @@ int main(int argc, char** argv) {
                  "Detection time written into hits, Unix seconds (default: the clock)");
   app.add_flag("--count", count_only, "Print only the summary, no hits");
   app.add_flag("--profile", options.profile, "Also report time spent extracting and matching");
+  bool no_prefilter = false;
+  app.add_flag("--no-prefilter", no_prefilter,
+               "Extract every line, even those the prefilter proves cannot hit (same hits; "
+               "observables= then counts every line's observables)");
   app.add_option("inputs", inputs, "Log files to scan; none or '-' reads stdin");
   try {
     app.parse(argc, argv);
@@ -166,6 +170,8 @@ int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   std::ostringstream discard;
   std::ostream& out = count_only ? static_cast<std::ostream&>(discard) : std::cout;
+  options.prefilter = !no_prefilter;
+  if (options.prefilter) std::cerr << "iocscan: " << (*index)->prefilter().Describe() << "\n";
   iocd::scan::Scanner scanner(index->get(), options);
   if (inputs.empty()) inputs.push_back("-");
   int rc = 0;
@@ -195,10 +201,12 @@ int main(int argc, char** argv) {
   const auto& st = scanner.stats();
   std::cerr << fmt::format(
       "iocscan: lines={} bytes={} observables={} hits={} hit_lines={} suppressed={} seconds={:.3f} "
-      "mb_per_s={:.1f} threads={} max_rss_mb={:.1f} cpu_s={:.3f} mb_per_cpu_s={:.1f}\n",
+      "mb_per_s={:.1f} threads={} max_rss_mb={:.1f} cpu_s={:.3f} mb_per_cpu_s={:.1f} "
+      "prefiltered={}\n",
       st.lines, st.bytes, st.observables, st.hits, st.hit_lines, st.suppressed, seconds,
       static_cast<double>(st.bytes) / 1e6 / std::max(seconds, 1e-9), options.threads, MaxRssMb(),
-      cpu_seconds, static_cast<double>(st.bytes) / 1e6 / std::max(cpu_seconds, 1e-9));
+      cpu_seconds, static_cast<double>(st.bytes) / 1e6 / std::max(cpu_seconds, 1e-9),
+      options.prefilter ? std::to_string(st.prefiltered) : std::string("off"));
   if (options.profile) {
     // CPU seconds; "other" is reading, line splitting, rendering hits and the profile's own
     // clock reads.
