@@ -139,6 +139,15 @@ Result<std::unique_ptr<const ScanIndex>> ScanIndex::Load(const iocd::config::Con
   scan->index_ = std::move(builder).Build();
   std::sort(scan->entries_.begin(), scan->entries_.end(), EntryLess);
   scan->entries_.shrink_to_fit();
+  size_t slots = 16;
+  while (slots < 2 * scan->entries_.size()) slots *= 2;
+  scan->slots_.assign(slots, kNoEntry);
+  for (size_t i = 0; i < scan->entries_.size(); ++i) {
+    if (i > 0 && scan->entries_[i].encoded == scan->entries_[i - 1].encoded) continue;
+    size_t slot = std::hash<std::string_view>{}(scan->entries_[i].encoded) & (slots - 1);
+    while (scan->slots_[slot] != kNoEntry) slot = (slot + 1) & (slots - 1);
+    scan->slots_[slot] = static_cast<uint32_t>(i);
+  }
   std::vector<std::string_view> encoded;
   encoded.reserve(scan->entries_.size());
   for (const Entry& e : scan->entries_) encoded.push_back(e.encoded);
@@ -147,13 +156,17 @@ Result<std::unique_ptr<const ScanIndex>> ScanIndex::Load(const iocd::config::Con
 }
 
 const ScanIndex::Entry* ScanIndex::Find(FeedId feed, std::string_view encoded) const {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), std::pair(encoded, feed),
-                             [](const Entry& e, const std::pair<std::string_view, FeedId>& key) {
-                               int c = std::string_view(e.encoded).compare(key.first);
-                               return c < 0 || (c == 0 && e.feed < key.second);
-                             });
-  if (it == entries_.end() || it->encoded != encoded || it->feed != feed) return nullptr;
-  return &*it;
+  const size_t mask = slots_.size() - 1;
+  for (size_t slot = std::hash<std::string_view>{}(encoded) & mask; slots_[slot] != kNoEntry;
+       slot = (slot + 1) & mask) {
+    if (entries_[slots_[slot]].encoded != encoded) continue;
+    // The entries of this indicator are adjacent, sorted by feed.
+    for (size_t i = slots_[slot]; i < entries_.size() && entries_[i].encoded == encoded; ++i) {
+      if (entries_[i].feed == feed) return &entries_[i];
+    }
+    return nullptr;
+  }
+  return nullptr;
 }
 
 // One work unit: whole lines of input, and what scanning them produced.
@@ -336,6 +349,11 @@ bool Scanner::AddHit(std::string_view line, uint64_t line_no, std::string_view t
 
 Status Scanner::Emit(Chunk* chunk, std::string_view name, std::ostream& out) {
   std::string text;
+  const size_t hits = chunk->hits.size();
+  if (!options_.write_hits) {
+    hit_counter_ += hits;
+    chunk->hits.clear();  // counted below, not rendered
+  }
   for (auto& pending : chunk->hits) {
     const int64_t now_us = options_.now_unix_us
                                ? *options_.now_unix_us
@@ -356,7 +374,7 @@ Status Scanner::Emit(Chunk* chunk, std::string_view name, std::ostream& out) {
   stats_.bytes += chunk->size;
   stats_.observables += chunk->observables;
   stats_.prefiltered += chunk->prefiltered;
-  stats_.hits += chunk->hits.size();
+  stats_.hits += hits;
   stats_.hit_lines += chunk->hit_lines;
   stats_.suppressed += chunk->suppressed;
   stats_.extract_seconds += chunk->extract_seconds;

@@ -122,6 +122,23 @@ TEST_F(ScanTest, ThreadsAndChunkSizeDoNotChangeTheOutput) {
   EXPECT_THAT(expected, HasSubstr(R"("address":"-:1235")"));
 }
 
+TEST_F(ScanTest, WithoutWritingHitsTheCountsAreTheSame) {
+  Write("a.txt", "1.2.3.4\nevil.com\n10.0.0.0/8\n");
+  Write("b.txt", "1.2.3.4\nexact.org\n");
+  auto index = Load(kTwoFeeds);
+  ASSERT_NE(index, nullptr);
+  const std::string text = "x 1.2.3.4 y\nsub.exact.org exact.org a.evil.com\n10.9.9.9\nnone\n";
+  ScanStats written, counted;
+  ASSERT_NE(Scan(*index, text, {}, &written), "");
+  ScanOptions count_only;
+  count_only.write_hits = false;
+  EXPECT_EQ(Scan(*index, text, count_only, &counted), "");
+  EXPECT_EQ(written.hits, 4u);
+  EXPECT_EQ(counted.hits, 4u);
+  EXPECT_EQ(counted.hit_lines, 3u);
+  EXPECT_EQ(counted.lines, 4u);
+}
+
 TEST_F(ScanTest, AllowlistSuppressesAndDropRemoves) {
   Write("a.txt", "1.2.3.4\n1.2.3.5\n");
   Write("b.txt", "9.9.9.9\n");

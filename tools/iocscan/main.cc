@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <iostream>
 #include <set>
-#include <sstream>
 
 #include "app/feed_source.h"
 #include "config/config.h"
@@ -168,9 +167,9 @@ int main(int argc, char** argv) {
             << feeds << " feeds and " << allowlists << " allowlists in " << load_seconds << " s\n";
 
   std::ios::sync_with_stdio(false);
-  std::ostringstream discard;
-  std::ostream& out = count_only ? static_cast<std::ostream&>(discard) : std::cout;
+  std::ostream& out = std::cout;
   options.prefilter = !no_prefilter;
+  options.write_hits = !count_only;
   if (options.prefilter) std::cerr << "iocscan: " << (*index)->prefilter().Describe() << "\n";
   iocd::scan::Scanner scanner(index->get(), options);
   if (inputs.empty()) inputs.push_back("-");
@@ -189,7 +188,6 @@ int main(int argc, char** argv) {
     }
     iocd::Status s = scanner.ScanFd(fd, input, out);
     if (fd != 0) ::close(fd);
-    if (count_only) discard.str({});
     if (!s.ok()) {
       std::cerr << "iocscan: " << s.message() << "\n";
       rc = 1;
