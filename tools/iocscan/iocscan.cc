@@ -192,7 +192,7 @@ struct Scanner::Chunk {
   void Reserve(size_t n) {
     if (n <= cap) return;
     auto bigger = std::make_unique<char[]>(n);
-    std::memcpy(bigger.get(), buf.get(), len);
+    if (len > 0) std::memcpy(bigger.get(), buf.get(), len);
     buf = std::move(bigger);
     cap = n;
   }
