@@ -129,15 +129,7 @@ struct Padded {
 // For masks classified from a zero-padded chunk of n bytes: bits >= n set in nontoken and
 // clear elsewhere (zero bytes are non-token bytes of no class already; this makes it exact).
 void Finish(size_t n, ChunkMasks* m) {
-  if (n >= kChunk) return;
-  uint64_t valid = ~HighBits(n);
-  m->nontoken |= ~valid;
-  m->dotcolon &= valid;
-  m->hex &= valid;
-  m->equals &= valid;
-  m->pathstart &= valid;
-  m->hash &= valid;
-  m->colonat &= valid;
+  if (n < kChunk) KeepFirstBytes(n, m);
 }
 
 uint64_t Mask16(__m128i v) { return static_cast<uint16_t>(_mm_movemask_epi8(v)); }

@@ -1,7 +1,7 @@
 // Chunk classification for the extractor's first pass: up to 64 bytes of text turned into
 // one bit mask per byte class the scanner needs (bit i describes byte i), so that token
 // bounds and the byte classes a token holds come from ctz/clz and ANDs on those masks
-// instead of byte loops (extract/extractor.cc, Collector::ScanPlain).
+// instead of byte loops (extract/extractor.cc, Collector::Scan).
 //
 // Implementations, chosen once per process at first use:
 //   * AVX-512BW (64 bytes per vector), AVX2 (32 bytes) and SSSE3 (16 bytes), when the CPU
@@ -46,6 +46,19 @@ struct ChunkMasks {
 };
 
 constexpr size_t kChunk = 64;
+
+// Makes *m the masks of its chunk's first n < kChunk bytes only, as if the chunk ended
+// there: bits >= n set in nontoken and clear in every other mask.
+inline void KeepFirstBytes(size_t n, ChunkMasks* m) {
+  const uint64_t keep = (uint64_t{1} << n) - 1;
+  m->nontoken |= ~keep;
+  m->dotcolon &= keep;
+  m->hex &= keep;
+  m->equals &= keep;
+  m->pathstart &= keep;
+  m->hash &= keep;
+  m->colonat &= keep;
+}
 
 enum class ChunkIsa { kPortable, kSse2, kSsse3, kAvx2, kAvx512 };
 

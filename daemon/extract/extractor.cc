@@ -67,7 +67,7 @@ constexpr CharTable kQueryOrEquals = MakeTable([](unsigned char c) { return In(c
 bool Is(const CharTable& table, char c) { return table[static_cast<unsigned char>(c)]; }
 
 // Byte classes per byte (kClass), for short texts (ScanShort) and digests; the same bits
-// are what ScanPlain tells its callees a token holds (`seen`, from the chunk masks).
+// are what Scan tells its callees a token holds (`seen`, from the chunk masks).
 enum : uint8_t {
   kClassToken = 1,       // IsExtractTokenByte
   kClassDotColon = 2,    // '.' or ':'
@@ -100,7 +100,7 @@ constexpr std::array<uint8_t, 256> kClass = MakeClassTable();
 // The vector width of the short-text and atom scans.
 constexpr size_t kBlock = 16;
 
-#if defined(__SSE2__)
+// The 8 bytes at p as one word (any alignment).
 uint64_t Load64(const char* p) {
   uint64_t v;
   std::memcpy(&v, p, sizeof(v));
@@ -113,6 +113,7 @@ uint32_t Load32(const char* p) {
   return v;
 }
 
+#if defined(__SSE2__)
 // The n < kBlock bytes at p in one vector, read without touching a byte outside them (no
 // copy into a padded buffer either: a store and a wider load of the same bytes stall):
 //   n >= 8:      lanes 0-7 hold bytes [0, 8), lanes 8-15 bytes [n - 8, n);
@@ -168,6 +169,53 @@ uint32_t ShortDotColonMask(const char* p, size_t n) {
   }
   return m;
 #endif
+}
+
+// Where a piece of at most 64 bytes has the bytes ClassifyPiece splits it at and those
+// that make a part worth classifying; bit i for byte i.
+struct PieceMasks {
+  uint64_t pathstart;  // '/' or '?' (kPathStart)
+  uint64_t hash;       // '#'
+  uint64_t dotcolon;   // '.' or ':'
+  uint64_t ends() const { return pathstart | hash; }  // kHostEnd
+};
+
+// Without a branch per byte: the parts of a path are many and short. s.size() <= 64.
+PieceMasks ScanPieceMasks(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  PieceMasks m{0, 0, 0};
+#if defined(__SSE2__)
+  // Adds the masks of the 16 bytes in v, keeping bits [drop, 16) of them at bit at (for a
+  // short piece: ShortMask's bits).
+  auto add = [&m, n](__m128i v, unsigned drop, size_t at) {
+    auto keep = [&](uint32_t bits) {
+      return n < kBlock ? uint64_t{ShortMask(bits, n)} : uint64_t{bits >> drop} << at;
+    };
+    m.pathstart |= keep(EqualMask(v, '/') | EqualMask(v, '?'));
+    m.hash |= keep(EqualMask(v, '#'));
+    m.dotcolon |= keep(EqualMask(v, '.') | EqualMask(v, ':'));
+  };
+  if (n < kBlock) {
+    add(LoadShort(p, n), 0, 0);
+    return m;
+  }
+  size_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) {
+    add(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)), 0, i);
+  }
+  if (i < n) {  // the last n - i bytes, from the 16 bytes that end at n
+    add(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - kBlock)),
+        static_cast<unsigned>(kBlock - (n - i)), i);
+  }
+#else
+  for (size_t i = 0; i < n; ++i) {
+    m.pathstart |= uint64_t{Is(kPathStart, p[i])} << i;
+    m.hash |= uint64_t{p[i] == '#'} << i;
+    m.dotcolon |= uint64_t{(kClass[static_cast<unsigned char>(p[i])] & kClassDotColon) != 0} << i;
+  }
+#endif
+  return m;
 }
 
 AtomBytes ScanAtomBytes(std::string_view s) {
@@ -334,43 +382,51 @@ struct UrlMatch {
   UrlHostParts host;
 };
 
-// The first valid URL with a scheme starting at or after from.
-std::optional<UrlMatch> FindNextUrl(std::string_view text, size_t from) {
+// The URL whose scheme ends at the "://" at sep, if it is a valid one; the search for URLs
+// started at from (the scheme does not reach before it). *search is where the next "://"
+// may start a URL.
+std::optional<UrlMatch> UrlAtSeparator(std::string_view text, size_t from, size_t sep,
+                                       size_t* search) {
   constexpr size_t kLongestScheme = 5;  // "https"
-  size_t search = from;
+  *search = sep + 3;
+  size_t begin = sep;
+  while (begin > from && sep - begin < kLongestScheme && IsAlpha(text[begin - 1])) --begin;
+  if (begin > 0 && IsAlnum(text[begin - 1])) return std::nullopt;  // "xhttp://", "1http://"
+  std::string_view scheme = text.substr(begin, sep - begin);
+  if (!EqualsNoCase(scheme, "http") && !EqualsNoCase(scheme, "https") &&
+      !EqualsNoCase(scheme, "ftp")) {
+    return std::nullopt;
+  }
+  size_t end = FindUrlEnd(text, sep + 3);
+  // If this is no URL, nothing up to its end is searched again (a later "://" inside is
+  // left to the plain-text pass): this keeps "http://http://http://..." linear.
+  *search = end;
+  std::string_view url = text.substr(begin, end - begin);
+  for (;;) {
+    if (url.size() > scheme.size() + 3 && Is(kUrlTrailingPunct, url.back())) {
+      url.remove_suffix(1);
+    } else if (url.back() == ')' && url.find('(') == std::string_view::npos) {
+      url.remove_suffix(1);
+    } else if (url.back() == ']' && url.find('[') == std::string_view::npos) {
+      url.remove_suffix(1);
+    } else {
+      break;
+    }
+  }
+  if (url.size() <= scheme.size() + 3) return std::nullopt;
+  UrlHostParts host;
+  std::optional<std::string> key = NormalizeUrl(url, &host);
+  if (!key) return std::nullopt;
+  return UrlMatch{begin, begin + url.size(), std::move(*key), std::move(host)};
+}
+
+// Whether text holds a valid URL with a scheme.
+bool HasUrl(std::string_view text) {
+  size_t search = 0;
   for (;;) {
     size_t sep = FindSchemeSeparator(text, search);
-    if (sep == std::string_view::npos) return std::nullopt;
-    search = sep + 3;
-    size_t begin = sep;
-    while (begin > from && sep - begin < kLongestScheme && IsAlpha(text[begin - 1])) --begin;
-    if (begin > 0 && IsAlnum(text[begin - 1])) continue;  // "xhttp://", "1http://"
-    std::string_view scheme = text.substr(begin, sep - begin);
-    if (!EqualsNoCase(scheme, "http") && !EqualsNoCase(scheme, "https") &&
-        !EqualsNoCase(scheme, "ftp")) {
-      continue;
-    }
-    size_t end = FindUrlEnd(text, sep + 3);
-    // If this is no URL, nothing up to its end is searched again (a later "://" inside is
-    // left to the plain-text pass): this keeps "http://http://http://..." linear.
-    search = end;
-    std::string_view url = text.substr(begin, end - begin);
-    for (;;) {
-      if (url.size() > scheme.size() + 3 && Is(kUrlTrailingPunct, url.back())) {
-        url.remove_suffix(1);
-      } else if (url.back() == ')' && url.find('(') == std::string_view::npos) {
-        url.remove_suffix(1);
-      } else if (url.back() == ']' && url.find('[') == std::string_view::npos) {
-        url.remove_suffix(1);
-      } else {
-        break;
-      }
-    }
-    if (url.size() <= scheme.size() + 3) continue;
-    UrlHostParts host;
-    std::optional<std::string> key = NormalizeUrl(url, &host);
-    if (!key) continue;
-    return UrlMatch{begin, begin + url.size(), std::move(*key), std::move(host)};
+    if (sep == std::string_view::npos) return false;
+    if (UrlAtSeparator(text, 0, sep, &search)) return true;
   }
 }
 
@@ -397,26 +453,33 @@ class Collector {
   Collector(std::string_view input, std::vector<Observable>* out)
       : input_(input), out_(out), first_(out->size()) {}
 
-  // Tokens are maximal runs of token bytes (IsExtractTokenByte). Only tokens that hold a '.' or ':'
-  // (addresses, domains, URLs, "md5:<digest>") or a run of 32+ hex digits (a bare digest)
-  // can yield an observable. The text is classified 64 bytes at a time into bit masks
-  // (chunk_classifier.h: non-token bytes, '.'/':', hex digits, '=', '/'/'?', '#', ':'/'@');
-  // a token is delimited only around a candidate byte, by ctz/clz on the non-token mask,
-  // and the byte classes it holds (seen) are ANDs of the masks with its range. Most bytes
-  // of a log line - words, numbers, padding - are never looked at one by one.
+  // The whole input: URLs with a scheme, and tokens between them.
+  //
+  // Tokens are maximal runs of token bytes (IsExtractTokenByte). Only tokens that hold a
+  // '.' or ':' (addresses, domains, URLs, "md5:<digest>") or a run of 32+ hex digits (a
+  // bare digest) can yield an observable. The text is classified 64 bytes at a time into
+  // bit masks (chunk_classifier.h: non-token bytes, '.'/':', hex digits, '=', '/'/'?', '#',
+  // ':'/'@'); a token is delimited only around a candidate byte, by ctz/clz on the
+  // non-token mask, and the byte classes it holds (seen) are ANDs of the masks with its
+  // range. Most bytes of a log line - words, numbers, padding - are never looked at one by
+  // one.
   //
   // Candidates: every '.' or ':', and the start of every run of 16 hex digits inside one
   // chunk. A run of 32+ hex digits has 16 of them in one chunk, so every token with a
   // digest is found; a candidate token is then kept only if it holds '.'/':' or
   // HasLongHexRun, exactly as if every token were examined.
-  void ScanPlain(size_t begin, size_t end) {
+  //
+  // URLs: each "://" (a ':' followed by two '/', from the same masks) is tried in order
+  // (UrlAtSeparator). A URL ends the tokens before it at its first byte (as if the text
+  // ended there), is emitted after them, and the scan starts again where it ends.
+  void Scan() {
     const char* p = input_.data();
-    // The token open at the current chunk's start: its first byte, and the classes of its
-    // bytes before the chunk. open_start == base when no token is open.
-    size_t open_start = begin;
-    uint8_t open_seen = 0;
-    bool pending = false;  // the open token holds a candidate: classify it where it ends
-    for (size_t base = begin; base < end; base += kChunk) {
+    const size_t end = input_.size();
+    size_t from = 0;        // where the current search for a URL started
+    size_t url_search = 0;  // no "://" before this starts a URL
+    OpenToken open{0, 0, false};
+    size_t base = 0;
+    while (base < end) {
       const size_t n = std::min(kChunk, end - base);
       ChunkMasks m;
       if (n == kChunk || base + n < kChunk) {
@@ -426,56 +489,43 @@ class Collector {
         ClassifyChunk(p + base + n - kChunk, kChunk, &m);
         ShiftOut(kChunk - n, &m);
       }
-      uint64_t candidates = m.dotcolon | HexRunStarts(m.hex);
-      if (pending) {
-        if (m.nontoken == 0) {  // the token runs on through this chunk
-          open_seen |= SeenIn(m, ~uint64_t{0});
+      // "://" candidates: ':' with '/' or '?' in the next two bytes (the bytes are checked
+      // below), and a ':' in the last two bytes, whose next bytes are in the next chunk.
+      const uint64_t seps = m.dotcolon & m.colonat &
+                            ((m.pathstart >> 1 & m.pathstart >> 2) | (uint64_t{3} << 62));
+      if (seps != 0 && base + kChunk > url_search) {
+        std::optional<UrlMatch> url = UrlInChunk(base, seps, from, &url_search);
+        if (url) {
+          // The text before the URL, as if it ended where the URL begins.
+          const size_t url_begin = url->begin;
+          if (url_begin >= base) {
+            KeepFirstBytes(url_begin - base, &m);
+          } else {
+            // The URL's scheme began in the previous chunk (it is letters only, so no
+            // candidate lies between it and this chunk): only the open token ends there.
+            if (open.pending && open.start < url_begin) {
+              ClassifyToken(open.start, url_begin, open.seen);
+            }
+            open.pending = false;
+            KeepFirstBytes(0, &m);
+          }
+          ScanChunk(base, m, &open);
+          EmitUrl(input_.substr(url_begin, url->end - url_begin), std::move(url->key),
+                  &url->host);
+          base = url->end;
+          from = base;
+          url_search = base;
+          open = OpenToken{base, 0, false};
           continue;
         }
-        const auto stop = static_cast<unsigned>(__builtin_ctzll(m.nontoken));
-        ClassifyToken(open_start, base + stop, open_seen | SeenIn(m, LowBits(stop)));
-        pending = false;
-        candidates &= ~LowBits(stop);
       }
-      while (candidates != 0) {
-        const auto at = static_cast<unsigned>(__builtin_ctzll(candidates));
-        const uint64_t before = m.nontoken & LowBits(at);
-        size_t start = open_start;
-        uint8_t seen = open_seen;
-        unsigned first = 0;  // the token's first bit in this chunk
-        if (before != 0) {
-          first = 64 - static_cast<unsigned>(__builtin_clzll(before));
-          start = base + first;
-          seen = 0;
-        }
-        const uint64_t after = m.nontoken & ~LowBits(at);
-        if (after == 0) {  // ends in a later chunk
-          open_start = start;
-          open_seen = seen | SeenIn(m, ~LowBits(first));
-          pending = true;
-          break;
-        }
-        const auto stop = static_cast<unsigned>(__builtin_ctzll(after));
-        ClassifyToken(start, base + stop, seen | SeenIn(m, LowBits(stop) & ~LowBits(first)));
-        candidates &= ~LowBits(stop);
-      }
-      if (pending) continue;
-      // The token open at the end of this chunk, if any.
-      if (m.nontoken >> 63) {
-        open_start = base + kChunk;
-        open_seen = 0;
-      } else if (m.nontoken != 0) {
-        const unsigned first = 64 - static_cast<unsigned>(__builtin_clzll(m.nontoken));
-        open_start = base + first;
-        open_seen = SeenIn(m, ~LowBits(first));
-      } else {
-        open_seen |= SeenIn(m, ~uint64_t{0});
-      }
+      ScanChunk(base, m, &open);
+      base += kChunk;
     }
-    if (pending) ClassifyToken(open_start, end, open_seen);
+    if (open.pending) ClassifyToken(open.start, end, open.seen);
   }
 
-  // ScanPlain(0, input_.size()) for an input shorter than kBlock (a short field value),
+  // Scan() for an input shorter than kBlock (a short field value),
   // given where its '.' and ':' are: a chunk classification costs more than delimiting
   // the one or two tokens such a value holds byte by byte (and it has no digest).
   void ScanShort(uint32_t dot_colon) {
@@ -524,6 +574,8 @@ class Collector {
  private:
   // The bits below n (n < 64).
   static uint64_t LowBits(unsigned n) { return (uint64_t{1} << n) - 1; }
+  // The bits below n (n <= 64).
+  static uint64_t BitsBelow(size_t n) { return n < 64 ? (uint64_t{1} << n) - 1 : ~uint64_t{0}; }
 
   // Bit i set where the hex mask has 16 set bits from i on.
   static uint64_t HexRunStarts(uint64_t hex) {
@@ -544,7 +596,79 @@ class Collector {
     m->colonat >>= shift;
   }
 
-  // The kClass bits (those ScanPlain's callees test) of the bytes in range.
+  // The token open at a chunk's start (Scan): its first byte (the chunk's first byte when
+  // no token is open), and the classes of its bytes before the chunk.
+  struct OpenToken {
+    size_t start;
+    uint8_t seen;
+    bool pending;  // it holds a candidate: classify it where it ends
+  };
+
+  // The candidate tokens of the chunk at base (masks m) that end in it; a token still open
+  // at its end is left in *open.
+  void ScanChunk(size_t base, const ChunkMasks& m, OpenToken* open) {
+    uint64_t candidates = m.dotcolon | HexRunStarts(m.hex);
+    if (open->pending) {
+      if (m.nontoken == 0) {  // the token runs on through this chunk
+        open->seen |= SeenIn(m, ~uint64_t{0});
+        return;
+      }
+      const auto stop = static_cast<unsigned>(__builtin_ctzll(m.nontoken));
+      ClassifyToken(open->start, base + stop, open->seen | SeenIn(m, LowBits(stop)));
+      open->pending = false;
+      candidates &= ~LowBits(stop);
+    }
+    while (candidates != 0) {
+      const auto at = static_cast<unsigned>(__builtin_ctzll(candidates));
+      const uint64_t before = m.nontoken & LowBits(at);
+      size_t start = open->start;
+      uint8_t seen = open->seen;
+      unsigned first = 0;  // the token's first bit in this chunk
+      if (before != 0) {
+        first = 64 - static_cast<unsigned>(__builtin_clzll(before));
+        start = base + first;
+        seen = 0;
+      }
+      const uint64_t after = m.nontoken & ~LowBits(at);
+      if (after == 0) {  // ends in a later chunk
+        *open = OpenToken{start, static_cast<uint8_t>(seen | SeenIn(m, ~LowBits(first))), true};
+        return;
+      }
+      const auto stop = static_cast<unsigned>(__builtin_ctzll(after));
+      ClassifyToken(start, base + stop, seen | SeenIn(m, LowBits(stop) & ~LowBits(first)));
+      candidates &= ~LowBits(stop);
+    }
+    // The token open at the end of this chunk, if any.
+    if (m.nontoken >> 63) {
+      *open = OpenToken{base + kChunk, 0, false};
+    } else if (m.nontoken != 0) {
+      const unsigned first = 64 - static_cast<unsigned>(__builtin_clzll(m.nontoken));
+      *open = OpenToken{base + first, SeenIn(m, ~LowBits(first)), false};
+    } else {
+      open->seen |= SeenIn(m, ~uint64_t{0});
+    }
+  }
+
+  // The first URL whose "://" is at a set bit of seps (bit i: byte base + i), at or after
+  // url_search, checking that the two bytes after each ':' are "//"; url_search and from
+  // as UrlAtSeparator takes them.
+  std::optional<UrlMatch> UrlInChunk(size_t base, uint64_t seps, size_t from,
+                                     size_t* url_search) {
+    const char* p = input_.data();
+    while (seps != 0) {
+      const size_t sep = base + static_cast<size_t>(__builtin_ctzll(seps));
+      seps &= seps - 1;
+      if (sep < *url_search || sep + 3 > input_.size() || p[sep + 1] != '/' ||
+          p[sep + 2] != '/') {
+        continue;
+      }
+      std::optional<UrlMatch> url = UrlAtSeparator(input_, from, sep, url_search);
+      if (url) return url;
+    }
+    return std::nullopt;
+  }
+
+  // The kClass bits (those Scan's callees test) of the bytes in range.
   static uint8_t SeenIn(const ChunkMasks& m, uint64_t range) {
     auto bit = [range](uint64_t mask, unsigned cls) {
       return (mask & range) != 0 ? cls : 0u;
@@ -578,6 +702,19 @@ class Collector {
     const bool has_equals = (seen & kClassEquals) != 0;
     // Trim the end once; trimming each remainder again would be quadratic.
     token = TrimEdges(token);
+    if (!has_equals && token.size() <= kChunk) {
+      // The loop below for a token without '=' (one piece, tried as a URL first when it
+      // has a '/' or '?'), with the split points found once, in one pass.
+      const PieceMasks m = ScanPieceMasks(token);
+      bool tried_url = false;
+      if (m.pathstart != 0) {
+        const auto host_end = static_cast<size_t>(__builtin_ctzll(m.ends()));
+        if (TryHostPath(token, host_end)) return;
+        tried_url = true;
+      }
+      ClassifyPiece(token, /*may_be_url=*/!tried_url, seen, &m);
+      return;
+    }
     size_t start = 0;
     size_t url_delim =
         (seen & kClassPathStart) != 0 ? FindFirst(token, kPathStart) : std::string_view::npos;
@@ -604,11 +741,25 @@ class Collector {
 
   // A piece without '='. seen: the kClass bits of the token it was cut from (a byte class
   // the token lacks, the piece lacks too).
-  void ClassifyPiece(std::string_view piece, bool may_be_url, uint8_t seen) {
+  // known: piece's masks, when the caller has them (piece then holds no edge punctuation).
+  void ClassifyPiece(std::string_view piece, bool may_be_url, uint8_t seen,
+                     const PieceMasks* known = nullptr) {
     piece = TrimEdges(piece);
     if (piece.empty()) return;
-    if ((seen & (kClassPathStart | kClassHash)) == 0 ||
-        FindFirst(piece, kHostEnd) == std::string_view::npos) {
+    if ((seen & (kClassPathStart | kClassHash)) == 0) {
+      ClassifyAtomSeen(piece, seen);
+      return;
+    }
+    // Where the '/', '?', '#', '.' and ':' are: masks for a piece of up to kChunk bytes.
+    const bool masked = piece.size() <= kChunk;
+    const PieceMasks m =
+        known != nullptr ? *known : masked ? ScanPieceMasks(piece) : PieceMasks{0, 0, 0};
+    auto next_end = [&](size_t from) {
+      if (!masked) return FindFirst(piece, kHostEnd, from);
+      const uint64_t rest = m.ends() & ~BitsBelow(from);
+      return rest != 0 ? static_cast<size_t>(__builtin_ctzll(rest)) : std::string_view::npos;
+    };
+    if (next_end(0) == std::string_view::npos) {
       ClassifyAtomSeen(piece, seen);
       return;
     }
@@ -616,18 +767,24 @@ class Collector {
     // Not a URL: a path, "TCP_MISS/200", "HIER_DIRECT/1.2.3.4", "Mozilla/5.0" ...
     size_t start = 0;
     while (start <= piece.size()) {
-      size_t end = FindFirst(piece, kHostEnd, start);
+      size_t end = next_end(start);
       if (end == std::string_view::npos) end = piece.size();
-      std::string_view part = TrimEdges(piece.substr(start, end - start));
-      if (!part.empty()) ClassifyAtomSeen(part, seen);
+      // A part without '.' or ':' can only be a digest (ClassifyAtom and ClassifyAtomSeen
+      // come to TryHash for it), which takes 32+ bytes: most parts of a path stop here.
+      const bool plain = masked && (m.dotcolon & BitsBelow(end) & ~BitsBelow(start)) == 0;
+      if (!plain || end - start >= 32) {
+        std::string_view part = TrimEdges(piece.substr(start, end - start));
+        if (!part.empty()) ClassifyAtomSeen(part, seen);
+      }
       start = end + 1;
     }
   }
 
   // "host/path", "host:port/path", "host?query" without a scheme. Emits url + host and
   // returns true when host is an IPv4 address or a plausible domain.
-  bool TryHostPath(std::string_view s) {
-    size_t host_end = FindFirst(s, kHostEnd);
+  // host_end: where s's first '/', '?' or '#' is, when the caller knows.
+  bool TryHostPath(std::string_view s, size_t host_end = std::string_view::npos) {
+    if (host_end == std::string_view::npos) host_end = FindFirst(s, kHostEnd);
     if (host_end == std::string_view::npos || host_end == 0 || host_end + 1 >= s.size()) {
       return false;  // no host, or nothing after it
     }
@@ -721,8 +878,12 @@ class Collector {
     while (start <= atom.size()) {
       size_t end = FindByte(atom, ':', start);
       if (end == std::string_view::npos) end = atom.size();
-      std::string_view part = TrimEdges(atom.substr(start, end - start));
-      if (!part.empty() && !TryHash(part) && !TryIpv4(part)) TryDomain(part);
+      // Without a '.' in the atom a part can only be a digest, of 32+ bytes: the parts of
+      // a MAC address or a time of day stop here.
+      if (bytes.dot || end - start >= 32) {
+        std::string_view part = TrimEdges(atom.substr(start, end - start));
+        if (!part.empty() && !TryHash(part) && !TryIpv4(part)) TryDomain(part);
+      }
       start = end + 1;
     }
   }
@@ -783,17 +944,32 @@ class Collector {
     if (!has_dot && FindByte(s, '.', 0) == std::string_view::npos) return false;
     // A name is often written twice in one line (BIND's "(name): ... query: name",
     // Proxifier's "host:port ... proxy host:port"): the same bytes get the same answer,
-    // and a domain found again would only be dropped by Emit as a duplicate.
-    std::optional<std::string> domain = DomainObservable(s);
-    if (!domain) return false;
-    Emit(Indicator{IndicatorType::kDomain, std::move(*domain)}, s);
+    // and a domain found again would only be dropped by Emit as a duplicate. The key is
+    // built in a buffer kept across calls (per thread) and copied only when it is new.
+    thread_local std::string key;
+    if (!CheckDomainName(s, &key)) return false;
+    if (!KnownDuplicate(IndicatorType::kDomain, key)) {
+      Emit(Indicator{IndicatorType::kDomain, key}, s);
+    }
     return true;
   }
 
+  // Few observables per line is the norm: Emit compares directly, and switches to a hash
+  // set only when a text holds many.
+  static constexpr size_t kLinearLimit = 16;
+
+  // Whether Emit would drop an indicator of type with key as a duplicate, when the text has
+  // few observables so far (false otherwise: Emit then decides).
+  bool KnownDuplicate(IndicatorType type, std::string_view key) const {
+    if (out_->size() - first_ >= kLinearLimit) return false;
+    for (size_t i = first_; i < out_->size(); ++i) {
+      const Indicator& seen = (*out_)[i].indicator;
+      if (seen.type == type && seen.key == key) return true;
+    }
+    return false;
+  }
+
   void Emit(Indicator indicator, std::string_view text) {
-    // Few observables per line is the norm: compare directly, and switch to a hash set
-    // only when a text holds many.
-    constexpr size_t kLinearLimit = 16;
     size_t count = out_->size() - first_;
     if (count < kLinearLimit) {
       for (size_t i = first_; i < out_->size(); ++i) {
@@ -823,17 +999,71 @@ class Collector {
 
 namespace {
 
+// w with every byte 'A'-'Z' lower-cased and every other byte unchanged (Lower() on each
+// of its 8 bytes, without a branch or a store per byte).
+constexpr uint64_t FoldWord(uint64_t w) {
+  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const uint64_t h = w & kLow7;                               // no carry between bytes below
+  const uint64_t at_least_a = h + 0x3f3f3f3f3f3f3f3fULL;     // top bit: h >= 'A'
+  const uint64_t above_z = h + 0x2525252525252525ULL;        // top bit: h > 'Z'
+  const uint64_t upper = at_least_a & ~above_z & ~w & kHigh;  // and the byte is ASCII
+  return w | (upper >> 2);                                    // 0x80 >> 2 == 0x20
+}
+static_assert([] {
+  for (int c = 0; c < 256; ++c) {
+    const uint64_t w = uint64_t{static_cast<unsigned char>(c)} * 0x0101010101010101ULL;
+    if (FoldWord(w) != uint64_t{static_cast<unsigned char>(Lower(static_cast<char>(c)))} *
+                           0x0101010101010101ULL) {
+      return false;
+    }
+  }
+  return true;
+}());
+
+// Whether the n bytes at lower equal the n bytes at name lower-cased (Lower()), compared
+// a word at a time from name itself (a lower-cased copy just written byte by byte would
+// stall the wider loads that read it back).
+bool EqualsFolded(const char* lower, const char* name, size_t n) {
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 < n; i += 8) {
+      if (Load64(lower + i) != FoldWord(Load64(name + i))) return false;
+    }
+    return Load64(lower + n - 8) == FoldWord(Load64(name + n - 8));
+  }
+  if (n >= 4) {
+    // Bytes [0, 4) and [n - 4, n) (overlapping when n < 8).
+    auto word = [n](const char* p) {
+      return uint64_t{Load32(p)} | (uint64_t{Load32(p + n - 4)} << 32);
+    };
+    return word(lower) == FoldWord(word(name));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (lower[i] != Lower(name[i])) return false;
+  }
+  return true;
+}
+
+// Whether any of the n bytes at p is >= 0x80.
+bool AnyHighByte(const char* p, size_t n) {
+  uint64_t acc = 0;
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8) acc |= Load64(p + i);
+    acc |= Load64(p + n - 8);
+  } else {
+    for (size_t i = 0; i < n; ++i) acc |= static_cast<unsigned char>(p[i]);
+  }
+  return (acc & 0x8080808080808080ULL) != 0;
+}
+
 // A hash of name that is the same for names equal but for ASCII case: its bytes with 0x20
 // set (which maps 'A'-'Z' onto 'a'-'z'), read from name itself rather than from the
 // lower-cased copy just written byte by byte (a wider load of those stores would stall).
 uint64_t FoldedNameHash(std::string_view name) {
   constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
   constexpr uint64_t kCase = 0x2020202020202020ULL;
-  auto word = [&name](size_t at) {
-    uint64_t w;
-    std::memcpy(&w, name.data() + at, sizeof(w));
-    return w | kCase;
-  };
+  auto word = [&name](size_t at) { return Load64(name.data() + at) | kCase; };
   // Each step folds the high half of the product back down, so every byte reaches the
   // low bits the cache indexes with ("id.orig_h" and "id.orig_p" differ in a top byte).
   auto mix = [](uint64_t h, uint64_t w) {
@@ -870,26 +1100,31 @@ class NameVerdictCache {
   static constexpr uint8_t kValid = 2;   // NormalizeDomain accepts it (it then only lower-cases it)
   static constexpr size_t kLongestName = 62;
 
-  // Whether name is cached; *verdict is then its bits.
-  bool Find(uint64_t hash, std::string_view name, uint8_t* verdict) const {
-    if (name.size() > kLongestName) {
-      const LongEntry& e = long_[hash & (kLongSlots - 1)];
-      if (e.name != name) return false;
-      *verdict = e.verdict;
-      return true;
-    }
+  // Whether name (at most kLongestName bytes, any case) is cached: the cached, lower-cased
+  // name (name.size() bytes) or nullptr; *verdict is then its bits. Compared a word at a
+  // time with name lower-cased in registers (no lower-cased copy in memory first).
+  const char* FindShort(uint64_t hash, std::string_view name, uint8_t* verdict) const {
     const size_t set = SetOf(hash);
     uint32_t matches = TagMatches(tags_[set].data(), TagOf(hash));
     while (matches != 0) {
       const size_t way = static_cast<size_t>(__builtin_ctz(matches));
       matches &= matches - 1;
       const Entry& e = entries_[set * kWays + way];
-      if (e.size == name.size() && std::memcmp(e.name, name.data(), name.size()) == 0) {
+      if (e.size == name.size() && EqualsFolded(e.name, name.data(), name.size())) {
         *verdict = e.verdict;
-        return true;
+        return e.name;
       }
     }
-    return false;
+    return nullptr;
+  }
+
+  // Whether the name longer than kLongestName that lower-cases to lowered is cached;
+  // *verdict is then its bits.
+  bool FindLong(uint64_t hash, std::string_view lowered, uint8_t* verdict) const {
+    const LongEntry& e = long_[hash & (kLongSlots - 1)];
+    if (e.name != lowered) return false;
+    *verdict = e.verdict;
+    return true;
   }
 
   void Insert(uint64_t hash, std::string_view name, uint8_t verdict) {
@@ -958,18 +1193,28 @@ bool CheckDomainName(std::string_view name, std::string* key) {
   // URLs with a scheme, where no guessing is needed. Kept short on purpose: each entry
   // hides every domain under that TLD from bare-text extraction.
   // cab data java md mov pf pid pm properties ps pub py sh so zip: compared by length,
-  // each against a constant (a loop over a table calls memcmp for every same-length entry).
+  // each against a constant (a loop over a table calls memcmp for every same-length entry),
+  // the TLD as written lower-cased into one register (a lower-cased copy in memory, read
+  // back wider than it was written, would stall).
   auto is_file_extension = [](std::string_view t) {
+    constexpr auto pack = [](std::string_view w) {
+      uint32_t v = 0;
+      for (size_t i = 0; i < w.size() && i < 4; ++i)
+        v |= uint32_t{static_cast<unsigned char>(Lower(w[i]))} << (8 * i);
+      return v;
+    };
+    const uint32_t v = pack(t);
     switch (t.size()) {
       case 2:
-        return t == "md" || t == "pf" || t == "pm" || t == "ps" || t == "py" || t == "sh" ||
-               t == "so";
+        return v == pack("md") || v == pack("pf") || v == pack("pm") || v == pack("ps") ||
+               v == pack("py") || v == pack("sh") || v == pack("so");
       case 3:
-        return t == "cab" || t == "mov" || t == "pid" || t == "pub" || t == "zip";
+        return v == pack("cab") || v == pack("mov") || v == pack("pid") || v == pack("pub") ||
+               v == pack("zip");
       case 4:
-        return t == "data" || t == "java";
+        return v == pack("data") || v == pack("java");
       case 10:
-        return t == "properties";
+        return EqualsNoCase(t, "properties");
       default:
         return false;
     }
@@ -993,14 +1238,7 @@ bool CheckDomainName(std::string_view name, std::string* key) {
   bool non_ascii = std::any_of(tld.begin(), tld.end(),
                                [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
   if (!upper && !lower && !non_ascii) return false;
-  char folded[254];
-  unsigned char high = 0;  // any byte >= 0x80 sets its top bit
-  for (size_t i = 0; i < name.size(); ++i) {
-    folded[i] = Lower(name[i]);
-    high |= static_cast<unsigned char>(name[i]);
-  }
-  folded[name.size()] = '\0';
-  if (key != nullptr && (high & 0x80) != 0) {
+  if (key != nullptr && AnyHighByte(name.data(), name.size())) {
     // IDN conversion: NormalizeDomain's own path.
     if (!CheckDomainName(name, nullptr)) return false;
     std::optional<std::string> normalized = NormalizeDomain(name);
@@ -1008,31 +1246,44 @@ bool CheckDomainName(std::string_view name, std::string* key) {
     *key = std::move(*normalized);
     return true;
   }
-  std::string_view lowered_tld(folded + dot + 1, tld.size());
-  if (is_file_extension(lowered_tld)) return false;
+  if (is_file_extension(tld)) return false;
   if (psl == nullptr) return false;
   // libpsl lookups dominate extraction on domain-heavy logs, and names repeat: a cache per
   // thread of the answers for each lower-cased name (NameVerdictCache).
   thread_local std::unique_ptr<NameVerdictCache> cache = std::make_unique<NameVerdictCache>();
-  std::string_view lowered(folded, name.size());
   const uint64_t hash = FoldedNameHash(name);
   uint8_t verdict = 0;
-  if (!cache->Find(hash, lowered, &verdict)) {
-    // The TLD must be listed (not just matched by the implicit "*" rule), and the name must
-    // have a registrable part below its public suffix ("co.uk" alone is not a domain).
-    if (psl_is_public_suffix2(psl, folded + dot + 1, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0 &&
-        psl_registrable_domain(psl, folded) != nullptr) {
-      verdict |= NameVerdictCache::kDomain;
+  // A hit (most checks) reads the lower-cased name from the cache entry.
+  const char* lowered = nullptr;
+  if (name.size() <= NameVerdictCache::kLongestName) {
+    lowered = cache->FindShort(hash, name, &verdict);
+  }
+  char folded[254];
+  if (lowered == nullptr) {
+    for (size_t i = 0; i < name.size(); ++i) folded[i] = Lower(name[i]);
+    folded[name.size()] = '\0';
+    lowered = folded;
+    const std::string_view lowered_name(folded, name.size());
+    if (name.size() <= NameVerdictCache::kLongestName ||
+        !cache->FindLong(hash, lowered_name, &verdict)) {
+      // The TLD must be listed (not just matched by the implicit "*" rule), and the name
+      // must have a registrable part below its public suffix ("co.uk" alone is not a
+      // domain).
+      if (psl_is_public_suffix2(psl, folded + dot + 1,
+                                PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0 &&
+          psl_registrable_domain(psl, folded) != nullptr) {
+        verdict |= NameVerdictCache::kDomain;
+      }
+      // The name is ASCII and has no trailing dot here: NormalizeDomain accepts it or not
+      // whatever its case, and lower-cases it.
+      if (NormalizeDomain(lowered_name).has_value()) verdict |= NameVerdictCache::kValid;
+      cache->Insert(hash, lowered_name, verdict);
     }
-    // The name is ASCII and has no trailing dot here: NormalizeDomain accepts it or not
-    // whatever its case, and lower-cases it.
-    if (NormalizeDomain(lowered).has_value()) verdict |= NameVerdictCache::kValid;
-    cache->Insert(hash, lowered, verdict);
   }
   const bool domain = (verdict & NameVerdictCache::kDomain) != 0;
   if (key == nullptr) return domain;
   if (!domain || (verdict & NameVerdictCache::kValid) == 0) return false;
-  key->assign(lowered);
+  key->assign(lowered, name.size());
   return true;
 }
 
@@ -1047,23 +1298,14 @@ void ExtractObservables(std::string_view text, std::vector<Observable>* out) {
     // value holds no URL ("://"), no token worth classifying and no digest (32+ bytes).
     const uint32_t dot_colon = ShortDotColonMask(text.data(), text.size());
     if (dot_colon == 0) return;
-    if (!FindNextUrl(text, 0)) {
+    if (!HasUrl(text)) {
       Collector collector(text, out);
       collector.ScanShort(dot_colon);
       return;
     }
   }
   Collector collector(text, out);
-  size_t pos = 0;
-  while (pos < text.size()) {
-    std::optional<UrlMatch> url = FindNextUrl(text, pos);
-    size_t plain_end = url ? url->begin : text.size();
-    collector.ScanPlain(pos, plain_end);
-    if (!url) break;
-    collector.EmitUrl(text.substr(url->begin, url->end - url->begin), std::move(url->key),
-                      &url->host);
-    pos = url->end;
-  }
+  collector.Scan();
 }
 
 }  // namespace iocd

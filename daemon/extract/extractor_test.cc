@@ -463,6 +463,53 @@ TEST(ExtractorTest, FindsObservablesAtEveryOffset) {
   }
 }
 
+// A URL's "://" is found from the chunk masks: at every position around one and two chunk
+// boundaries (its ':' in a chunk's last two bytes, its scheme in the chunk before), the URL
+// ends the token before it where its scheme begins, and the text after it is scanned again.
+TEST(ExtractorTest, FindsUrlsAtEveryOffset) {
+  for (size_t pad = 0; pad < 150; ++pad) {
+    SCOPED_TRACE(pad);
+    const std::string words(pad, 'w');
+    EXPECT_THAT(Extract(words + " http://evil.com/a 1.2.3.4"),
+                ElementsAre(Found{"url", "http://evil.com/a"}, Found{"domain", "evil.com"},
+                            Found{"ipv4", "1.2.3.4"}));
+    // The token "x.org=" ends where "https" begins; "hxxp" and "xhttp" are no schemes.
+    EXPECT_THAT(Extract(words + " x.org=https://b.net/p?q=1 xhttp://c.org hxxp://d.io"),
+                ElementsAre(Found{"domain", "x.org"}, Found{"url", "https://b.net/p?q=1"},
+                            Found{"domain", "b.net"}, Found{"domain", "c.org"},
+                            Found{"domain", "d.io"}));
+    // A scheme that is no URL: nothing up to its end is searched for "://" again.
+    EXPECT_THAT(Extract(words + " http://// ftp://1.2.3.4/x"),
+                ElementsAre(Found{"url", "ftp://1.2.3.4/x"}, Found{"ipv4", "1.2.3.4"}));
+    // "://" cut by the end of the text, or written with '?'.
+    EXPECT_THAT(Extract(words + " a.io http:/"), ElementsAre(Found{"domain", "a.io"}));
+    EXPECT_THAT(Extract(words + " a.io http:/?b.io"),
+                ElementsAre(Found{"domain", "a.io"}, Found{"domain", "b.io"}));
+  }
+}
+
+// Parts of a path and of a ':' list without a '.' are skipped unless they can hold a
+// digest: the digests and names among them are still found, at every length.
+TEST(ExtractorTest, FindsDigestsAndNamesAmongPathParts) {
+  const std::string md5 = "d41d8cd98f00b204e9800998ecf8427e";
+  for (size_t pad = 0; pad < 70; ++pad) {
+    SCOPED_TRACE(pad);
+    const std::string word(pad, 'p');
+    EXPECT_THAT(Extract("/" + word + "/" + md5 + "/x.io/" + word),
+                ElementsAre(Found{"md5", md5}, Found{"domain", "x.io"}));
+    if (pad == 0 || pad > 63) {  // "#.io" is trimmed to "io"; a label has 63 bytes at most
+      EXPECT_THAT(Extract("GET /" + word + "/a.php?" + md5 + "#" + word + ".io"),
+                  ElementsAre(Found{"md5", md5}));
+    } else {
+      EXPECT_THAT(Extract("GET /" + word + "/a.php?" + md5 + "#" + word + ".io"),
+                  ElementsAre(Found{"md5", md5}, Found{"domain", word + ".io"}));
+    }
+    EXPECT_THAT(Extract("k:" + word + ":" + md5 + ":00:1b"), ElementsAre(Found{"md5", md5}));
+    EXPECT_THAT(Extract("00:1b:" + word + ":x.io:" + md5 + "1"),
+                ElementsAre(Found{"domain", "x.io"}));
+  }
+}
+
 // Texts shorter than a block are classified from loads that stay inside them: every
 // observable is found at either end of a short text of every length, alone or as a view
 // into a longer buffer (whose bytes outside the view must not count).
