@@ -4,6 +4,7 @@
 
 #include <mutex>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,17 @@ class CollectingOutput : public HitOutput {
     std::lock_guard lock(mu_);
     hits_.insert(hits_.end(), hits.begin(), hits.end());
     batch_sizes_.push_back(hits.size());
+    calls_.push_back("batch " + std::to_string(hits.size()));
+  }
+  // Keeps the hits as Submit() does; recorded in calls() only.
+  void SubmitBatchDeferringWakeup(std::span<const std::shared_ptr<const iocd::hit::Hit>> hits) override {
+    std::lock_guard lock(mu_);
+    hits_.insert(hits_.end(), hits.begin(), hits.end());
+    calls_.push_back("deferred " + std::to_string(hits.size()));
+  }
+  void WakeDeferred() override {
+    std::lock_guard lock(mu_);
+    calls_.push_back("wake");
   }
   void Shutdown(std::chrono::steady_clock::time_point) override {}
   OutputStats stats() const override { return {}; }
@@ -35,6 +47,12 @@ class CollectingOutput : public HitOutput {
     std::lock_guard lock(mu_);
     return batch_sizes_;
   }
+  // SubmitBatch ("batch N"), SubmitBatchDeferringWakeup ("deferred N") and WakeDeferred
+  // ("wake") calls so far, in order.
+  std::vector<std::string> calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
   // Returns the hits so far and forgets them.
   std::vector<std::shared_ptr<const iocd::hit::Hit>> Take() {
     std::lock_guard lock(mu_);
@@ -46,6 +64,7 @@ class CollectingOutput : public HitOutput {
   std::mutex mu_;
   std::vector<std::shared_ptr<const iocd::hit::Hit>> hits_;
   std::vector<size_t> batch_sizes_;
+  std::vector<std::string> calls_;
 };
 
 }  // namespace iocd

@@ -110,9 +110,21 @@ struct BatchScratch {
 // instead of per hit, output/spooled_output.h).
 thread_local std::vector<std::shared_ptr<const iocd::hit::Hit>> batch_hits;
 
-void SubmitBatchHits(const std::vector<HitOutput*>& outputs) {
-  if (batch_hits.empty()) return;
-  for (HitOutput* out : outputs) out->SubmitBatch(batch_hits);
+void SubmitBatchHits(const std::vector<HitOutput*>& outputs, bool defer_wakeup = false) {
+  if (batch_hits.empty()) {
+    // A batch without hits: a wake-up an earlier batch left pending waits no longer.
+    if (defer_wakeup) {
+      for (HitOutput* out : outputs) out->WakeDeferred();
+    }
+    return;
+  }
+  for (HitOutput* out : outputs) {
+    if (defer_wakeup) {
+      out->SubmitBatchDeferringWakeup(batch_hits);
+    } else {
+      out->SubmitBatch(batch_hits);
+    }
+  }
   batch_hits.clear();
 }
 
@@ -176,6 +188,20 @@ thread_local EnrichmentCache enrichment_cache;
 void EventProcessor::Process(const ReceivedEvent& event) { ProcessBatch(std::span<const ReceivedEvent>(&event, 1)); }
 
 void EventProcessor::ProcessBatch(std::span<const ReceivedEvent> events) {
+  MatchBatch(events);
+  SubmitBatchHits(outputs_);
+}
+
+void EventProcessor::ProcessBatchDeferringWakeup(std::span<const ReceivedEvent> events) {
+  MatchBatch(events);
+  SubmitBatchHits(outputs_, /*defer_wakeup=*/true);
+}
+
+void EventProcessor::InputIdle() {
+  for (HitOutput* out : outputs_) out->WakeDeferred();
+}
+
+void EventProcessor::MatchBatch(std::span<const ReceivedEvent> events) {
   thread_local BatchScratch s;
   if (events.empty()) return;
   events_.fetch_add(events.size(), std::memory_order_relaxed);
@@ -250,7 +276,6 @@ void EventProcessor::ProcessBatch(std::span<const ReceivedEvent> events) {
       if (!matches.empty()) EmitHit(event, p.parsed.header, p.source, p.rule_match, found, indicator, matches, *snap, &emitted);
     }
   }
-  SubmitBatchHits(outputs_);
 }
 
 void EventProcessor::EmitHit(const ReceivedEvent& event, const SyslogHeader& header, const CompiledSource* source,

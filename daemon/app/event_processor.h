@@ -20,6 +20,10 @@
 // summary hit when the window closes). A batch's hits go to each output with one
 // HitOutput::SubmitBatch at the end of ProcessBatch (in order; ReplyBack events' hits
 // with Submit as each is found), so ProcessBatch returns once the outputs have them all.
+// ProcessBatchDeferringWakeup() submits with HitOutput::SubmitBatchDeferringWakeup, for a
+// caller that calls InputIdle() whenever it is about to wait for more input: the outputs'
+// delivery wake-up then comes once per two batches with hits (or at InputIdle(), or after
+// the next batch without hits), never later than the end of the next batch.
 //
 // ReplyBack (docs/replyback.md): when the event came on a ReplyBack connection
 // (event.reply set), each of its hits — the same Hit objects the outputs get — is also
@@ -116,10 +120,21 @@ class EventProcessor {
   // per thread and kept for the next batch (about the size of the largest batch's events);
   // inputs hand batches of what one read of a connection delivered (ingest/input.h).
   void ProcessBatch(std::span<const ReceivedEvent> events);
+  // ProcessBatch(), except that the outputs may leave the delivery wake-up for this
+  // batch's hits pending until the end of the next batch or InputIdle(), whichever comes
+  // first (HitOutput::SubmitBatchDeferringWakeup). The hits are accepted (in the spool) when
+  // it returns, as with ProcessBatch().
+  void ProcessBatchDeferringWakeup(std::span<const ReceivedEvent> events);
+  // The caller's input has nothing more buffered: wakes what a deferring batch left
+  // pending (HitOutput::WakeDeferred). Thread-safe; cheap when nothing is pending.
+  void InputIdle();
   ProcessorStats stats() const;
 
  private:
   const HitFormatter& ReplyFormatter(std::string_view input) const;
+  // The work of ProcessBatch: the batch's hits end up in the thread's batch_hits (those of
+  // ReplyBack events are submitted at once).
+  void MatchBatch(std::span<const ReceivedEvent> events);
   // The hit for one observable with matches (unless allowlisted, capped or held back by
   // the suppression window), sent to the outputs and the ReplyBack channel.
   void EmitHit(const ReceivedEvent& event, const SyslogHeader& header, const CompiledSource* source,

@@ -324,6 +324,38 @@ TEST_F(EventProcessorTest, ProcessBatchDoesWhatProcessDoesEventByEvent) {
   EXPECT_EQ(b.malformed, 1u);
 }
 
+TEST_F(EventProcessorTest, DeferringBatchesLeaveTheWakeUpToTheOutputsAndIdle) {
+  Replace("a", {Entry("evil.com", "dom a"), Entry("10.1.2.3", "ip a")});
+  const std::vector<ReceivedEvent> events = {
+      {"siem", "10.9.9.9:5000", "a 10.1.2.3 then evil.com"},
+      {"siem", "10.9.9.9:5000", "nothing here"},
+      {"siem", "10.9.9.9:5000", "c x.evil.com"},
+  };
+  CollectingOutput plain;
+  EventProcessor reference(store_.get(), &holder_, {&plain});
+  reference.ProcessBatch(events);
+  reference.ProcessBatch(std::span<const ReceivedEvent>(events).subspan(1, 1));
+
+  CollectingOutput out;
+  EventProcessor processor(store_.get(), &holder_, {&out});
+  processor.ProcessBatchDeferringWakeup(std::span<const ReceivedEvent>(events).first(1));
+  processor.ProcessBatchDeferringWakeup(std::span<const ReceivedEvent>(events).subspan(2, 1));
+  processor.ProcessBatchDeferringWakeup(std::span<const ReceivedEvent>(events).subspan(1, 1));  // no hit
+  processor.ProcessBatchDeferringWakeup({});                                                     // nothing
+  processor.InputIdle();
+  // Hits are handed over (in the spool, for the real outputs) by the deferring call; a batch
+  // without hits and InputIdle() let the outputs wake what is pending.
+  EXPECT_EQ(out.calls(), (std::vector<std::string>{"deferred 2", "deferred 1", "wake", "wake", "wake"}));
+  EXPECT_EQ(plain.calls(), (std::vector<std::string>{"batch 3"}));
+  auto expected = plain.Take();
+  auto got = out.Take();
+  ASSERT_EQ(got.size(), 3u);
+  ASSERT_EQ(expected.size(), 3u);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(Comparable(*got[i]), Comparable(*expected[i])) << i;
+  EXPECT_EQ(processor.stats().hits, 3u);
+  EXPECT_EQ(processor.stats().events, 3u);
+}
+
 TEST_F(EventProcessorTest, ProcessBatchSubmitsItsHitsWithOneSubmitBatchInEventOrder) {
   Replace("a", {Entry("evil.com", "dom a"), Entry("10.1.2.3", "ip a"), Entry("10.1.2.4", "ip a")});
   const std::vector<ReceivedEvent> events = {

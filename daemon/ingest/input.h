@@ -54,8 +54,10 @@ class Input {
 
 // Builds and binds the input a validated config entry describes (config/config.h).
 // batch_handler (optional): stream inputs hand their events in batches through it (see
-// EventBatchHandler); UDP ignores it.
+// EventBatchHandler); UDP ignores it. idle_handler (optional, with batch_handler): see
+// InputIdleHandler; UDP ignores it.
 Result<std::unique_ptr<Input>> MakeInput(boost::asio::io_context& io, const config::Input& config,
-                                         EventHandler handler, EventBatchHandler batch_handler = {});
+                                         EventHandler handler, EventBatchHandler batch_handler = {},
+                                         InputIdleHandler idle_handler = {});
 
 }  // namespace iocd

@@ -13,7 +13,7 @@ namespace iocd {
 namespace asio = boost::asio;
 
 Result<std::unique_ptr<Input>> MakeInput(asio::io_context& io, const config::Input& in, EventHandler handler,
-                                         EventBatchHandler batch_handler) {
+                                         EventBatchHandler batch_handler, InputIdleHandler idle_handler) {
   auto invalid = [&](const std::string& what) { return Status::InvalidArgument("input " + in.name() + ": " + what); };
 
   std::chrono::milliseconds idle{0};
@@ -81,7 +81,8 @@ Result<std::unique_ptr<Input>> MakeInput(asio::io_context& io, const config::Inp
     default:
       return invalid("unsupported protocol " + std::to_string(static_cast<int>(in.protocol())));
   }
-  auto stream = SyslogStreamListener::Create(io, so, std::move(handler), std::move(batch_handler));
+  auto stream = SyslogStreamListener::Create(io, so, std::move(handler), std::move(batch_handler),
+                                             std::move(idle_handler));
   if (!stream.ok()) return stream.status();
   return std::unique_ptr<Input>(std::move(stream).value());
 }

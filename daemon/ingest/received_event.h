@@ -44,6 +44,12 @@ using EventHandler = std::function<void(const ReceivedEvent&)>;
 // (event.reply set) still go to the EventHandler one by one.
 using EventBatchHandler = std::function<void(std::span<const ReceivedEvent>)>;
 
+// Optional, for stream inputs with an EventBatchHandler: called on the network thread
+// when a connection goes back to waiting for its socket after reading (it found no more
+// bytes buffered, or has read its share of this wake-up) and when it ends. Lets the
+// pipeline defer per-batch work (the outputs' delivery wake-up) until then. Must not block.
+using InputIdleHandler = std::function<void()>;
+
 // Counters of one input, monotonic except connections_open. Fields an input does not use
 // stay 0 (UDP has no connections; only TLS has handshakes).
 struct IngestStats {

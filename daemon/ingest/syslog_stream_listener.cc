@@ -91,6 +91,7 @@ struct Shared {
   std::string name;
   EventHandler handler;
   EventBatchHandler batch_handler;  // optional
+  InputIdleHandler idle_handler;    // optional
   size_t max_message_bytes = 0;
   size_t max_connections = 0;
   std::chrono::milliseconds idle_timeout{0};
@@ -178,6 +179,12 @@ class SessionBase : public std::enable_shared_from_this<SessionBase>, public Rep
       if (frame.kind == SyslogFrameDecoder::Kind::kError) break;
     }
     HandOnBatch();
+    Idle();
+  }
+
+  // The connection goes back to waiting (or ends): deferred per-batch work is done now.
+  void Idle() {
+    if (shared_->idle_handler) shared_->idle_handler();
   }
 
   // Batch handler only: queues a message for the batch, or hands it on alone when large.
@@ -362,6 +369,7 @@ class StreamSession final : public SessionBase {
         }
         if (n < kPlainReadBytes || closed_ || shared_->Stopping() || RepliesBacklogged()) break;
       }
+      Idle();
     }
     if (shared_->Stopping()) {
       DrainOnStrand();
@@ -408,6 +416,7 @@ class StreamSession final : public SessionBase {
       last_activity_ = Clock::now();
       Consume(std::string_view(tls_buffer_.get(), n));
       StartWrite();
+      Idle();
     }
     if (ec) {
       Finish();  // close_notify, EOF without it, or reset
@@ -768,7 +777,8 @@ SyslogStreamListener::~SyslogStreamListener() = default;
 
 Result<std::unique_ptr<SyslogStreamListener>> SyslogStreamListener::Create(asio::io_context& io, Options options,
                                                                           EventHandler handler,
-                                                                          EventBatchHandler batch_handler) {
+                                                                          EventBatchHandler batch_handler,
+                                                                          InputIdleHandler idle_handler) {
   std::unique_ptr<Impl> impl;
   tcp::endpoint bound;
   const std::string name = options.name;
@@ -809,6 +819,7 @@ Result<std::unique_ptr<SyslogStreamListener>> SyslogStreamListener::Create(asio:
   impl->shared->name = name;
   impl->shared->handler = std::move(handler);
   impl->shared->batch_handler = std::move(batch_handler);
+  impl->shared->idle_handler = std::move(idle_handler);
   impl->shared->max_message_bytes = std::max<size_t>(1, options.max_message_bytes);
   impl->shared->max_connections = options.max_connections;
   impl->shared->idle_timeout = options.idle_timeout;

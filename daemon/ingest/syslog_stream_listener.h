@@ -22,7 +22,10 @@
 // together (at most kMaxBatchEvents and about kMaxBatchBytes per call), copied into a
 // per-thread buffer because the decoder's views do not outlive the next frame; a message
 // over kMaxBatchedMessageBytes is handed alone, without a copy. Memory per thread: that
-// buffer (about kMaxBatchBytes), none per connection.
+// buffer (about kMaxBatchBytes), none per connection. The idle handler (optional) is
+// called whenever a connection goes back to waiting after reading (a plain socket after
+// its reads of one wake-up, a TLS one after each read) and when it ends, so work deferred
+// per batch is done before the thread can block.
 //
 // TLS: the certificate chain and key are loaded at Create(); only TLS 1.2 and later are
 // offered. With a CA file, a client certificate is asked for and verified; with
@@ -98,7 +101,8 @@ class SyslogStreamListener : public Input {
   // connections not in ReplyBack mode go to it instead of handler (see "Batches" above).
   static Result<std::unique_ptr<SyslogStreamListener>> Create(boost::asio::io_context& io, Options options,
                                                               EventHandler handler,
-                                                              EventBatchHandler batch_handler = {});
+                                                              EventBatchHandler batch_handler = {},
+                                                              InputIdleHandler idle_handler = {});
   ~SyslogStreamListener() override;
 
   // The bound TCP endpoint (the real port when 0 was configured); unset for kUnix.

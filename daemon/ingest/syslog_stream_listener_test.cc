@@ -37,16 +37,23 @@ SyslogStreamListener::Options TcpOptions() {
 
 // Runs a listener in a background io_context (two threads) and records what it hands out.
 // Batched: with a batch handler too, recording each batch's size (and, for events through
-// the per-event handler, 0).
+// the per-event handler, 0), and an idle handler; trail() lists both in call order.
 class ListenerHarness {
  public:
   explicit ListenerHarness(SyslogStreamListener::Options options = TcpOptions(), bool batched = false) {
     EventBatchHandler batch_handler;
+    InputIdleHandler idle_handler;
     if (batched) {
       batch_handler = [this](std::span<const ReceivedEvent> events) {
         std::lock_guard lock(mu_);
         batches_.push_back(events.size());
+        trail_.push_back("batch " + std::to_string(events.size()));
         for (const ReceivedEvent& e : events) Record(e);
+      };
+      idle_handler = [this] {
+        std::lock_guard lock(mu_);
+        trail_.push_back("idle");
+        cv_.notify_all();
       };
     }
     auto listener = SyslogStreamListener::Create(
@@ -56,7 +63,7 @@ class ListenerHarness {
           batches_.push_back(0);
           Record(e);
         },
-        std::move(batch_handler));
+        std::move(batch_handler), std::move(idle_handler));
     EXPECT_TRUE(listener.ok()) << listener.status().ToString();
     listener_ = std::move(listener).value();
     listener_->Start();
@@ -86,6 +93,14 @@ class ListenerHarness {
     std::lock_guard lock(mu_);
     return batches_;
   }
+  // Waits (bounded, as a failure guard only) until n messages have arrived and the idle
+  // handler has been called after the last batch; returns the trail.
+  std::vector<std::string> WaitForIdleAfter(size_t n) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(20),
+                 [&] { return messages_.size() >= n && !trail_.empty() && trail_.back() == "idle"; });
+    return trail_;
+  }
 
   // Stops the listener and waits for the io_context to run out of work.
   void StopAndJoin() {
@@ -112,6 +127,7 @@ class ListenerHarness {
   std::vector<std::string> messages_;
   std::vector<std::string> senders_;
   std::vector<size_t> batches_;
+  std::vector<std::string> trail_;
 };
 
 tcp::socket Connect(asio::io_context& io, uint16_t port) {
@@ -217,6 +233,40 @@ TEST(SyslogStreamListenerTest, BatchHandlerGetsEveryMessageInOrderInBoundedBatch
   }
   EXPECT_EQ(total, expected.size());
   EXPECT_EQ(h.listener().stats().messages, expected.size());
+}
+
+// Every batch is followed by an idle call before the connection waits for its socket
+// again, so work deferred per batch is never left behind: after each write the last call
+// is "idle", and every message went through a batch.
+TEST(SyslogStreamListenerTest, IdleHandlerFollowsTheBatchesOfEachRead) {
+  ListenerHarness h(TcpOptions(), /*batched=*/true);
+  asio::io_context client_io;
+  tcp::socket s = Connect(client_io, h.port());
+  std::string wire;
+  for (int i = 0; i < 600; ++i) wire += "<13>event " + std::to_string(i) + "\n";
+  asio::write(s, asio::buffer(wire));
+  std::vector<std::string> trail = h.WaitForIdleAfter(600);
+  ASSERT_FALSE(trail.empty());
+  EXPECT_EQ(trail.back(), "idle");
+  EXPECT_EQ(h.messages().size(), 600u);
+  asio::write(s, asio::buffer(std::string("one more\n")));
+  trail = h.WaitForIdleAfter(601);
+  ASSERT_GE(trail.size(), 2u);
+  EXPECT_EQ(trail[trail.size() - 2], "batch 1");
+  EXPECT_EQ(trail.back(), "idle");
+  size_t batched = 0;
+  for (const std::string& t : trail) {
+    if (t != "idle") batched += std::stoul(t.substr(6));
+  }
+  EXPECT_EQ(batched, 601u);
+  // The end of the connection: a last line without LF is handed on, then idle.
+  asio::write(s, asio::buffer(std::string("tail")));
+  s.close();
+  trail = h.WaitForIdleAfter(602);
+  ASSERT_GE(trail.size(), 2u);
+  EXPECT_EQ(trail[trail.size() - 2], "batch 1");
+  EXPECT_EQ(trail.back(), "idle");
+  EXPECT_EQ(h.messages().back(), "tail");
 }
 
 TEST(SyslogStreamListenerTest, BatchHandlerKeepsFrameErrorsAndStopBehaviour) {
@@ -498,6 +548,20 @@ TEST_F(TlsTest, DeliversBothFramingsOverTls) {
   asio::write(*s, asio::buffer(std::string("<13>tls line\n12 <13>octets!\nlast")));
   s->shutdown(ec);  // close_notify; the LF-less last line counts at close
   EXPECT_EQ(h.WaitForMessages(3), (std::vector<std::string>{"<13>tls line", "<13>octets!\n", "last"}));
+}
+
+TEST_F(TlsTest, IdleHandlerFollowsEachReadOverTls) {
+  ListenerHarness h(TlsOptions(false, false), /*batched=*/true);
+  asio::io_context io;
+  ssl::context ctx = ClientContext();
+  boost::system::error_code ec;
+  auto s = TlsConnect(io, ctx, h.port(), &ec);
+  ASSERT_FALSE(ec) << ec.message();
+  asio::write(*s, asio::buffer(std::string("<13>a\n<13>b\n")));
+  std::vector<std::string> trail = h.WaitForIdleAfter(2);
+  ASSERT_FALSE(trail.empty());
+  EXPECT_EQ(trail.back(), "idle");
+  EXPECT_EQ(h.messages(), (std::vector<std::string>{"<13>a", "<13>b"}));
 }
 
 TEST_F(TlsTest, RequiredClientCertificateIsVerified) {

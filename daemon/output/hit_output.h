@@ -75,6 +75,22 @@ class HitOutput {
     for (const auto& hit : hits) Submit(hit);
   }
 
+  // SubmitBatch() whose delivery wake-up may wait: the hits are accepted exactly as by
+  // SubmitBatch() when it returns (for the spooled outputs: in the spool), but an output
+  // that wakes a delivery thread per call may leave that wake-up pending, so that a caller
+  // handing over batch after batch pays one wake-up for several. At most one batch waits:
+  // a call that finds an earlier batch's wake-up still pending wakes for both at once. The
+  // caller must call WakeDeferred() once it has nothing more to hand over for now (its
+  // input is drained, or a batch without hits went by); until then, at most the pending
+  // batch's hits wait. This default (outputs that do not wake anything) is SubmitBatch().
+  virtual void SubmitBatchDeferringWakeup(std::span<const std::shared_ptr<const iocd::hit::Hit>> hits) {
+    SubmitBatch(hits);
+  }
+
+  // Performs the wake-up a SubmitBatchDeferringWakeup() left pending, if any (from any
+  // thread). Cheap when none is: one atomic operation.
+  virtual void WakeDeferred() {}
+
   // Stops accepting, tries to deliver what is queued until `deadline`, then stops the
   // output's threads and returns; hits still undelivered are counted as dropped. Idempotent;
   // a second call returns at once.

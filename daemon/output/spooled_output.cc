@@ -512,11 +512,36 @@ class SpooledOutputsImpl final : public SpooledOutputs {
   // One group-commit entry for the whole batch: its hits go into the spool with one write
   // (shared with concurrent submitters), and the outputs are woken once.
   void SubmitBatch(std::span<const std::shared_ptr<const iocd::hit::Hit>> hits) override {
-    if (hits.empty()) return;
+    if (Append(hits)) NotifyAll();
+  }
+
+  // The wake-up of the first deferred batch stays pending; the next deferred batch (or
+  // WakeDeferred) wakes for both. Set only after the hits are in the spool, so whoever
+  // clears it wakes the delivery threads for hits they can already read.
+  void SubmitBatchDeferringWakeup(std::span<const std::shared_ptr<const iocd::hit::Hit>> hits) override {
+    if (!Append(hits)) return;
+    if (!wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
+    wake_pending_.store(false, std::memory_order_release);
+    NotifyAll();
+  }
+
+  void WakeDeferred() override {
+    if (!wake_pending_.load(std::memory_order_relaxed)) return;
+    if (wake_pending_.exchange(false, std::memory_order_acq_rel)) NotifyAll();
+  }
+
+  void NotifyAll() {
+    for (auto& d : deliverers_) d->Notify();
+  }
+
+  // Serializes `hits` and appends them to the spool (group commit); false when there was
+  // nothing to wake the outputs for (no hits, or no longer accepting).
+  bool Append(std::span<const std::shared_ptr<const iocd::hit::Hit>> hits) {
+    if (hits.empty()) return false;
     submitted_.fetch_add(hits.size(), std::memory_order_relaxed);
     if (!accepting_.load(std::memory_order_acquire)) {
       rejected_.fetch_add(hits.size(), std::memory_order_relaxed);
-      return;
+      return false;
     }
     // Serialized into per-thread strings that keep their capacity from call to call.
     thread_local std::vector<std::string> serialized;
@@ -526,7 +551,7 @@ class SpooledOutputsImpl final : public SpooledOutputs {
     self.values = std::span<const std::string>(serialized.data(), hits.size());
     self.hits = hits;
     Commit(self);
-    for (auto& d : deliverers_) d->Notify();
+    return true;
   }
 
   void Shutdown(Clock::time_point deadline) override {
@@ -675,6 +700,7 @@ class SpooledOutputsImpl final : public SpooledOutputs {
   RecentHits recent_;  // before deliverers_: they read it until they are destroyed
   std::vector<std::unique_ptr<Deliverer>> deliverers_;
   std::atomic<bool> accepting_{true};
+  std::atomic<bool> wake_pending_{false};  // a SubmitBatchDeferringWakeup() has not woken the outputs
   std::atomic<uint64_t> submitted_{0}, rejected_{0}, overflow_seen_{0};
   std::mutex log_mu_;
   LogLimiter overflow_log_;  // guarded by log_mu_

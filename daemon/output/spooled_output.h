@@ -32,7 +32,9 @@
 // wrote, and goes on with what queued up meanwhile (at most 8 writes) before handing over.
 // Submit() and SubmitBatch() return only once all their hits are in the spool: an accepted
 // hit survives SIGKILL (and, with sync, a machine crash). A failed write rejects every hit
-// of its group (counted in `dropped`, logged). Each call wakes the delivery threads once.
+// of its group (counted in `dropped`, logged). Each call wakes the delivery threads once;
+// SubmitBatchDeferringWakeup() may leave that wake-up to the next such call or to
+// WakeDeferred() (hit_output.h: at most one batch waits; the spool write is not deferred).
 // One thread calling Submit() per hit pays one write and one wake-up per hit; SubmitBatch()
 // pays them once per batch (the event processor submits each input batch's hits so), and
 // N concurrent submitters need up to N times fewer writes, which matters most with sync

@@ -309,6 +309,39 @@ TEST_F(SpooledOutputsTest, SubmitBatchSpoolsOnceAndDeliversExactlyItsHitsInOrder
   EXPECT_EQ(out->stats().dropped, 3u);
 }
 
+// A deferring batch is in the spool when the call returns, like SubmitBatch; the next
+// deferring batch or WakeDeferred() wakes the delivery, and every hit arrives once, in
+// submission order, mixed with undeferred submissions.
+TEST_F(SpooledOutputsTest, DeferredWakeUpBatchesAreSpooledAtOnceAndDeliveredInOrder) {
+  TestListener siem;
+  auto out = Open({Tcp("siem", siem.port())});
+  TestConnection c(siem.Accept(Guard()));
+  std::vector<std::shared_ptr<const iocd::hit::Hit>> hits;
+  for (int i = 0; i < 12; ++i) hits.push_back(MakeHit(i));
+  const std::span<const std::shared_ptr<const iocd::hit::Hit>> all(hits);
+  out->SubmitBatchDeferringWakeup(all.subspan(0, 3));
+  EXPECT_EQ(out->spool_stats().next_seq, 3u);
+  out->SubmitBatchDeferringWakeup(all.subspan(3, 2));  // wakes for both batches
+  EXPECT_EQ(out->spool_stats().next_seq, 5u);
+  EXPECT_EQ(c.ReadLines(5, Guard()), Ids(0, 5));
+  out->SubmitBatchDeferringWakeup(all.subspan(5, 1));
+  out->WakeDeferred();
+  EXPECT_EQ(c.ReadLines(1, Guard()), Ids(5, 6));
+  out->WakeDeferred();  // nothing pending
+  out->SubmitBatchDeferringWakeup({});
+  out->SubmitBatchDeferringWakeup(all.subspan(6, 2));
+  out->SubmitBatch(all.subspan(8, 2));
+  out->SubmitBatchDeferringWakeup(all.subspan(10, 2));
+  EXPECT_EQ(out->spool_stats().next_seq, 12u);
+  out->WakeDeferred();
+  EXPECT_EQ(c.ReadLines(6, Guard()), Ids(6, 12));
+  ShutDownAllDelivered(*out, "siem", 12);
+  out->SubmitBatchDeferringWakeup(all.subspan(0, 2));
+  out->WakeDeferred();
+  EXPECT_EQ(out->stats().submitted, 14u);
+  EXPECT_EQ(out->stats().dropped, 2u);
+}
+
 TEST_F(SpooledOutputsTest, SubmitBatchHitsSurviveSigkillOnceItReturns) {
   uint16_t port;
   {
