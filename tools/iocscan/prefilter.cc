@@ -156,12 +156,10 @@ std::string Cidr4Key(uint32_t addr, uint8_t length) {
 // probe is added and tested later, so the cache misses of many probes overlap.
 struct LinePrefilter::Probes {
   std::vector<uint64_t>* hashes;
-  // Always false: the probe is tested by AnyContained (the callers' "return true when
-  // Add found one" shape leaves room for testing early).
-  bool Add(const LinePrefilter& f, uint64_t hash) {
+  // The probe is tested later, by AnyContained.
+  void Add(const LinePrefilter& f, uint64_t hash) {
     __builtin_prefetch(&f.blocks_[f.BlockOf(hash)]);
     hashes->push_back(hash);
-    return false;
   }
 };
 
@@ -333,7 +331,8 @@ bool LinePrefilter::HostRun(std::string_view line, size_t begin, size_t end,
   const std::string_view core = line.substr(s2, e2 - s2);
   if (has_hex_ && (core.size() == 32 || core.size() == 40 || core.size() == 64) &&
       std::all_of(core.begin(), core.end(), [](char c) { return Is(c, kHex); })) {
-    return probes->Add(*this, HashName(core));  // a digest: no '.' in it
+    probes->Add(*this, HashName(core));  // a digest: no '.' in it
+    return false;
   }
   if (std::memchr(p + s0, '.', e1 - s0) == nullptr) return false;
   if ((begin > 0 && static_cast<unsigned char>(p[begin - 1]) >= 0x80) ||
@@ -351,10 +350,8 @@ bool LinePrefilter::HostRun(std::string_view line, size_t begin, size_t end,
       for (size_t s = s0;; s = s2) {
         const std::string_view quad = line.substr(s, e - s);
         if (std::optional<uint32_t> addr = ParseIpv4(quad)) {
-          if (quad_anchors_ && probes->Add(*this, HashQuad(*addr))) return true;
-          for (uint8_t len : cidr4_lengths_) {
-            if (probes->Add(*this, HashText(Cidr4Key(*addr, len)))) return true;
-          }
+          if (quad_anchors_) probes->Add(*this, HashQuad(*addr));
+          for (uint8_t len : cidr4_lengths_) probes->Add(*this, HashText(Cidr4Key(*addr, len)));
           break;
         }
         if (s == s2) break;
@@ -368,14 +365,13 @@ bool LinePrefilter::HostRun(std::string_view line, size_t begin, size_t end,
       for (;;) {
         size_t q = label_end;
         while (q > s0 && p[q - 1] != '.') --q;
-        if (s2 > q && s2 < label_end && labels + 1 >= min_labels_ &&
-            probes->Add(*this, Finish(AddLabel(state, p, p + s2, p + label_end)))) {
-          return true;
+        if (s2 > q && s2 < label_end && labels + 1 >= min_labels_) {
+          probes->Add(*this, Finish(AddLabel(state, p, p + s2, p + label_end)));
         }
         state = AddLabel(state, p, p + q, p + label_end);
         ++labels;
         if (labels == 1 && !TldListed(Finish(state))) break;  // no anchor ends so
-        if (labels >= min_labels_ && probes->Add(*this, Finish(state))) return true;
+        if (labels >= min_labels_) probes->Add(*this, Finish(state));
         if (q == s0 || labels >= max_labels_) break;
         label_end = q - 1;
       }
