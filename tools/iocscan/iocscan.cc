@@ -34,11 +34,6 @@ uint64_t Sum(const std::map<std::string, uint64_t>& counts) {
   return n;
 }
 
-bool EntryLess(const ScanIndex::Entry& a, const ScanIndex::Entry& b) {
-  if (a.encoded != b.encoded) return a.encoded < b.encoded;
-  return a.feed < b.feed;
-}
-
 // This thread's CPU time: the profile stays meaningful when other work shares the cores.
 double ThreadCpuSeconds() {
   timespec ts{};
@@ -137,20 +132,25 @@ Result<std::unique_ptr<const ScanIndex>> ScanIndex::Load(const iocd::config::Con
     reports->push_back(std::move(report));
   }
   scan->index_ = std::move(builder).Build();
-  std::sort(scan->entries_.begin(), scan->entries_.end(), EntryLess);
   scan->entries_.shrink_to_fit();
   size_t slots = 16;
   while (slots < 2 * scan->entries_.size()) slots *= 2;
   scan->slots_.assign(slots, kNoEntry);
+  scan->next_.assign(scan->entries_.size(), kNoEntry);
   for (size_t i = 0; i < scan->entries_.size(); ++i) {
-    if (i > 0 && scan->entries_[i].encoded == scan->entries_[i - 1].encoded) continue;
-    size_t slot = std::hash<std::string_view>{}(scan->entries_[i].encoded) & (slots - 1);
-    while (scan->slots_[slot] != kNoEntry) slot = (slot + 1) & (slots - 1);
+    const std::string_view key = scan->entries_[i].encoded;
+    size_t slot = std::hash<std::string_view>{}(key) & (slots - 1);
+    while (scan->slots_[slot] != kNoEntry && scan->entries_[scan->slots_[slot]].encoded != key)
+      slot = (slot + 1) & (slots - 1);
+    // The same indicator from another feed goes in front of the chain.
+    scan->next_[i] = scan->slots_[slot];
     scan->slots_[slot] = static_cast<uint32_t>(i);
   }
   std::vector<std::string_view> encoded;
   encoded.reserve(scan->entries_.size());
-  for (const Entry& e : scan->entries_) encoded.push_back(e.encoded);
+  for (uint32_t first : scan->slots_) {  // each distinct indicator once
+    if (first != kNoEntry) encoded.push_back(scan->entries_[first].encoded);
+  }
   scan->prefilter_ = LinePrefilter::Build(encoded);
   return std::unique_ptr<const ScanIndex>(std::move(scan));
 }
@@ -160,8 +160,7 @@ const ScanIndex::Entry* ScanIndex::Find(FeedId feed, std::string_view encoded) c
   for (size_t slot = std::hash<std::string_view>{}(encoded) & mask; slots_[slot] != kNoEntry;
        slot = (slot + 1) & mask) {
     if (entries_[slots_[slot]].encoded != encoded) continue;
-    // The entries of this indicator are adjacent, sorted by feed.
-    for (size_t i = slots_[slot]; i < entries_.size() && entries_[i].encoded == encoded; ++i) {
+    for (uint32_t i = slots_[slot]; i != kNoEntry; i = next_[i]) {
       if (entries_[i].feed == feed) return &entries_[i];
     }
     return nullptr;

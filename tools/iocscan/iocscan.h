@@ -102,12 +102,15 @@ class ScanIndex {
   std::shared_ptr<const IndicatorIndex> index_;
   std::shared_ptr<const Allowlist> allowlist_;
   std::vector<Feed> feeds_;
-  std::vector<Entry> entries_;  // sorted by (encoded, feed)
-  // Open addressing over entries_ (linear probing, at most half full): the index of the
-  // first entry of each distinct encoded indicator, kNoEntry in empty slots. Find costs a
-  // probe or two instead of a binary search's ~20 cache misses over 1M entries.
+  std::vector<Entry> entries_;  // in load order; (encoded, feed) is unique
+  // Open addressing over entries_ (linear probing, at most half full): for each distinct
+  // encoded indicator, the index of one of its entries, kNoEntry in empty slots. Find
+  // costs a probe or two instead of a binary search's ~20 cache misses over 1M entries,
+  // and loading sorts nothing.
   static constexpr uint32_t kNoEntry = ~uint32_t{0};
   std::vector<uint32_t> slots_;
+  // next_[i]: the next entry with entries_[i]'s indicator (another feed), or kNoEntry.
+  std::vector<uint32_t> next_;
   std::unique_ptr<const LinePrefilter> prefilter_;
 };
 

@@ -97,6 +97,50 @@ TEST_F(ScanTest, HitsCarryEveryFeedsEntryWithContext) {
   EXPECT_THAT(lines[3], HasSubstr(R"("name":"10.0.0.0/8")"));
 }
 
+// Entry lookup (ScanIndex::Find) with many keys sharing probe runs and up to three feeds per
+// indicator: every hit names exactly the feeds that list its indicator, each with its own
+// comment.
+TEST_F(ScanTest, EachHitNamesExactlyTheFeedsThatListIt) {
+  std::string a, b, c, text;
+  for (int i = 0; i < 300; ++i) {
+    const std::string ip = "10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+    if (i % 2 == 0) a += ip + " # a" + std::to_string(i) + "\n";
+    if (i % 3 == 0) b += ip + " # b" + std::to_string(i) + "\n";
+    if (i % 5 == 0) c += ip + " # c" + std::to_string(i) + "\n";
+    text += ip + "\n";
+  }
+  Write("a.txt", a);
+  Write("b.txt", b);
+  Write("c.txt", c);
+  auto index = Load(R"(feeds:
+  - {name: a, path: @DIR@/a.txt, format: plain}
+  - {name: b, path: @DIR@/b.txt, format: plain}
+  - {name: c, path: @DIR@/c.txt, format: plain}
+)");
+  ASSERT_NE(index, nullptr);
+  ScanStats stats;
+  std::istringstream out(Scan(*index, text, {}, &stats));
+  int expected_hits = 0;
+  std::string line;
+  for (int i = 0; i < 300; ++i) {
+    const bool listed[3] = {i % 2 == 0, i % 3 == 0, i % 5 == 0};
+    if (!listed[0] && !listed[1] && !listed[2]) continue;
+    ++expected_hits;
+    ASSERT_TRUE(std::getline(out, line));
+    EXPECT_THAT(line, HasSubstr("\"address\":\"-:" + std::to_string(i + 1) + "\""));
+    for (int f = 0; f < 3; ++f) {
+      const std::string feed(1, static_cast<char>('a' + f));
+      const std::string entry = "{\"feed\":{\"name\":\"" + feed + "\"}";
+      const std::string comment = "\"comment\":\"" + feed + std::to_string(i) + "\"";
+      EXPECT_EQ(line.find(entry) != std::string::npos, listed[f]) << i << " " << feed;
+      EXPECT_EQ(line.find(comment) != std::string::npos, listed[f]) << i << " " << feed;
+    }
+  }
+  EXPECT_FALSE(std::getline(out, line));
+  EXPECT_EQ(stats.hits, static_cast<uint64_t>(expected_hits));
+  EXPECT_EQ(expected_hits, 150 + 100 + 60 - 50 - 30 - 20 + 10);
+}
+
 TEST_F(ScanTest, ThreadsAndChunkSizeDoNotChangeTheOutput) {
   Write("a.txt", "1.2.3.4\nevil.com\n");
   Write("b.txt", "5.6.7.8\n");
