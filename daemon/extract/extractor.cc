@@ -148,6 +148,11 @@ struct AtomBytes {
   bool dot = false;
   bool at = false;  // '@'
   bool colon() const { return first_colon != std::string_view::npos; }
+  // For an atom of at most 64 bytes (masked), bit i set where byte i is ':', '.' or '%'.
+  bool masked = false;
+  uint64_t colons = 0;
+  uint64_t dots = 0;
+  uint64_t percents = 0;
 };
 
 #if defined(__SSE2__)
@@ -171,48 +176,59 @@ uint32_t ShortDotColonMask(const char* p, size_t n) {
 #endif
 }
 
+#if defined(__SSE2__)
+// For s of at most 64 bytes: calls visit(v, place) for 16-byte vectors v that together
+// cover s, where place(movemask of v) gives those bits at s's positions (bit i for byte i of
+// s; bits of bytes outside s dropped). Short s: one LoadShort; longer: 16 bytes a step, the
+// last step the 16 bytes that end at s's end. No byte outside s is read.
+template <typename Visit>
+void VisitBlocks(std::string_view s, Visit visit) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  if (n < kBlock) {
+    visit(LoadShort(p, n), [n](uint32_t bits) { return uint64_t{ShortMask(bits, n)}; });
+    return;
+  }
+  size_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) {
+    visit(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)),
+          [i](uint32_t bits) { return uint64_t{bits} << i; });
+  }
+  if (i < n) {
+    const auto drop = static_cast<unsigned>(kBlock - (n - i));
+    visit(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - kBlock)),
+          [i, drop](uint32_t bits) { return uint64_t{bits >> drop} << i; });
+  }
+}
+#endif
+
 // Where a piece of at most 64 bytes has the bytes ClassifyPiece splits it at and those
 // that make a part worth classifying; bit i for byte i.
 struct PieceMasks {
   uint64_t pathstart;  // '/' or '?' (kPathStart)
   uint64_t hash;       // '#'
   uint64_t dotcolon;   // '.' or ':'
+  uint64_t equals;     // '='
   uint64_t ends() const { return pathstart | hash; }  // kHostEnd
 };
 
 // Without a branch per byte: the parts of a path are many and short. s.size() <= 64.
 PieceMasks ScanPieceMasks(std::string_view s) {
-  const char* p = s.data();
-  const size_t n = s.size();
-  PieceMasks m{0, 0, 0};
+  PieceMasks m{0, 0, 0, 0};
 #if defined(__SSE2__)
-  // Adds the masks of the 16 bytes in v, keeping bits [drop, 16) of them at bit at (for a
-  // short piece: ShortMask's bits).
-  auto add = [&m, n](__m128i v, unsigned drop, size_t at) {
-    auto keep = [&](uint32_t bits) {
-      return n < kBlock ? uint64_t{ShortMask(bits, n)} : uint64_t{bits >> drop} << at;
-    };
-    m.pathstart |= keep(EqualMask(v, '/') | EqualMask(v, '?'));
-    m.hash |= keep(EqualMask(v, '#'));
-    m.dotcolon |= keep(EqualMask(v, '.') | EqualMask(v, ':'));
-  };
-  if (n < kBlock) {
-    add(LoadShort(p, n), 0, 0);
-    return m;
-  }
-  size_t i = 0;
-  for (; i + kBlock <= n; i += kBlock) {
-    add(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)), 0, i);
-  }
-  if (i < n) {  // the last n - i bytes, from the 16 bytes that end at n
-    add(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - kBlock)),
-        static_cast<unsigned>(kBlock - (n - i)), i);
-  }
+  VisitBlocks(s, [&m](__m128i v, auto place) {
+    m.pathstart |= place(EqualMask(v, '/') | EqualMask(v, '?'));
+    m.hash |= place(EqualMask(v, '#'));
+    m.dotcolon |= place(EqualMask(v, '.') | EqualMask(v, ':'));
+    m.equals |= place(EqualMask(v, '='));
+  });
 #else
-  for (size_t i = 0; i < n; ++i) {
+  const char* p = s.data();
+  for (size_t i = 0; i < s.size(); ++i) {
     m.pathstart |= uint64_t{Is(kPathStart, p[i])} << i;
     m.hash |= uint64_t{p[i] == '#'} << i;
     m.dotcolon |= uint64_t{(kClass[static_cast<unsigned char>(p[i])] & kClassDotColon) != 0} << i;
+    m.equals |= uint64_t{p[i] == '='} << i;
   }
 #endif
   return m;
@@ -220,30 +236,38 @@ PieceMasks ScanPieceMasks(std::string_view s) {
 
 AtomBytes ScanAtomBytes(std::string_view s) {
   AtomBytes a;
+  if (s.size() <= kChunk) {
+    // Most atoms: whole masks, accumulated in registers.
+    uint64_t colons = 0;
+    uint64_t dots = 0;
+    uint64_t ats = 0;
+    uint64_t percents = 0;
 #if defined(__SSE2__)
-  const char* p = s.data();
-  const size_t n = s.size();
-  // Masks of the bytes [i, i + len), bit k for byte i + k.
-  auto add = [&a](size_t i, uint32_t colons, uint32_t dots, uint32_t ats) {
-    if (colons != 0) {
-      a.several_colons |= (colons & (colons - 1)) != 0 || a.colon();
-      if (!a.colon()) a.first_colon = i + static_cast<size_t>(__builtin_ctz(colons));
-    }
-    a.dot |= dots != 0;
-    a.at |= ats != 0;
-  };
-  size_t i = 0;
-  for (; i + kBlock <= n; i += kBlock) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    add(i, EqualMask(v, ':'), EqualMask(v, '.'), EqualMask(v, '@'));
-  }
-  if (i < n) {
-    const size_t len = n - i;
-    __m128i v = LoadShort(p + i, len);
-    add(i, ShortMask(EqualMask(v, ':'), len), ShortMask(EqualMask(v, '.'), len),
-        ShortMask(EqualMask(v, '@'), len));
-  }
+    VisitBlocks(s, [&](__m128i v, auto place) {
+      colons |= place(EqualMask(v, ':'));
+      dots |= place(EqualMask(v, '.'));
+      ats |= place(EqualMask(v, '@'));
+      percents |= place(EqualMask(v, '%'));
+    });
 #else
+    for (size_t i = 0; i < s.size(); ++i) {
+      colons |= uint64_t{s[i] == ':'} << i;
+      dots |= uint64_t{s[i] == '.'} << i;
+      ats |= uint64_t{s[i] == '@'} << i;
+      percents |= uint64_t{s[i] == '%'} << i;
+    }
+#endif
+    if (colons != 0) a.first_colon = static_cast<size_t>(__builtin_ctzll(colons));
+    a.several_colons = (colons & (colons - 1)) != 0;
+    a.dot = dots != 0;
+    a.at = ats != 0;
+    a.masked = true;
+    a.colons = colons;
+    a.dots = dots;
+    a.percents = percents;
+    return a;
+  }
+  // Longer atoms (rare: tokens are cut at separators, '=', '/', '?' and '#' first).
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == ':') {
       a.several_colons |= a.colon();
@@ -252,8 +276,16 @@ AtomBytes ScanAtomBytes(std::string_view s) {
     a.dot |= s[i] == '.';
     a.at |= s[i] == '@';
   }
-#endif
   return a;
+}
+
+// The number of set bits in m. Without -mpopcnt (the x86-64 baseline this builds for),
+// __builtin_popcountll is a call into libgcc; this is a few register operations.
+size_t CountBits(uint64_t m) {
+  m -= (m >> 1) & 0x5555555555555555ULL;
+  m = (m & 0x3333333333333333ULL) + ((m >> 2) & 0x3333333333333333ULL);
+  m = (m + (m >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+  return static_cast<size_t>((m * 0x0101010101010101ULL) >> 56);
 }
 
 // Whether s holds a run of at least 32 hex digits: the only way a token without '.' or ':'
@@ -261,6 +293,23 @@ AtomBytes ScanAtomBytes(std::string_view s) {
 bool HasLongHexRun(std::string_view s) {
   constexpr size_t kShortestDigest = 32;
   if (s.size() < kShortestDigest) return false;
+#if defined(__SSE2__)
+  if (s.size() <= kChunk) {
+    // Bit i set where byte i is a hex digit, then a run of 32 set bits by halving shifts.
+    uint64_t hex = 0;
+    VisitBlocks(s, [&hex](__m128i v, auto place) {
+      auto between = [](__m128i x, char lo, char hi) {  // signed: bytes >= 0x80 fail
+        return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                             _mm_cmplt_epi8(x, _mm_set1_epi8(static_cast<char>(hi + 1))));
+      };
+      const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+      hex |= place(static_cast<uint32_t>(
+          _mm_movemask_epi8(_mm_or_si128(between(v, '0', '9'), between(lower, 'a', 'f')))));
+    });
+    for (unsigned shift = 1; shift < kShortestDigest; shift *= 2) hex &= hex >> shift;
+    return hex != 0;
+  }
+#endif
   size_t run = 0;
   for (char c : s) {
     run = (kClass[static_cast<unsigned char>(c)] & kClassHex) ? run + 1 : 0;
@@ -715,6 +764,10 @@ class Collector {
       ClassifyPiece(token, /*may_be_url=*/!tried_url, seen, &m);
       return;
     }
+    if (token.size() <= kChunk) {
+      SplitMaskedOnEquals(token, seen);
+      return;
+    }
     size_t start = 0;
     size_t url_delim =
         (seen & kClassPathStart) != 0 ? FindFirst(token, kPathStart) : std::string_view::npos;
@@ -739,6 +792,38 @@ class Collector {
     }
   }
 
+  // The loop of SplitOnEquals for a trimmed token of at most kChunk bytes, with the '=' and
+  // '/'/'?' positions from one pass of masks instead of byte searches. A piece (up to the
+  // next '=' or the end) without '.' or ':' and under 32 bytes is skipped: it can only hold
+  // a digest, which takes 32+ bytes, and no URL (TryHostPath needs a '.' in its host, which
+  // either lies inside the piece or runs on past the '=' ending it, and no host holding a
+  // '=' is accepted); "src=", "SRC=", "act=" cost nothing.
+  void SplitMaskedOnEquals(std::string_view token, uint8_t seen) {
+    const PieceMasks m = ScanPieceMasks(token);
+    auto first_from = [](uint64_t mask, size_t from) {
+      const uint64_t rest = mask & ~BitsBelow(from);
+      return rest != 0 ? static_cast<size_t>(__builtin_ctzll(rest)) : std::string_view::npos;
+    };
+    size_t start = 0;
+    while (start < token.size()) {
+      const size_t eq = first_from(m.equals, start);
+      const size_t piece_end = eq == std::string_view::npos ? token.size() : eq;
+      const bool plain = (m.dotcolon & BitsBelow(piece_end) & ~BitsBelow(start)) == 0;
+      if (!plain || piece_end - start >= 32) {
+        const size_t url_delim = first_from(m.pathstart, start);
+        bool tried_url = false;
+        if (url_delim != std::string_view::npos && url_delim < eq) {
+          if (TryHostPath(TrimEdges(token.substr(start)))) return;
+          tried_url = true;
+        }
+        ClassifyPiece(token.substr(start, piece_end - start),
+                      /*may_be_url=*/eq == std::string_view::npos && !tried_url, seen);
+      }
+      if (eq == std::string_view::npos) return;
+      start = eq + 1;
+    }
+  }
+
   // A piece without '='. seen: the kClass bits of the token it was cut from (a byte class
   // the token lacks, the piece lacks too).
   // known: piece's masks, when the caller has them (piece then holds no edge punctuation).
@@ -753,7 +838,7 @@ class Collector {
     // Where the '/', '?', '#', '.' and ':' are: masks for a piece of up to kChunk bytes.
     const bool masked = piece.size() <= kChunk;
     const PieceMasks m =
-        known != nullptr ? *known : masked ? ScanPieceMasks(piece) : PieceMasks{0, 0, 0};
+        known != nullptr ? *known : masked ? ScanPieceMasks(piece) : PieceMasks{0, 0, 0, 0};
     auto next_end = [&](size_t from) {
       if (!masked) return FindFirst(piece, kHostEnd, from);
       const uint64_t rest = m.ends() & ~BitsBelow(from);
@@ -838,10 +923,11 @@ class Collector {
 
   // A piece without '=', '/', '?' or '#', trimmed.
   void ClassifyAtom(std::string_view atom) {
-    // One pass (16 bytes a step) instead of several memchr calls.
+    // One pass (16 bytes a step) instead of several memchr calls; its masks then give the
+    // ':' positions for TryIpv6 and the splits below.
     const AtomBytes bytes = ScanAtomBytes(atom);
     size_t at = bytes.at ? atom.rfind('@') : std::string_view::npos;
-    if (bytes.several_colons && TryIpv6(atom)) return;
+    if (bytes.several_colons && TryIpv6(atom, bytes)) return;
     const size_t untrimmed_size = atom.size();
     while (!atom.empty() && atom.back() == ':') atom.remove_suffix(1);
     if (atom.empty()) return;
@@ -858,10 +944,16 @@ class Collector {
     // trailing colons were dropped.
     size_t colon = bytes.first_colon;
     bool several_colons = bytes.several_colons;
+    // The next ':' at or after from.
+    auto next_colon = [&atom, &bytes](size_t from) {
+      if (!bytes.masked) return FindByte(atom, ':', from);
+      const uint64_t rest = bytes.colons & BitsBelow(atom.size()) & ~BitsBelow(from);
+      return rest != 0 ? static_cast<size_t>(__builtin_ctzll(rest)) : std::string_view::npos;
+    };
     if (atom.size() != untrimmed_size) {
-      colon = FindByte(atom, ':', 0);
+      colon = next_colon(0);
       several_colons = colon != std::string_view::npos &&
-                       FindByte(atom, ':', colon + 1) != std::string_view::npos;
+                       next_colon(colon + 1) != std::string_view::npos;
     }
     if (colon == std::string_view::npos) {
       // Dropping trailing colons kept every '.': bytes.dot still says whether there is one.
@@ -876,7 +968,7 @@ class Collector {
     // "md5:<hash>", "host:evil.com", "12:34:56" ...
     size_t start = 0;
     while (start <= atom.size()) {
-      size_t end = FindByte(atom, ':', start);
+      size_t end = next_colon(start);
       if (end == std::string_view::npos) end = atom.size();
       // Without a '.' in the atom a part can only be a digest, of 32+ bytes: the parts of
       // a MAC address or a time of day stop here.
@@ -888,20 +980,33 @@ class Collector {
     }
   }
 
-  bool TryIpv6(std::string_view s) {
-    std::string_view addr = s.substr(0, FindByte(s, '%', 0));  // drop a zone: "fe80::1%eth0"
+  // bytes: ScanAtomBytes(s).
+  bool TryIpv6(std::string_view s, const AtomBytes& bytes) {
+    // Drop a zone: "fe80::1%eth0".
+    const size_t zone = !bytes.masked       ? FindByte(s, '%', 0)
+                        : bytes.percents != 0 ? static_cast<size_t>(__builtin_ctzll(bytes.percents))
+                                              : std::string_view::npos;
+    std::string_view addr = s.substr(0, zone);
     if (addr == "::") return false;
     // Without "::" an address is eight groups (7 colons) or six and a dotted IPv4 address
     // (6 colons): "12:34:56" and "Nov 1 00:00:00" stop here, before inet_pton.
     size_t colons = 0;
     bool dot = false;
     bool double_colon = false;
-    for (size_t i = 0; i < addr.size(); ++i) {
-      if (addr[i] == ':') {
-        double_colon |= colons > 0 && addr[i - 1] == ':';
-        ++colons;
+    if (bytes.masked) {
+      const uint64_t in_addr = BitsBelow(addr.size());
+      const uint64_t colon_bits = bytes.colons & in_addr;
+      colons = CountBits(colon_bits);
+      double_colon = (colon_bits & (colon_bits >> 1)) != 0;
+      dot = (bytes.dots & in_addr) != 0;
+    } else {
+      for (size_t i = 0; i < addr.size(); ++i) {
+        if (addr[i] == ':') {
+          double_colon |= colons > 0 && addr[i - 1] == ':';
+          ++colons;
+        }
+        dot |= addr[i] == '.';
       }
-      dot |= addr[i] == '.';
     }
     if (!double_colon && colons != 7 && !(colons == 6 && dot)) return false;
     // Eight groups of exactly two hex digits ("5C:9C:E1:09:78:87:F8:07") is a certificate

@@ -510,6 +510,61 @@ TEST(ExtractorTest, FindsDigestsAndNamesAmongPathParts) {
   }
 }
 
+// Tokens with '=' of up to 64 bytes are split at masks, longer ones byte by byte; pieces
+// without '.' or ':' under 32 bytes are skipped. The same observables either way, for
+// tokens of every length around that boundary.
+const std::string kEmptyMd5 = "d41d8cd98f00b204e9800998ecf8427e";
+const std::string kEmptySha1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
+
+TEST(ExtractorTest, FindsObservablesInKeyValueTokensOfEveryLength) {
+  const std::string& md5 = kEmptyMd5;
+  for (size_t pad = 0; pad < 72; ++pad) {
+    SCOPED_TRACE(pad);
+    const std::string key(pad, 'k');
+    EXPECT_THAT(Extract(key + "=10.1.2.3"), ElementsAre(Found{"ipv4", "10.1.2.3"}));
+    EXPECT_THAT(Extract(key + "=" + md5), ElementsAre(Found{"md5", md5}));
+    EXPECT_THAT(Extract("fileHash=" + key + "=" + kEmptySha1),
+                ElementsAre(Found{"sha1", kEmptySha1}));
+    EXPECT_THAT(Extract(md5 + "=" + key), ElementsAre(Found{"md5", md5}));
+    EXPECT_THAT(Extract(key + "=" + std::string(31, 'a') + "=1.2.3.4"),
+                ElementsAre(Found{"ipv4", "1.2.3.4"}));
+    EXPECT_THAT(Extract(key + "=x.io/p?q=1"),
+                ElementsAre(Found{"url", "x.io/p?q=1"}, Found{"domain", "x.io"}));
+    // The '?' is trimmed from "?k=evil.com/x" when it is tried as a URL: its host would
+    // hold the '=', which no host does; the next piece is the URL.
+    EXPECT_THAT(Extract("a=?" + key + "=evil.com/x"),
+                ElementsAre(Found{"url", "evil.com/x"}, Found{"domain", "evil.com"}));
+    EXPECT_THAT(Extract("a=" + key + "=b/c=d"), IsEmpty());
+    if (pad == 0 || pad > 63) {  // ".io" is trimmed to "io"; a label has 63 bytes at most
+      EXPECT_THAT(Extract("a=" + key + ".io=b"), IsEmpty());
+    } else {
+      EXPECT_THAT(Extract("a=" + key + ".io=b"), ElementsAre(Found{"domain", key + ".io"}));
+    }
+    // A 32-digit run that is not a whole piece, and a 31-digit run: no digest.
+    EXPECT_THAT(Extract(key + "=" + md5 + "g"), IsEmpty());
+    EXPECT_THAT(Extract(key + "=" + md5.substr(1) + "=" + key), IsEmpty());
+  }
+}
+
+// Atoms with ':' of up to 64 bytes are examined through masks, longer ones byte by byte:
+// zones, trailing colons and ':' lists give the same observables at every length.
+TEST(ExtractorTest, FindsObservablesInColonAtomsOfEveryLength) {
+  for (size_t pad = 0; pad < 72; ++pad) {
+    SCOPED_TRACE(pad);
+    const std::string zone(pad, 'z');
+    EXPECT_THAT(Extract("[2001:db8::1%" + zone + "]"), ElementsAre(Found{"ipv6", "2001:db8::1"}));
+    EXPECT_THAT(Extract("1.2.3.4" + std::string(pad + 1, ':')),
+                ElementsAre(Found{"ipv4", "1.2.3.4"}));
+    EXPECT_THAT(Extract("x.io" + std::string(pad + 1, ':') + "8080"),
+                ElementsAre(Found{"domain", "x.io"}));
+    EXPECT_THAT(Extract(zone + ":9.8.7.6:" + zone), ElementsAre(Found{"ipv4", "9.8.7.6"}));
+    EXPECT_THAT(Extract(zone + ":12:34:56.789"), IsEmpty());
+    std::string mac = "00";
+    for (size_t i = 0; i < pad / 3; ++i) mac += ":1b";
+    EXPECT_THAT(Extract(mac), IsEmpty());
+  }
+}
+
 // Texts shorter than a block are classified from loads that stay inside them: every
 // observable is found at either end of a short text of every length, alone or as a view
 // into a longer buffer (whose bytes outside the view must not count).

@@ -5,6 +5,8 @@
 #include <libpsl.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -23,12 +25,20 @@ bool IsHexDigit(char c) {
   return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-int HexValue(char c) {
-  if (IsDigit(c)) return c - '0';
-  c = Lower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
+// A table, not compares: digests mix digits and letters at random, and a branch per digit
+// on which kind it is mispredicts about half the time.
+constexpr std::array<int8_t, 256> kHexValue = [] {
+  std::array<int8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[c] = c >= '0' && c <= '9'   ? static_cast<int8_t>(c - '0')
+           : c >= 'a' && c <= 'f' ? static_cast<int8_t>(c - 'a' + 10)
+           : c >= 'A' && c <= 'F' ? static_cast<int8_t>(c - 'A' + 10)
+                                  : int8_t{-1};
+  }
+  return t;
+}();
+
+int HexValue(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
 
 // The first position in s of any of `chars`. std::string_view::find_first_of calls memchr
 // once per byte of s, which dominates feed parsing; the needles here are a few bytes of a
@@ -912,15 +922,18 @@ std::optional<std::string> DecodeHexDigest(std::string_view hex) {
   if (hex.size() != 32 && hex.size() != 40 && hex.size() != 64 && hex.size() != 128) {
     return std::nullopt;
   }
-  std::string out;
-  out.reserve(hex.size() / 2);
+  // Decoded into a buffer on the stack, checked as a whole, then copied once (no growth
+  // check per byte; extraction calls this for every digest-shaped token).
+  char raw[64];
+  int bad = 0;
   for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = HexValue(hex[i]);
-    int lo = HexValue(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
+    const int hi = HexValue(hex[i]);
+    const int lo = HexValue(hex[i + 1]);
+    bad |= hi | lo;  // negative if either is not a hex digit
+    raw[i / 2] = static_cast<char>(hi * 16 + lo);
   }
-  return out;
+  if (bad < 0) return std::nullopt;
+  return std::string(raw, hex.size() / 2);
 }
 
 namespace {

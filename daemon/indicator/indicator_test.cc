@@ -147,6 +147,31 @@ TEST(UrlHostTest, ExtractsHost) {
   EXPECT_EQ(UrlHost("https://[::1]:443/"), "[::1]");
 }
 
+// Every digest length decodes, in either case; a non-hex byte at any position, or a wrong
+// length, gives nothing.
+TEST(DecodeHexDigestTest, DecodesOnlyWholeHexDigests) {
+  for (size_t len : {32u, 40u, 64u, 128u}) {
+    std::string hex;
+    std::string raw;
+    for (size_t i = 0; i < len / 2; ++i) {
+      const auto byte = static_cast<unsigned char>(i * 37 + 11);
+      hex += "0123456789aBcDeF"[byte >> 4];
+      hex += "0123456789AbCdEf"[byte & 15];
+      raw += static_cast<char>(byte);
+    }
+    EXPECT_EQ(DecodeHexDigest(hex), raw) << hex;
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (char bad : {'g', 'G', '/', ':', '@', '`', ' ', '\x80', '\0'}) {
+        std::string wrong = hex;
+        wrong[pos] = bad;
+        EXPECT_EQ(DecodeHexDigest(wrong), std::nullopt) << pos << " " << int{bad};
+      }
+    }
+    EXPECT_EQ(DecodeHexDigest(hex.substr(1)), std::nullopt);
+    EXPECT_EQ(DecodeHexDigest(hex + "0"), std::nullopt);
+  }
+}
+
 TEST(IpParseTest, StrictDottedQuad) {
   EXPECT_EQ(ParseIpv4("0.0.0.0"), 0u);
   EXPECT_EQ(ParseIpv4("255.255.255.255"), 0xffffffffu);
