@@ -53,12 +53,12 @@ char* ThreadReadBuffer() {
 
 // Events decoded from one read of a connection, waiting to go to the batch handler
 // together. One per thread: a connection hands its batch on before its read handler
-// returns, so a batch never holds two connections' events. The messages are copied in:
-// the decoder's views expire with its next frame.
+// returns, so a batch never holds two connections' events. The messages are views into
+// the connection's decoder, which keeps them valid until its next Append(): every path
+// that decodes (Consume, FlushDecoder) hands the batch on before it returns.
 struct PendingBatch {
-  std::string bytes;
-  std::vector<std::pair<size_t, size_t>> spans;  // offset, length in bytes
   std::vector<ReceivedEvent> events;
+  size_t bytes = 0;  // of the events' messages
 };
 
 PendingBatch& ThreadBatch() {
@@ -196,25 +196,30 @@ class SessionBase : public std::enable_shared_from_this<SessionBase>, public Rep
       shared_->batch_handler(std::span<const ReceivedEvent>(&event, 1));
       return;
     }
-    if (batch.spans.size() == SyslogStreamListener::kMaxBatchEvents ||
-        batch.bytes.size() + message.size() > SyslogStreamListener::kMaxBatchBytes) {
+    if (batch.events.size() == SyslogStreamListener::kMaxBatchEvents ||
+        batch.bytes + message.size() > SyslogStreamListener::kMaxBatchBytes) {
       HandOnBatch();
     }
-    batch.spans.emplace_back(batch.bytes.size(), message.size());
-    batch.bytes.append(message);
+    batch.events.push_back(ReceivedEvent{shared_->name, sender_, message, nullptr});
+    batch.bytes += message.size();
   }
 
   void HandOnBatch() {
+    CountBatched();
     PendingBatch& batch = ThreadBatch();
-    if (batch.spans.empty()) return;
-    batch.events.clear();
-    for (const auto& [offset, length] : batch.spans) {
-      batch.events.push_back(
-          ReceivedEvent{shared_->name, sender_, std::string_view(batch.bytes).substr(offset, length), nullptr});
-    }
+    if (batch.events.empty()) return;
     shared_->batch_handler(batch.events);
-    batch.spans.clear();
-    batch.bytes.clear();
+    batch.events.clear();
+    batch.bytes = 0;
+  }
+
+  // Adds the messages queued by Batch() since the last call to the input's counters.
+  void CountBatched() {
+    if (uncounted_messages_ == 0) return;
+    shared_->messages.fetch_add(uncounted_messages_, std::memory_order_relaxed);
+    if (uncounted_non_utf8_ > 0) shared_->non_utf8.fetch_add(uncounted_non_utf8_, std::memory_order_relaxed);
+    uncounted_messages_ = 0;
+    uncounted_non_utf8_ = 0;
   }
 
   void Handle(const SyslogFrameDecoder::Frame& frame) {
@@ -234,12 +239,16 @@ class SessionBase : public std::enable_shared_from_this<SessionBase>, public Rep
         Pong();
         return;
       }
-      shared_->messages.fetch_add(1, std::memory_order_relaxed);
-      if (!IsValidUtf8(frame.message)) shared_->non_utf8.fetch_add(1, std::memory_order_relaxed);
+      const bool utf8 = IsValidUtf8(frame.message);
       if (shared_->batch_handler && !reply_mode_) {
+        // Counted with the batch, in one atomic add each, before the handler sees it.
+        ++uncounted_messages_;
+        if (!utf8) ++uncounted_non_utf8_;
         Batch(frame.message);
         return;
       }
+      shared_->messages.fetch_add(1, std::memory_order_relaxed);
+      if (!utf8) shared_->non_utf8.fetch_add(1, std::memory_order_relaxed);
       shared_->handler(ReceivedEvent{shared_->name, sender_, frame.message, reply_mode_ ? this : nullptr});
       if (send_finished_) {
         QueueReply(kLookupFinished);
@@ -270,6 +279,8 @@ class SessionBase : public std::enable_shared_from_this<SessionBase>, public Rep
   std::string sender_;
   SyslogFrameDecoder decoder_;
   SyslogFrameDecoder::Counters seen_{};
+  uint64_t uncounted_messages_ = 0;  // batched, not yet in shared_->messages (see CountBatched)
+  uint64_t uncounted_non_utf8_ = 0;
   bool first_frame_ = true;
   bool reply_mode_ = false;
   bool send_finished_ = false;
@@ -405,6 +416,18 @@ class StreamSession final : public SessionBase {
     ReadOrPause();
   }
 
+  // Bytes the next TLS read can take at once: decrypted ones in OpenSSL or any on the socket.
+  bool TlsInputWaiting() {
+    if constexpr (kTls) {
+      if (SSL_pending(stream_.native_handle()) > 0) return true;
+      boost::system::error_code available_ec;
+      const size_t available = Lowest().available(available_ec);
+      return !available_ec && available > 0;
+    } else {
+      return false;
+    }
+  }
+
   void ReadTls() {
     stream_.async_read_some(asio::buffer(tls_buffer_.get(), kTlsReadBytes),
                             [self = Self()](boost::system::error_code ec, size_t n) { self->OnTlsRead(ec, n); });
@@ -416,7 +439,10 @@ class StreamSession final : public SessionBase {
       last_activity_ = Clock::now();
       Consume(std::string_view(tls_buffer_.get(), n));
       StartWrite();
-      Idle();
+      // As a plain socket does after the reads of one wake-up: idle only when nothing
+      // more is waiting. Otherwise the next read completes at once and its batch wakes
+      // delivery (or defers it to the batch after), never later than the next batch.
+      if (ec || shared_->Stopping() || RepliesBacklogged() || !TlsInputWaiting()) Idle();
     }
     if (ec) {
       Finish();  // close_notify, EOF without it, or reset

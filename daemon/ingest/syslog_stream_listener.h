@@ -19,12 +19,13 @@
 // readability again; the handler still returns for every message before the next read.
 //
 // Batches: given a batch handler, a connection hands the messages one read decoded to it
-// together (at most kMaxBatchEvents and about kMaxBatchBytes per call), copied into a
-// per-thread buffer because the decoder's views do not outlive the next frame; a message
-// over kMaxBatchedMessageBytes is handed alone, without a copy. Memory per thread: that
-// buffer (about kMaxBatchBytes), none per connection. The idle handler (optional) is
+// together (at most kMaxBatchEvents and about kMaxBatchBytes per call), as views into the
+// connection's frame decoder, which keeps them valid until its next Append (the batch is
+// handed on before that); a message over kMaxBatchedMessageBytes is handed alone. Memory
+// per thread: the batch's event list, none per connection. The idle handler (optional) is
 // called whenever a connection goes back to waiting after reading (a plain socket after
-// its reads of one wake-up, a TLS one after each read) and when it ends, so work deferred
+// its reads of one wake-up, a TLS one after a read that left nothing decrypted in OpenSSL
+// and nothing on the socket) and when it ends, so work deferred
 // per batch is done before the thread can block.
 //
 // TLS: the certificate chain and key are loaded at Create(); only TLS 1.2 and later are

@@ -235,6 +235,29 @@ TEST(SyslogStreamListenerTest, BatchHandlerGetsEveryMessageInOrderInBoundedBatch
   EXPECT_EQ(h.listener().stats().messages, expected.size());
 }
 
+// Batched messages are views into the connection's decoder until the batch is handed on:
+// frames discarded after them in the same read (a bad octet count, an oversized line, an
+// oversized octet count, ending the buffer) must leave them intact. Counted exactly.
+TEST(SyslogStreamListenerTest, BatchedMessagesSurviveFramesDiscardedAfterThem) {
+  SyslogStreamListener::Options options = TcpOptions();
+  options.max_message_bytes = 100;
+  ListenerHarness h(options, /*batched=*/true);
+  asio::io_context client_io;
+  std::vector<std::string> expected;
+  for (const std::string& tail : {std::string("0 bad\n"), std::string(150, 'x') + "\n", std::string("999 cut")}) {
+    tcp::socket s = Connect(client_io, h.port());
+    asio::write(s, asio::buffer("<13>first\n<13>second \xFF\n" + tail));
+    expected.push_back("<13>first");
+    expected.push_back("<13>second \xFF");
+    EXPECT_EQ(h.WaitForMessages(expected.size()), expected) << tail;
+  }
+  IngestStats stats = h.listener().stats();
+  EXPECT_EQ(stats.messages, 6u);
+  EXPECT_EQ(stats.non_utf8, 3u);
+  EXPECT_EQ(stats.bad_octet_count, 1u);
+  EXPECT_EQ(stats.oversized, 2u);
+}
+
 // Every batch is followed by an idle call before the connection waits for its socket
 // again, so work deferred per batch is never left behind: after each write the last call
 // is "idle", and every message went through a batch.

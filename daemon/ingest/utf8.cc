@@ -9,7 +9,14 @@ bool IsValidUtf8(std::string_view bytes) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const auto* end = p + bytes.size();
   while (p < end) {
-    // ASCII fast path, eight bytes at a time.
+    // ASCII fast path: 32 bytes per test while they last (syslog lines are mostly
+    // ASCII, and this runs over every byte received), then eight at a time.
+    while (end - p >= 32) {
+      uint64_t w[4];
+      std::memcpy(w, p, 32);
+      if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull) break;
+      p += 32;
+    }
     while (end - p >= 8) {
       uint64_t word;
       std::memcpy(&word, p, 8);

@@ -27,5 +27,19 @@ TEST(Utf8Test, RejectsMalformedBytes) {
   }
 }
 
+// The ASCII fast paths test 32 and 8 bytes at once: a bad or a multibyte sequence at
+// every offset of a long line, and one cut by the end, must be judged as byte by byte.
+TEST(Utf8Test, EveryOffsetOfALongLine) {
+  for (size_t at = 0; at < 100; ++at) {
+    std::string bad(100, 'a');
+    bad[at] = '\xFF';
+    EXPECT_FALSE(IsValidUtf8(bad)) << at;
+    std::string good(100, 'a');
+    good.replace(at, 3, "\xE2\x82\xAC");
+    good.resize(100);
+    EXPECT_EQ(IsValidUtf8(good), at + 3 <= 100) << at;
+  }
+}
+
 }  // namespace
 }  // namespace iocd

@@ -250,9 +250,13 @@ bool ParseLeefBody(std::string_view body, ParsedEvent* event) {
 }
 
 bool LooksLikeKv(std::string_view body) {
-  KeyPos first = FindNextKey(body, 0);
-  if (first.key_start != 0) return false;
-  return FindNextKey(body, first.eq + 1).key_start != std::string_view::npos;
+  // The first key must start the body: key characters, then '='. This is what
+  // FindNextKey(body, 0) finds at 0 when it finds a key there, without searching a text
+  // body to its end for a '=' (every event that is not CEF, LEEF or JSON asks).
+  size_t eq = 0;
+  while (eq < body.size() && kKeyChar[static_cast<unsigned char>(body[eq])]) ++eq;
+  if (eq == 0 || eq == body.size() || body[eq] != '=') return false;
+  return FindNextKey(body, eq + 1).key_start != std::string_view::npos;
 }
 
 void ParseKvBody(std::string_view body, ParsedEvent* event) { ParsePairs(body, /*cef=*/false, event); }

@@ -155,6 +155,14 @@ TEST(BodyParsersTest, LooksLikeKv) {
   EXPECT_FALSE(LooksLikeKv("authentication failure; logname= uid=0"));
   EXPECT_FALSE(LooksLikeKv(""));
   EXPECT_FALSE(LooksLikeKv("=1 b=2"));
+  // The first key must start the body; later keys do not make it key=value.
+  EXPECT_FALSE(LooksLikeKv("GET /a?x=1 y=2"));
+  EXPECT_FALSE(LooksLikeKv("msg a=1 b=2"));
+  EXPECT_FALSE(LooksLikeKv(" a=1 b=2"));
+  EXPECT_FALSE(LooksLikeKv("a.b-c_9"));
+  EXPECT_FALSE(LooksLikeKv("a= b"));
+  EXPECT_TRUE(LooksLikeKv("a.b-c_9= x=y"));
+  EXPECT_TRUE(LooksLikeKv("a==1 b=2"));
 }
 
 TEST(BodyParsersTest, JsonFlattenerIsReusable) {

@@ -26,11 +26,12 @@ void EventParser::Parse(std::string_view message, ParsedEvent* event) {
   const size_t header_fields = event->fields.size();
   bool announced = false;
   bool ok = false;
-  if (body.size() >= 4 && body.substr(0, 4) == "CEF:") {
+  const char first = body.empty() ? '\0' : body[0];
+  if (first == 'C' && body.starts_with("CEF:")) {
     announced = true;
     ok = ParseCefBody(body, event);
     if (ok) event->format = BodyFormat::kCef;
-  } else if (body.size() >= 5 && body.substr(0, 5) == "LEEF:") {
+  } else if (first == 'L' && body.starts_with("LEEF:")) {
     announced = true;
     ok = ParseLeefBody(body, event);
     if (ok) event->format = BodyFormat::kLeef;

@@ -85,13 +85,9 @@ void SyslogFrameDecoder::DiscardBuffered() {
     }
   }
   scanned_ = 0;
-  // No view into the buffer is live here (callers return an error or are past the point
-  // where earlier views expire), so an emptied buffer can be reset.
-  if (start_ == buffer_.size()) {
-    base_offset_ += start_;
-    buffer_.clear();
-    start_ = 0;
-  }
+  // The consumed bytes stay where they are until the next Append() compacts them: messages
+  // returned since that Append() are views into them (the contract: only Append()
+  // invalidates views), and a reset here would overwrite their first byte.
 }
 
 SyslogFrameDecoder::Frame SyslogFrameDecoder::Error(uint64_t offset, std::string_view reason) {

@@ -22,8 +22,10 @@
 // caller's read size plus the above; bytes of a frame being discarded are dropped in
 // Append() without being buffered.
 //
-// Ownership: returned message and error views point into the decoder and stay valid until
-// the next call to Append(), Next() or Finish(). Messages are not copied (zero-copy).
+// Ownership: returned message and error views point into the decoder. Message views stay
+// valid until the next Append(), so a caller may collect every message one Append()
+// yielded before handing them on; error views until the next call. Messages are not
+// copied (zero-copy).
 // Thread safety: one decoder per connection; not thread-safe.
 // Errors: never fails as a whole; a bad frame is a kError with a reason and the stream
 // offset of the frame, and decoding continues with the following frame.

@@ -191,6 +191,24 @@ TEST(SyslogFrameDecoderTest, NeedMoreUntilTheFrameIsComplete) {
   EXPECT_EQ(decoder.buffered_bytes(), 0u);
 }
 
+// The stream listener hands on every message of one Append() together, as views: they
+// must survive the rest of that Append()'s frames, discarded ones and Finish() included.
+TEST(SyslogFrameDecoderTest, MessageViewsLastUntilTheNextAppend) {
+  for (const std::string tail : {"0 bad\n", "xxxxxxxxxxxxxxxxxxxx\n", "99 cut", "5 abc", "xxxxxxxxxxxxxxxxx"}) {
+    SyslogFrameDecoder decoder(10);
+    decoder.Append("ab\n2 cdef\n" + tail);
+    std::vector<std::string_view> views;
+    for (;;) {
+      SyslogFrameDecoder::Frame f = decoder.Next();
+      if (f.kind == Kind::kNeedMore) f = decoder.Finish();
+      if (f.kind == Kind::kNeedMore) break;
+      if (f.kind == Kind::kMessage) views.push_back(f.message);
+    }
+    EXPECT_THAT(views, ElementsAre("ab", "cd", "ef")) << tail;
+    EXPECT_EQ(decoder.buffered_bytes(), 0u) << tail;
+  }
+}
+
 TEST(SyslogFrameDecoderTest, FinishWithNothingLeftIsNeedMore) {
   SyslogFrameDecoder decoder(100);
   decoder.Append("a\n");

@@ -1,5 +1,6 @@
 #include "parse/syslog_header.h"
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 
@@ -151,14 +152,33 @@ std::string_view StripBom(std::string_view s) {
 
 // A word that starts a body rather than a header field.
 bool StartsBody(std::string_view rest) {
-  return StartsWith(rest, "CEF:") || StartsWith(rest, "LEEF:") ||
-         (!rest.empty() && (rest[0] == '{' || rest[0] == '['));
+  if (rest.empty()) return false;
+  // The first byte decides before any compare: this runs for each header word of every event.
+  switch (rest[0]) {
+    case '{':
+    case '[': return true;
+    case 'C': return StartsWith(rest, "CEF:");
+    case 'L': return StartsWith(rest, "LEEF:");
+    default: return false;
+  }
 }
 
-bool IsTagChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) ||
-         std::strchr("()/.-_@", c) != nullptr;
+// Character classes as tables: every event's TAG and HOSTNAME are checked byte by byte.
+// NUL is in both, as it always was (std::strchr finds the terminator).
+using CharClass = std::array<bool, 256>;
+constexpr CharClass MakeClass(std::string_view extra) {
+  CharClass t{};
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    t[static_cast<size_t>(c)] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || IsDigit(ch) || c == 0 ||
+                                extra.find(ch) != std::string_view::npos;
+  }
+  return t;
 }
+constexpr CharClass kTagChar = MakeClass("()/.-_@");
+constexpr CharClass kHostnameChar = MakeClass(".-_:%");
+
+bool IsTagChar(char c) { return kTagChar[static_cast<unsigned char>(c)]; }
 
 // "app:" or "app[pid]:" at the start of token (a whole space-delimited word).
 bool ParseTag(std::string_view token, std::string_view* app, std::string_view* pid) {
@@ -186,10 +206,7 @@ bool ParseTag(std::string_view token, std::string_view* app, std::string_view* p
   return true;
 }
 
-bool IsHostnameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) ||
-         std::strchr(".-_:%", c) != nullptr;
-}
+bool IsHostnameChar(char c) { return kHostnameChar[static_cast<unsigned char>(c)]; }
 
 bool LooksLikeHostname(std::string_view token) {
   if (token.empty() || token.size() > 255) return false;
