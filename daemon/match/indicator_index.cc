@@ -9,10 +9,6 @@
 #include <unordered_map>
 #include <utility>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "common/huge_pages.h"
 #include "match/cidr4_table.h"
 #include "match/fixed_key_table.h"
@@ -39,6 +35,72 @@ struct Entry {
   IndicatorType type;
 };
 
+// A domain or url indicator in the exact-match table, stored whole in 32-bit words so its
+// slot points straight at it (one DRAM line or two adjacent ones per hit, where an entry id
+// cost an entry record and then the key bytes):
+//   word 0        key length in bytes
+//   word 1        type (low 8 bits) | feed count << 8
+//   word 2        domains only: the record of the longest proper label suffix of the key
+//                 that is a domain indicator too ("evil.com" for "a.evil.com"), or kNoEntry;
+//                 so a domain lookup stops probing at the first (longest) suffix it finds
+//                 and follows these links for the shorter ones
+//   then          the feeds, ascending (IndexMatch::feeds points here)
+//   then          the key bytes, zero-padded to a whole word
+class ExactRecord {
+ public:
+  // Feed counts are 24 bits (far above any configuration's feeds).
+  static constexpr uint32_t kMaxFeeds = (uint32_t{1} << 24) - 1;
+  static size_t HeaderWords(IndicatorType type) { return type == IndicatorType::kDomain ? 3 : 2; }
+  // Words a record of this type, key and feed count takes.
+  static size_t Words(IndicatorType type, size_t key_length, size_t feed_count) {
+    return HeaderWords(type) + feed_count + (key_length + 3) / 4;
+  }
+
+  // Appends a record (a domain's without a parent yet) to `pool`; returns its word offset.
+  template <typename Pool>
+  static size_t Append(Pool* pool, IndicatorType type, std::string_view key, std::span<const FeedId> feeds) {
+    const size_t at = pool->size();
+    pool->resize(at + Words(type, key.size(), feeds.size()), 0);
+    uint32_t* w = pool->data() + at;
+    w[0] = static_cast<uint32_t>(key.size());
+    w[1] = uint32_t{static_cast<uint8_t>(type)} | static_cast<uint32_t>(feeds.size()) << 8;
+    if (type == IndicatorType::kDomain) w[2] = kNoEntry;
+    std::copy(feeds.begin(), feeds.end(), w + HeaderWords(type));
+    std::memcpy(w + HeaderWords(type) + feeds.size(), key.data(), key.size());
+    return at;
+  }
+  // Sets the parent link of the domain record at `word`.
+  static void SetParent(uint32_t* word, uint32_t parent) { word[2] = parent; }
+
+  // The last byte a record of `type` holding a key of `key_length` bytes and one feed would
+  // take (for prefetching a candidate's key along with its header, before knowing it is
+  // that key).
+  static const char* LastByteIfOneFeed(const uint32_t* word, IndicatorType type, size_t key_length) {
+    return reinterpret_cast<const char*>(word + HeaderWords(type) + 1) + (key_length == 0 ? 0 : key_length - 1);
+  }
+
+  // A view of the record starting at `word`.
+  explicit ExactRecord(const uint32_t* word) : words_(word) {}
+
+  IndicatorType type() const { return static_cast<IndicatorType>(static_cast<uint8_t>(words_[1])); }
+  size_t feed_count() const { return words_[1] >> 8; }
+  // Domains only (see above).
+  uint32_t parent() const { return words_[2]; }
+  std::string_view key() const {
+    return std::string_view(reinterpret_cast<const char*>(feeds() + feed_count()), words_[0]);
+  }
+  bool Is(IndicatorType t, std::string_view k) const {
+    return words_[0] == k.size() && type() == t && key() == k;
+  }
+  IndexMatch Match() const {
+    return IndexMatch{type(), key(), std::span<const FeedId>(feeds(), feed_count())};
+  }
+
+ private:
+  const uint32_t* feeds() const { return words_ + HeaderWords(type()); }
+  const uint32_t* words_;
+};
+
 uint64_t FinishHash(IndicatorType type, uint64_t x) {
   x ^= (uint64_t{static_cast<uint8_t>(type)} + 1) * 0x9E3779B97F4A7C15ull;
   // splitmix64 finaliser: spreads the bits so both the slot index (low bits) and the tag
@@ -58,6 +120,7 @@ uint64_t FinishHash(IndicatorType type, uint64_t x) {
 // dependent multiply per byte: a third of a cached domain lookup's time).
 constexpr uint64_t kDomainSeed = 0xCBF29CE484222325ull;
 constexpr uint64_t kMixMul = 0x9E3779B97F4A7C15ull;
+constexpr uint64_t kLengthMul = 0xC2B2AE3D27D4EB4Full;
 
 uint64_t Load64(const char* p) {
   uint64_t w;
@@ -83,50 +146,76 @@ class WordReader {
   size_t limit_;
 };
 
-// A short name copied into a zero-padded buffer, with a bit per '.' (bit i: byte i): its
-// words are plain loads and its labels are found with bit scans, not a loop per byte.
-class PaddedName {
+// Bit i set when byte i of w is '.' (exact: the carries of the zero-byte test cannot cross
+// a byte, as the high bit is masked off before the add).
+uint64_t DotBits(uint64_t w) {
+  constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7Full;
+  const uint64_t x = w ^ 0x2E2E2E2E2E2E2E2Eull;  // a '.' byte becomes 0
+  const uint64_t zero_high = ~(((x & kLow7) + kLow7) | x) & ~kLow7;
+  return ((zero_high >> 7) * 0x0102040810204080ull) >> 56;  // gather byte flags into 8 bits
+}
+
+// Where the label ending at `end` starts, given a bit per '.' (bit i: byte i): just after
+// the last '.' before `end`, or 0.
+size_t LabelStartFromDots(uint64_t dots, size_t end) {
+  const uint64_t below = end >= 64 ? dots : dots & ((uint64_t{1} << end) - 1);
+  return below == 0 ? 0 : 64 - static_cast<size_t>(__builtin_clzll(below));
+}
+
+// A name of 8 to 64 bytes read in place (WordReader) with a bit per '.': its labels are
+// found with bit scans, not a loop per byte. Nothing is copied, so no load waits on the
+// stores of a copy (a copy into a padded buffer stalled on store forwarding).
+class InPlaceName : public WordReader {
  public:
   static constexpr size_t kMaxSize = 64;
-  explicit PaddedName(std::string_view name) {
-    std::memcpy(bytes_, name.data(), name.size());
-#if defined(__SSE2__)
-    const __m128i dot = _mm_set1_epi8('.');
-    for (size_t k = 0; k * 16 < name.size(); ++k) {
-      const __m128i chunk = _mm_load_si128(reinterpret_cast<const __m128i*>(bytes_ + 16 * k));
-      dots_ |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, dot)))} << (16 * k);
-    }
-#else
-    for (size_t i = 0; i < name.size(); ++i) dots_ |= uint64_t{bytes_[i] == '.'} << i;
-#endif
+  explicit InPlaceName(std::string_view name) : WordReader(name) {
+    for (size_t at = 0; at < name.size(); at += 8) dots_ |= DotBits(Word(at, 8)) << at;
   }
-  uint64_t Word(size_t at, size_t n) const { return LowBytes(Load64(bytes_ + at), n); }
-  // Where the label ending at `end` starts: just after the last '.' before `end`, or 0.
-  size_t LabelStart(size_t end) const {
-    const uint64_t below = end >= 64 ? dots_ : dots_ & ((uint64_t{1} << end) - 1);
-    return below == 0 ? 0 : 64 - static_cast<size_t>(__builtin_clzll(below));
-  }
+  size_t LabelStart(size_t end) const { return LabelStartFromDots(dots_, end); }
 
  private:
-  alignas(16) char bytes_[kMaxSize + 16] = {};
+  uint64_t dots_ = 0;
+};
+
+// A name shorter than 8 bytes, copied into one zero-padded word, with a bit per '.', as
+// InPlaceName (which cannot load a whole word of it).
+class ShortName {
+ public:
+  static constexpr size_t kMaxSize = 7;
+  explicit ShortName(std::string_view name) {
+    std::memcpy(&word_, name.data(), name.size());
+    dots_ = DotBits(word_) & ((uint64_t{1} << name.size()) - 1);  // padding bytes are 0, not '.'
+  }
+  uint64_t Word(size_t at, size_t n) const { return LowBytes(word_ >> (8 * at), n); }
+  size_t LabelStart(size_t end) const { return LabelStartFromDots(dots_, end); }
+
+ private:
+  uint64_t word_ = 0;
   uint64_t dots_ = 0;
 };
 
 template <typename Reader>
 uint64_t MixLabel(uint64_t h, const Reader& reader, size_t start, size_t length) {
+  // The length goes in first, so moving a dot changes the hash; it is spread by a multiply
+  // off the dependency chain (mixing it in after the words cost a multiply on the chain:
+  // the chain of a name's labels is most of a cached domain lookup's hashing time).
+  h ^= (length + 0x100) * kLengthMul;
+  if (length == 0) {
+    h *= kMixMul;
+    return h ^ (h >> 29);
+  }
   for (size_t at = start, end = start + length; at < end; at += 8) {
     h = (h ^ reader.Word(at, end - at)) * kMixMul;
     h ^= h >> 29;
   }
-  // The length ends the label, so moving a dot changes the hash.
-  h = (h ^ (length + 0x100)) * kMixMul;
-  return h ^ (h >> 29);
+  return h;
 }
 
 // Calls emit(start, HashKey(kDomain, name.substr(start))) for every label suffix of `name`
 // ("a.b.c" at 0, "b.c" at 2, "c" at 4; not the empty one after a trailing dot), shortest
-// first, and returns HashKey(kDomain, name). Names of up to 64 bytes (nearly all) go
-// through a PaddedName, longer ones are read in place; both hash the same.
+// first, and returns HashKey(kDomain, name). Names of 8 to 64 bytes (nearly all) go
+// through an InPlaceName, shorter ones a ShortName, longer ones a WordReader with a byte
+// loop for the dots; all hash the same.
 template <typename Emit>
 uint64_t ForEachSuffixHash(std::string_view name, Emit&& emit) {
   uint64_t h = kDomainSeed;
@@ -139,9 +228,13 @@ uint64_t ForEachSuffixHash(std::string_view name, Emit&& emit) {
       end = start - 1;
     }
   };
-  if (name.size() <= PaddedName::kMaxSize) {
-    const PaddedName padded(name);
-    return walk(padded, [&padded](size_t end) { return padded.LabelStart(end); });
+  if (name.size() <= ShortName::kMaxSize) {
+    const ShortName short_name(name);
+    return walk(short_name, [&short_name](size_t end) { return short_name.LabelStart(end); });
+  }
+  if (name.size() <= InPlaceName::kMaxSize) {
+    const InPlaceName in_place(name);
+    return walk(in_place, [&in_place](size_t end) { return in_place.LabelStart(end); });
   }
   return walk(WordReader(name), [name](size_t end) {
     size_t start = end;
@@ -162,13 +255,14 @@ struct DomainSuffix {
 };
 constexpr size_t kMaxSuffixes = 128;  // a DNS name has at most 127 labels
 
-// Fills suffixes with every label suffix of `name` ("a.b.c", "b.c", "c"; not an empty one
-// after a trailing dot), longest first, in one pass. Returns how many, or 0 when there are
-// more than suffixes.size() (the caller then hashes them one by one).
+// Fills suffixes with every label suffix of `name` ("c", "b.c", "a.b.c"; not an empty one
+// after a trailing dot), shortest first (matches are reported longest first: callers walk
+// them backwards; reversing them here cost a store-forwarding stall per name), in one pass.
+// Returns how many, or 0 when there are more than suffixes.size() (the caller then hashes
+// them one by one).
 size_t DomainSuffixHashes(std::string_view name, std::span<DomainSuffix> suffixes) {
   size_t n = 0;
   bool overflow = false;
-  // Shortest first; reversed at the end.
   ForEachSuffixHash(name, [&](size_t start, uint64_t hash) {
     if (n == suffixes.size()) {
       overflow = true;
@@ -176,9 +270,7 @@ size_t DomainSuffixHashes(std::string_view name, std::span<DomainSuffix> suffixe
       suffixes[n++] = DomainSuffix{static_cast<uint32_t>(start), hash};
     }
   });
-  if (overflow) return 0;
-  std::reverse(suffixes.begin(), suffixes.begin() + static_cast<std::ptrdiff_t>(n));
-  return n;
+  return overflow ? 0 : n;
 }
 
 // Orders url-mask keys most specific first: more literal (non-'*') characters, then bytes.
@@ -299,25 +391,29 @@ std::string CheckCanonical(const Indicator& indicator) {
 }  // namespace
 
 // Layout: addresses and digests in one FixedKeyTable per type (key bytes and feed reference
-// inline in the slot). Everything else as entries in a flat vector, with all their keys back
-// to back in one char pool and all feed lists in one FeedId pool: domains and urls in one
-// open-addressing table of entry ids, cidr4/cidr6 in prefix tables whose values are entry
-// ids, url masks grouped by fixed host.
+// inline in the slot). Domains and urls as ExactRecords in one word pool, found through one
+// open-addressing table of record offsets. Ranges and masks as entries in a flat vector,
+// with their keys back to back in one char pool and their feed lists in one FeedId pool:
+// cidr4/cidr6 in prefix tables whose values are entry ids, url masks grouped by fixed host.
 struct IndicatorIndex::Rep {
   std::array<FixedKeyTable, kFixedTables> fixed_tables;
-  // A slot of the exact-match table: an entry id (kNoEntry when free) and the high half of
-  // the key's hash, so most mismatches are rejected without touching the key pool.
+  // A slot of the exact-match table: a record (ExactRecord, its word offset in `records`;
+  // kNoEntry when free) and the high half of the key's hash, so a mismatch is rejected
+  // without touching the records (a false tag match is 1 in 2^32 per slot probed).
   struct Slot {
     uint32_t id = kNoEntry;
     uint32_t tag = 0;
   };
 
-  HugeVector<Entry> entries;
-  // Huge-page candidates like entries: a domain or url lookup reads a random slot, entry
-  // and key, and with 4 KiB pages each of those reads was a TLB miss too.
-  HugeVector<char> keys;
+  HugeVector<Entry> entries;  // ranges and masks
+  HugeVector<char> keys;  // of the entries
   std::vector<FeedId> feeds;
   HugeVector<Slot> slots;  // size is 0 or a power of two, at most half full
+  // The domain and url indicators, one ExactRecord each, back to back (their keys are not
+  // in `keys` and they have no Entry): a hit reads its slot and one record. Huge-page
+  // candidates like slots: with 4 KiB pages each random read was a TLB miss too.
+  HugeVector<uint32_t> records;
+  size_t record_count = 0;
   Cidr4Table cidr4;  // values are entry ids
   Ipv6PrefixTable<uint32_t> cidr6;
   // url-mask entry ids grouped by UrlMaskFixedHost (a view into `keys`): each group is a
@@ -344,7 +440,59 @@ struct IndicatorIndex::Rep {
                       std::span<const FeedId>(feeds.data() + e.feeds_offset, e.feeds_length)};
   }
 
-  // Adds entry `id`, whose HashKey is `hash`, to the exact-match table.
+  // Sets every domain record's parent link (ExactRecord) once all records are in the
+  // table. Walks the records in order, a chunk at a time: hashes each domain's suffixes and
+  // fetches their slots for the whole chunk, then probes them longest first (one DRAM miss
+  // per probe otherwise; most probes miss).
+  void LinkDomainParents() {
+    if (counts[static_cast<uint8_t>(IndicatorType::kDomain)] == 0) return;
+    constexpr size_t kChunk = 16;
+    struct Pending {
+      uint32_t at;
+      std::string_view name;
+      size_t n;  // suffixes (0: too many labels, probed one by one)
+      std::array<DomainSuffix, kMaxSuffixes> suffixes;
+    };
+    std::vector<Pending> chunk(kChunk);
+    const size_t mask = slots.size() - 1;
+    for (size_t at = 0; at < records.size();) {
+      size_t m = 0;
+      for (; m < kChunk && at < records.size(); at += ExactRecordWords(at)) {
+        const ExactRecord record(records.data() + at);
+        if (record.type() != IndicatorType::kDomain) continue;
+        Pending& d = chunk[m++];
+        d.at = static_cast<uint32_t>(at);
+        d.name = record.key();
+        d.n = DomainSuffixHashes(d.name, d.suffixes);
+        for (size_t i = 0; i + 1 < d.n; ++i) Prefetch(&slots[d.suffixes[i].hash & mask]);
+      }
+      for (size_t k = 0; k < m; ++k) {
+        const Pending& d = chunk[k];
+        uint32_t parent = kNoEntry;
+        if (d.n > 0) {
+          // suffixes[n - 1] is the whole name.
+          for (size_t i = d.n - 1; parent == kNoEntry && i-- > 0;) {
+            parent = FindExactHashed(IndicatorType::kDomain, d.name.substr(d.suffixes[i].start), d.suffixes[i].hash);
+          }
+        } else {
+          for (size_t dot = d.name.find('.'); parent == kNoEntry && dot != std::string_view::npos;
+               dot = d.name.find('.', dot + 1)) {
+            if (dot + 1 < d.name.size()) parent = FindExact(IndicatorType::kDomain, d.name.substr(dot + 1));
+          }
+        }
+        ExactRecord::SetParent(records.data() + d.at, parent);
+      }
+    }
+  }
+
+  size_t ExactRecordWords(size_t at) const {
+    const ExactRecord record(records.data() + at);
+    return ExactRecord::Words(record.type(), record.key().size(), record.feed_count());
+  }
+
+  IndexMatch MatchOfRecord(uint32_t at) const { return ExactRecord(records.data() + at).Match(); }
+
+  // Adds record `id`, whose key's HashKey is `hash`, to the exact-match table.
   void InsertExact(uint32_t id, uint64_t hash) {
     const size_t mask = slots.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -366,10 +514,7 @@ struct IndicatorIndex::Rep {
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
       const Slot& slot = slots[i];
       if (slot.id == kNoEntry) return kNoEntry;
-      if (slot.tag == tag) {
-        const Entry& e = entries[slot.id];
-        if (e.type == type && KeyOf(e) == key) return slot.id;
-      }
+      if (slot.tag == tag && ExactRecord(records.data() + slot.id).Is(type, key)) return slot.id;
     }
   }
 
@@ -379,7 +524,7 @@ struct IndicatorIndex::Rep {
       if (fixed_tables[static_cast<size_t>(t)].Find(key, &hit)) out->push_back(IndexMatch{type, hit.key, hit.feeds});
       return;
     }
-    if (const uint32_t id = FindExact(type, key); id != kNoEntry) out->push_back(MatchOf(id));
+    if (const uint32_t at = FindExact(type, key); at != kNoEntry) out->push_back(MatchOfRecord(at));
   }
 
   // Appends the domain indicators among the label suffixes of `name`, longest first. All
@@ -400,21 +545,43 @@ struct IndicatorIndex::Rep {
     }
     const size_t mask = slots.size() - 1;
     for (size_t i = 0; i < n; ++i) Prefetch(&slots[suffixes[i].hash & mask]);
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = n; i-- > 0;) {  // longest first, up to the first listed one
       const std::string_view suffix = name.substr(suffixes[i].start);
-      if (const uint32_t id = FindExactHashed(IndicatorType::kDomain, suffix, suffixes[i].hash); id != kNoEntry) {
-        out->push_back(MatchOf(id));
+      if (const uint32_t at = FindExactHashed(IndicatorType::kDomain, suffix, suffixes[i].hash); at != kNoEntry) {
+        return AppendDomainChain(at, out);
       }
     }
   }
 
-  // For prefetching: the entry of the first slot on `hash`'s probe path whose tag matches
-  // (the entry a lookup would compare first), or kNoEntry. slots must not be empty.
-  uint32_t FirstTagMatch(uint64_t hash) const {
+  // Appends the domain record at `at` and every listed label suffix of its key, longest
+  // first: the shorter listed suffixes of an observable are those of its longest listed one.
+  void AppendDomainChain(uint32_t at, std::vector<IndexMatch>* out) const {
+    for (; at != kNoEntry; at = ExactRecord(records.data() + at).parent()) out->push_back(MatchOfRecord(at));
+  }
+
+  // The first slot on `hash`'s probe path that is free or whose tag matches: where a
+  // lookup of a key with this hash compares first (FindFrom). slots must not be empty.
+  size_t FirstTagMatch(uint64_t hash) const {
     const uint32_t tag = static_cast<uint32_t>(hash >> 32);
     const size_t mask = slots.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
-      if (slots[i].id == kNoEntry || slots[i].tag == tag) return slots[i].id;
+      if (slots[i].id == kNoEntry || slots[i].tag == tag) return i;
+    }
+  }
+
+  // FindExactHashed(type, key, hash) given first = FirstTagMatch(hash), without probing the
+  // slots before it again.
+  uint32_t FindFrom(IndicatorType type, std::string_view key, uint64_t hash, size_t first) const {
+    const Slot& slot = slots[first];
+    if (slot.id == kNoEntry) return kNoEntry;
+    if (ExactRecord(records.data() + slot.id).Is(type, key)) return slot.id;
+    // A false tag match (1 in 2^32): go on probing after it.
+    const uint32_t tag = static_cast<uint32_t>(hash >> 32);
+    const size_t mask = slots.size() - 1;
+    for (size_t i = (first + 1) & mask;; i = (i + 1) & mask) {
+      const Slot& next = slots[i];
+      if (next.id == kNoEntry) return kNoEntry;
+      if (next.tag == tag && ExactRecord(records.data() + next.id).Is(type, key)) return next.id;
     }
   }
 
@@ -521,10 +688,12 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
   const size_t v4_weight = r.cidr4.size() > (size_t{4} << 20) ? 1 : 2;
   // Domain and url observables become probes of the exact table (Rep::slots): a url one
   // for its key, a domain one per label suffix ("a.evil.com", "evil.com", "com"). Each
-  // probe takes three passes: its home slot, the entry of the first tag match, that
-  // entry's key bytes. A domain with more than kBatchSuffixes labels is looked up alone,
-  // and a group closes once it holds kGroupProbes probes (more misses in flight than the
-  // core tracks only queue).
+  // probe takes two passes: its home slot, then the record of the first tag match (header
+  // and key together, ExactRecord). A domain's whole name is probed first; only when its
+  // slot holds no candidate are its other suffixes probed (two passes more), as a listed
+  // name's record links to its listed suffixes: a hit reads two lines, not three. A domain
+  // with more than kBatchSuffixes labels is looked up alone, and a group closes once it
+  // holds kGroupProbes probes (more misses in flight than the core tracks only queue).
   constexpr size_t kBatchSuffixes = 8;
   constexpr size_t kGroupProbes = 64;
   const bool has_cidr4 = r.cidr4.size() != 0;
@@ -540,11 +709,13 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
   std::array<uint64_t, kGroup> hashes{};
   std::array<int8_t, kGroup> fixed_of{};
   // Probes of the exact table: observable g's are probes[probe_begin[g] .. probe_begin[g+1]),
-  // when probed[g]; probe_candidates[p] is the entry of probe p's first tag match.
+  // when probed[g]; probe_slots[p] is FirstTagMatch of probe p.
   std::array<DomainSuffix, kGroupProbes + kBatchSuffixes> probes;
-  std::array<uint32_t, kGroupProbes + kBatchSuffixes> probe_candidates;
+  std::array<size_t, kGroupProbes + kBatchSuffixes> probe_slots;
   std::array<uint16_t, kGroup + 1> probe_begin{};
   std::array<bool, kGroup> probed{};
+  // Domains only: whether the whole name's slot holds a candidate record.
+  std::array<bool, kGroup> whole_candidate{};
   const size_t slot_mask = r.slots.size() - 1;
   for (size_t begin = 0; begin < observables.size();) {
     const size_t limit = std::min(observables.size(), begin + kGroup);
@@ -580,7 +751,8 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
         probe_count += n;
         probed[g] = n > 0;  // 0: empty or too many labels for the batch; Lookup does it
       }
-      for (size_t p = probe_begin[g]; p < probe_count; ++p) Prefetch(&r.slots[probes[p].hash & slot_mask]);
+      // A url's key or a domain's whole name (its last, longest suffix).
+      if (probed[g]) Prefetch(&r.slots[probes[probe_count - 1].hash & slot_mask]);
     }
     probe_begin[end - begin] = static_cast<uint16_t>(probe_count);
     // Addresses and digests: the slot of the first matching tag (usually the key's own).
@@ -590,12 +762,33 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
         table.PrefetchSlot(table.FirstTagMatch(hashes[g]));
       }
     }
-    for (size_t p = 0; p < probe_count; ++p) {
-      probe_candidates[p] = r.FirstTagMatch(probes[p].hash);
-      if (probe_candidates[p] != kNoEntry) Prefetch(&r.entries[probe_candidates[p]]);
+    // The record of a probe's first tag match: its header and, when it holds the probed
+    // key, the key's last byte (a short record may straddle two lines). False when the
+    // probe's slot holds no candidate.
+    const auto prefetch_candidate = [&](size_t g, size_t p) {
+      probe_slots[p] = r.FirstTagMatch(probes[p].hash);
+      const uint32_t at = r.slots[probe_slots[p]].id;
+      if (at == kNoEntry) return false;
+      const Indicator& o = observables[begin + g];
+      const uint32_t* record = r.records.data() + at;
+      Prefetch(record);
+      Prefetch(ExactRecord::LastByteIfOneFeed(record, o.type, o.key.size() - probes[p].start));
+      return true;
+    };
+    // Urls' and domains' whole names; a domain without a candidate has its other suffixes'
+    // slots fetched, then (next pass) their candidates. (Skipped when the group has no probes,
+    // so groups of addresses and digests do not walk them.)
+    for (size_t g = 0; probe_count > 0 && g < end - begin; ++g) {
+      if (!probed[g]) continue;
+      const size_t whole = probe_begin[g + 1] - 1;
+      whole_candidate[g] = prefetch_candidate(g, whole);
+      if (!whole_candidate[g]) {
+        for (size_t p = probe_begin[g]; p < whole; ++p) Prefetch(&r.slots[probes[p].hash & slot_mask]);
+      }
     }
-    for (size_t p = 0; p < probe_count; ++p) {
-      if (probe_candidates[p] != kNoEntry) Prefetch(&r.keys[r.entries[probe_candidates[p]].key_offset]);
+    for (size_t g = 0; probe_count > 0 && g < end - begin; ++g) {
+      if (!probed[g] || whole_candidate[g]) continue;
+      for (size_t p = probe_begin[g]; p + 1 < probe_begin[g + 1]; ++p) prefetch_candidate(g, p);
     }
     // The dependent steps of a cidr4 lookup, one pass each: the block's run, the word
     // holding the chain offset, the chain, the entry records of the chain.
@@ -629,17 +822,23 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
           r.cidr6.ForEachCovering(Ipv6FromKey(o.key), [&r, out](int, uint32_t id) { out->push_back(r.MatchOf(id)); });
         }
       } else if (probed[g]) {
-        // Lookup's url case (the key, then masks) or domain case (each label suffix,
-        // longest first, then host masks) with the probes made above.
-        for (size_t p = probe_begin[g]; p < probe_begin[g + 1]; ++p) {
-          const std::string_view key = std::string_view(o.key).substr(probes[p].start);
-          if (const uint32_t id = r.FindExactHashed(o.type, key, probes[p].hash); id != kNoEntry) {
-            out->push_back(r.MatchOf(id));
-          }
-        }
+        // Lookup's url case (the key, then masks) or domain case (the longest listed label
+        // suffix and its linked ones, then host masks) with the probes made above.
+        const size_t whole = probe_begin[g + 1] - 1;
         if (o.type == IndicatorType::kUrl) {
+          if (const uint32_t at = r.FindFrom(o.type, o.key, probes[whole].hash, probe_slots[whole]); at != kNoEntry) {
+            out->push_back(r.MatchOfRecord(at));
+          }
           r.AppendMasks(o.key, false, out);
         } else {
+          uint32_t at = whole_candidate[g] ? r.FindFrom(o.type, o.key, probes[whole].hash, probe_slots[whole]) : kNoEntry;
+          for (size_t p = whole; at == kNoEntry && p-- > probe_begin[g];) {  // longest first
+            const std::string_view key = std::string_view(o.key).substr(probes[p].start);
+            // After a false tag match on the whole name, its suffixes' slots were not fetched.
+            at = whole_candidate[g] ? r.FindExactHashed(o.type, key, probes[p].hash)
+                                    : r.FindFrom(o.type, key, probes[p].hash, probe_slots[p]);
+          }
+          r.AppendDomainChain(at, out);
           r.AppendHostMasks(o.key, out);
         }
       } else {
@@ -652,7 +851,7 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
 }
 
 size_t IndicatorIndex::size() const {
-  size_t n = rep_->entries.size();
+  size_t n = rep_->entries.size() + rep_->record_count;
   for (const FixedKeyTable& t : rep_->fixed_tables) n += t.size();
   return n;
 }
@@ -667,6 +866,7 @@ size_t IndicatorIndex::ApproximateMemoryUsage() const {
   for (const FixedKeyTable& t : r.fixed_tables) fixed += t.ApproximateMemoryUsage();
   return sizeof(Rep) + fixed + r.entries.capacity() * sizeof(Entry) + r.keys.capacity() +
          r.feeds.capacity() * sizeof(FeedId) + r.slots.capacity() * sizeof(Rep::Slot) +
+         r.records.capacity() * sizeof(uint32_t) +
          r.cidr4.ApproximateMemoryUsage() + r.cidr6.ApproximateMemoryUsage() +
          r.mask_ids.capacity() * sizeof(uint32_t) +
          r.mask_groups.size() * (sizeof(void*) * 2 + sizeof(std::string_view) + 8) +
@@ -694,6 +894,13 @@ struct IndexBuilder::State {
   std::vector<uint64_t> hashes;  // HashKey of each entry
   HugeVector<IndicatorIndex::Rep::Slot> slots;
   std::vector<std::vector<FeedId>> lists;  // feeds of entries with several (or large ids)
+  // Words the domain and url records will take (ExactRecord; counting each feed added to a
+  // list, duplicates included, so an upper bound): their offsets are 32-bit.
+  size_t exact_words = 0;
+
+  static bool IsExactType(IndicatorType type) {
+    return type == IndicatorType::kDomain || type == IndicatorType::kUrl;
+  }
 
   State() {
     for (IndicatorType type : kAllIndicatorTypes) {
@@ -789,7 +996,9 @@ Status IndexBuilder::Add(const Indicator& indicator, FeedId feed) {
   const std::string_view key = indicator.key;
   const int t = FixedTableOf(indicator.type);
   if (t < 0 && (s.keys.size() + s.queued_key_bytes + key.size() > kMaxKeyBytes ||
-                s.entries.size() + s.queue_size >= kNoEntry - 1)) {
+                s.entries.size() + s.queue_size >= kNoEntry - 1 ||
+                // An upper bound of the record words the queued adds and this one may take.
+                s.exact_words + (s.queued_key_bytes + key.size()) / 4 + 5 * (s.queue_size + 1) >= kNoEntry)) {
     // Near the limits: add now, so the error (if any) is this call's.
     s.Flush();
     return s.AddVariable(indicator.type, key, HashKey(indicator.type, key), feed);
@@ -809,20 +1018,34 @@ Status IndexBuilder::State::AddVariable(IndicatorType type, std::string_view key
     if (e.type != type || std::string_view(keys.data() + e.key_offset, e.key_length) != key) continue;
     // Known: add the feed. Feeds are loaded one at a time, so the common duplicate is the
     // previous one.
-    if ((e.feed & kListBit) == 0) {
-      if (e.feed != feed) {
-        const FeedId first = e.feed;
-        e.feed = NewList(first);
-        lists.back().push_back(feed);
-      }
-    } else if (std::vector<FeedId>& list = lists[e.feed & ~kListBit]; list.back() != feed) {
-      list.push_back(feed);
+    if ((e.feed & kListBit) == 0 ? e.feed == feed : lists[e.feed & ~kListBit].back() == feed) {
+      return Status::Ok();
     }
+    if (IsExactType(type) && exact_words + 1 >= kNoEntry) {
+      return Status::InvalidArgument("index: full (16 GiB of domain and url records)");
+    }
+    if ((e.feed & kListBit) == 0) {
+      const FeedId first = e.feed;
+      e.feed = NewList(first);
+    }
+    std::vector<FeedId>& list = lists[e.feed & ~kListBit];
+    if (list.size() >= ExactRecord::kMaxFeeds) {
+      std::sort(list.begin(), list.end());
+      list.erase(std::unique(list.begin(), list.end()), list.end());
+      if (list.size() >= ExactRecord::kMaxFeeds) {
+        return Status::InvalidArgument("index: an indicator listed by more than 2^24-1 feeds");
+      }
+    }
+    list.push_back(feed);
+    if (IsExactType(type)) ++exact_words;
     return Status::Ok();
   }
-  if (keys.size() + key.size() > kMaxKeyBytes || entries.size() >= kNoEntry - 1) {
+  const size_t words = IsExactType(type) ? ExactRecord::Words(type, key.size(), 1) : 0;
+  if (keys.size() + key.size() > kMaxKeyBytes || entries.size() >= kNoEntry - 1 ||
+      exact_words + words >= kNoEntry) {
     return Status::InvalidArgument("index: full (4 GiB of keys or 2^32-1 indicators)");
   }
+  exact_words += words;
   const auto id = static_cast<uint32_t>(entries.size());
   entries.push_back(Pending{static_cast<uint32_t>(keys.size()), static_cast<uint32_t>(key.size()), type,
                             feed < kListBit ? feed : NewList(feed)});
@@ -860,13 +1083,18 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
     ++rep->counts[static_cast<uint8_t>(e.type)];
     if (e.type == IndicatorType::kDomain || e.type == IndicatorType::kUrl) ++exact_count;
   }
-  rep->entries.reserve(n);
-  rep->feeds.reserve(n);
+  rep->entries.reserve(n - exact_count);
+  rep->feeds.reserve(n - exact_count);
+  rep->records.reserve(s.exact_words);
+  rep->record_count = exact_count;
   if (exact_count > 0) {
     size_t capacity = 8;
     while (capacity < exact_count * 2) capacity *= 2;
     rep->slots.resize(capacity);
   }
+  // Domains and urls become records with their keys; the other types keep entries whose
+  // keys move to a pool of their own.
+  HugeVector<char> entry_keys;
   // Entries are laid out with the cidr4 ranges first, shortest prefix first: the few
   // thousand short ranges that cover most addresses (and so most cidr4 matches) then share
   // a small, cache-resident stretch of the entry array.
@@ -890,21 +1118,27 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
     }
     const State::Pending& pending = s.entries[id];
     const std::string_view key(s.keys.data() + pending.key_offset, pending.key_length);
-    const auto entry_id = static_cast<uint32_t>(rep->entries.size());
-    Entry e;
-    e.type = pending.type;
-    e.key_offset = pending.key_offset;
-    e.key_length = pending.key_length;
-    e.feeds_offset = static_cast<uint32_t>(rep->feeds.size());
-    if ((pending.feed & State::kListBit) == 0) {
-      rep->feeds.push_back(pending.feed);
-    } else {
+    std::span<const FeedId> feeds(&pending.feed, 1);
+    if ((pending.feed & State::kListBit) != 0) {
       std::vector<FeedId>& list = s.lists[pending.feed & ~State::kListBit];
       std::sort(list.begin(), list.end());
       list.erase(std::unique(list.begin(), list.end()), list.end());
-      rep->feeds.insert(rep->feeds.end(), list.begin(), list.end());
+      feeds = list;
     }
-    e.feeds_length = static_cast<uint32_t>(rep->feeds.size() - e.feeds_offset);
+    if (pending.type == IndicatorType::kDomain || pending.type == IndicatorType::kUrl) {
+      const size_t at = ExactRecord::Append(&rep->records, pending.type, key, feeds);
+      rep->InsertExact(static_cast<uint32_t>(at), s.hashes[id]);
+      continue;
+    }
+    const auto entry_id = static_cast<uint32_t>(rep->entries.size());
+    Entry e;
+    e.type = pending.type;
+    e.key_offset = static_cast<uint32_t>(entry_keys.size());
+    e.key_length = pending.key_length;
+    entry_keys.insert(entry_keys.end(), key.begin(), key.end());
+    e.feeds_offset = static_cast<uint32_t>(rep->feeds.size());
+    rep->feeds.insert(rep->feeds.end(), feeds.begin(), feeds.end());
+    e.feeds_length = static_cast<uint32_t>(feeds.size());
     rep->entries.push_back(e);
     switch (e.type) {
       case IndicatorType::kCidr4:
@@ -918,10 +1152,12 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
         if (HostOfUrlKey(key).size() == key.size()) rep->has_host_only_masks = true;
         break;
       default:
-        rep->InsertExact(entry_id, s.hashes[id]);
+        break;  // domains and urls are records (above)
     }
   }
-  rep->keys = std::move(s.keys);
+  s.keys = {};
+  rep->LinkDomainParents();
+  rep->keys = std::move(entry_keys);
   rep->cidr4.Build(std::move(cidr4_prefixes));
   rep->keys.shrink_to_fit();
   rep->feeds.shrink_to_fit();

@@ -55,19 +55,24 @@
 // table of /18 blocks whose runs of intervals point at precomputed covering chains of entry
 // ids (match/cidr4_table.h), so a covering lookup is one block entry, one short search,
 // one span and one entry record read per range; cidr6 in per-length hash tables
-// (match/prefix_table.h); domains, urls, ranges and masks in entry records with pooled
-// keys (cidr4 entries first, shortest prefix first, so the ranges most addresses fall in
-// stay cached), found while building and, for domains and urls, when looking up through
-// one open-addressing table of entry ids (the builder's Add is one hashed probe there too,
-// no per-indicator allocation); domains are hashed from the right so all label suffixes
-// of a name are hashed in one pass (label by label, 8 bytes at a time) and probed with
-// overlapping prefetches. The large
+// (match/prefix_table.h); ranges and masks in entry records with pooled keys (cidr4
+// entries first, shortest prefix first, so the ranges most addresses fall in stay cached);
+// domains and urls as self-contained records (key length, type, feeds, key bytes; a
+// domain's record also links to the record of its longest listed proper label suffix) in
+// one word pool, found through one open-addressing table whose slots hold a record offset
+// and a 32-bit hash tag, so a hit reads its slot and one record (one line, or two adjacent
+// ones) and a miss only its slot (the builder's Add is one hashed probe there too, no
+// per-indicator allocation); domains are hashed from the right so all label suffixes
+// of a name are hashed in one pass (label by label, 8 bytes at a time, in place), and a
+// lookup probes the longest suffix first and stops at the first listed one, following its
+// links for the shorter ones. The large
 // arrays are transparent-huge-page candidates (common/huge_pages.h), so random
 // lookups rarely miss the TLB. LookupBatch runs each dependent memory read of its lookups
 // as one prefetch pass over a group of 32 observables (an ipv4 one counting twice against
 // up to 4M cidr4 ranges: larger groups keep more prefetches in flight than the core
 // tracks), a domain's every label
-// suffix being a probe of its own in those passes. IndexBuilder::Add runs each add
+// suffix being a probe of its own in those passes (its shorter suffixes fetched only when
+// the whole name's slot holds no candidate). IndexBuilder::Add runs each add
 // 16 calls late, having prefetched the slot it probes, and the build's re-inserting passes
 // prefetch ahead too (one DRAM miss per indicator otherwise). ApproximateMemoryUsage counts all
 // of it.
