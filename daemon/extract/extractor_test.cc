@@ -694,5 +694,52 @@ TEST(ExtractorTest, DomainVerdictsSurviveEviction) {
                           Found{"domain", long_prefix + "host2.de"}));
 }
 
+// Names of every length around the cache's entry sizes (up to 62 bytes inline, longer ones
+// in a table of their own), asked cold, then again from the cache, in upper case, and next
+// to a name that differs from it in one byte only (its last letter before the TLD) or in
+// its TLD (a file extension): each gets the same verdict every time and, as a domain, its
+// own lower-cased key.
+TEST(ExtractorTest, DomainVerdictsHoldAtEveryNameLength) {
+  // size bytes (8 or more: no listed suffix such as "ar.com"): labels of up to 9 letters,
+  // then '.' and tld, the byte before the TLD replaced by last.
+  auto name_of = [](size_t size, char last, std::string_view tld) {
+    std::string name;
+    const size_t body = size - 4;
+    for (size_t i = 0; i < body; ++i) {
+      const bool dot = i % 10 == 9 && i + 1 < body;
+      name += dot ? '.' : static_cast<char>('a' + i % 26);
+    }
+    name.back() = last;
+    return name + "." + std::string(tld);
+  };
+  auto upper = [](std::string s) {
+    for (char& c : s) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    return s;
+  };
+  for (int round = 0; round < 3; ++round) {
+    for (size_t size = 8; size <= 130; ++size) {
+      const std::string name = name_of(size, 'x', "com");
+      const std::string sibling = name_of(size, 'z', "com");
+      const std::string file = name_of(size, 'x', "zip");
+      SCOPED_TRACE(name);
+      ASSERT_EQ(name.size(), size);
+      const std::pair<std::string, const std::string*> asks[] = {
+          {round == 2 ? upper(name) : name, &name}, {sibling, &sibling},
+          {upper(sibling), &sibling}};
+      for (const auto& [asked, key] : asks) {
+        EXPECT_TRUE(LooksLikeDomainName(asked));
+        std::vector<Observable> found = ExtractAll(asked);
+        ASSERT_EQ(found.size(), 1u);
+        EXPECT_EQ(found[0].indicator.type, IndicatorType::kDomain);
+        EXPECT_EQ(found[0].indicator.key, *key);
+        EXPECT_EQ(found[0].text, asked);
+      }
+      EXPECT_FALSE(LooksLikeDomainName(file));
+      EXPECT_FALSE(LooksLikeDomainName(upper(file)));
+      EXPECT_THAT(Extract(file), IsEmpty());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace iocd
