@@ -1289,6 +1289,56 @@ class NameVerdictCache {
   std::array<LongEntry, kLongSlots> long_{};
 };
 
+// Whether the lower-cased tld is listed in the PSL (a rule of its own, not only the
+// implicit "*" rule), per thread: libpsl is asked once per distinct TLD. A log holds a few
+// hundred TLDs at most; 256 direct-mapped slots of TLDs up to 30 bytes (longer ones go to
+// libpsl every time).
+bool TldListed(const psl_ctx_t* psl, const char* tld, size_t size) {
+  struct Slot {
+    uint8_t size = 0;  // 0: empty
+    bool listed = false;
+    char text[30];
+  };
+  static constexpr size_t kSlots = 256;
+  static constexpr size_t kLongest = sizeof(Slot::text);
+  auto ask = [psl, tld] {
+    return psl_is_public_suffix2(psl, tld, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
+  };
+  if (size > kLongest) return ask();
+  thread_local std::array<Slot, kSlots> slots{};
+  uint32_t h = static_cast<uint32_t>(size) * 0x9e3779b1u;
+  for (size_t i = 0; i < size; ++i) h = (h ^ static_cast<unsigned char>(tld[i])) * 0x01000193u;
+  Slot& slot = slots[(h ^ (h >> 16)) & (kSlots - 1)];
+  if (slot.size == size && std::memcmp(slot.text, tld, size) == 0) return slot.listed;
+  slot.size = static_cast<uint8_t>(size);
+  slot.listed = ask();
+  std::memcpy(slot.text, tld, size);
+  return slot.listed;
+}
+
+// CheckDomainName's verdict bits for a name not in the cache: folded is the name
+// lower-cased and NUL-terminated, ASCII, without a trailing dot; folded[dot] is its last
+// dot. Kept out of line: most names are found in the cache.
+[[gnu::noinline]] uint8_t UncachedVerdict(const psl_ctx_t* psl, const char* folded, size_t size,
+                                          size_t dot) {
+  uint8_t verdict = 0;
+  // The TLD must be listed (not just matched by the implicit "*" rule), and the name must
+  // have a registrable part below its public suffix ("co.uk" alone is not a domain). For a
+  // name with a dot and no leading one, psl_registrable_domain is non-null exactly when
+  // the name itself is not a public suffix (it tests the whole name first, then its
+  // suffixes): one lookup instead of one per label (extractor_test checks that the two
+  // agree on names made from every PSL rule).
+  if (TldListed(psl, folded + dot + 1, size - dot - 1) && folded[0] != '.' &&
+      psl_is_public_suffix(psl, folded) == 0) {
+    verdict |= NameVerdictCache::kDomain;
+  }
+  // NormalizeDomain accepts the name or not whatever its case, and lower-cases it.
+  if (NormalizeDomain(std::string_view(folded, size)).has_value()) {
+    verdict |= NameVerdictCache::kValid;
+  }
+  return verdict;
+}
+
 // LooksLikeDomainName(name); when key is given, also NormalizeDomain(name) in the same pass
 // for an ASCII name: true only when both accept it, and *key is then the normalised name.
 bool CheckDomainName(std::string_view name, std::string* key) {
@@ -1371,17 +1421,7 @@ bool CheckDomainName(std::string_view name, std::string* key) {
     const std::string_view lowered_name(folded, name.size());
     if (name.size() <= NameVerdictCache::kLongestName ||
         !cache->FindLong(hash, lowered_name, &verdict)) {
-      // The TLD must be listed (not just matched by the implicit "*" rule), and the name
-      // must have a registrable part below its public suffix ("co.uk" alone is not a
-      // domain).
-      if (psl_is_public_suffix2(psl, folded + dot + 1,
-                                PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0 &&
-          psl_registrable_domain(psl, folded) != nullptr) {
-        verdict |= NameVerdictCache::kDomain;
-      }
-      // The name is ASCII and has no trailing dot here: NormalizeDomain accepts it or not
-      // whatever its case, and lower-cases it.
-      if (NormalizeDomain(lowered_name).has_value()) verdict |= NameVerdictCache::kValid;
+      verdict = UncachedVerdict(psl, folded, name.size(), dot);
       cache->Insert(hash, lowered_name, verdict);
     }
   }

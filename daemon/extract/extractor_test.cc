@@ -5,7 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <libpsl.h>
+
 #include <algorithm>
+#include <fstream>
 #include <random>
 #include <string>
 #include <utility>
@@ -352,6 +355,42 @@ TEST(ExtractorTest, LooksLikeDomainName) {
   EXPECT_FALSE(LooksLikeDomainName("invoice.zip"));
   EXPECT_FALSE(LooksLikeDomainName("workers2.properties"));
   EXPECT_FALSE(LooksLikeDomainName("SVCHOST.EXE-E8610451.pf"));
+  // Wildcard and exception rules ("*.ck", "!www.ck"; "*.kawasaki.jp", "!city.kawasaki.jp").
+  EXPECT_FALSE(LooksLikeDomainName("foo.ck"));
+  EXPECT_TRUE(LooksLikeDomainName("a.foo.ck"));
+  EXPECT_TRUE(LooksLikeDomainName("www.ck"));
+  EXPECT_FALSE(LooksLikeDomainName("x.kawasaki.jp"));
+  EXPECT_TRUE(LooksLikeDomainName("city.kawasaki.jp"));
+  EXPECT_TRUE(LooksLikeDomainName("y.x.kawasaki.jp"));
+}
+
+// CheckDomainName asks libpsl whether a name is a public suffix where the definition reads
+// "has a registrable domain"; the two must agree for every name with a dot and no leading
+// one. Checked on names made from every rule of the installed list (plain, wildcard,
+// exception, IDN), with the context the extractor uses.
+TEST(ExtractorTest, RegistrableDomainIsNotBeingAPublicSuffix) {
+  std::ifstream list("/usr/share/publicsuffix/public_suffix_list.dat");
+  if (!list) GTEST_SKIP() << "no /usr/share/publicsuffix/public_suffix_list.dat";
+  const psl_ctx_t* psl = psl_builtin() != nullptr ? psl_builtin() : psl_latest(nullptr);
+  ASSERT_NE(psl, nullptr);
+  size_t names = 0;
+  for (std::string line; std::getline(list, line);) {
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+    if (line.empty() || line.starts_with("//")) continue;
+    std::string rule = line;
+    if (rule.starts_with("!")) rule.erase(0, 1);
+    if (rule.starts_with("*.")) rule.erase(0, 2);
+    std::vector<std::string> tried = {rule, "x." + rule, "www." + rule, "a.b." + rule};
+    if (size_t dot = rule.find('.'); dot != std::string::npos) tried.push_back("zz" + rule.substr(dot));
+    for (const std::string& name : tried) {
+      if (name.find('.') == std::string::npos) continue;
+      ++names;
+      EXPECT_EQ(psl_registrable_domain(psl, name.c_str()) != nullptr,
+                psl_is_public_suffix(psl, name.c_str()) == 0)
+          << name;
+    }
+  }
+  EXPECT_GT(names, 30000u);
 }
 
 // Random byte strings, biased towards the characters and fragments the extractor cares
