@@ -129,14 +129,14 @@ class JsonFormatter final : public HitFormatter {
   explicit JsonFormatter(uint32_t max_raw) : max_raw_(max_raw) {}
   void Format(const Hit& hit, std::string* out) const override {
     if (max_raw_ == 0 || hit.raw_event().size() <= max_raw_) {
-      *out += FormatHitJson(hit);
+      AppendHitJson(hit, out);
       return;
     }
     Hit copy = hit;
     std::string storage;
     copy.set_raw_event(std::string(RawEvent(hit, max_raw_, &storage)));
     if (copy.raw_event_size() == 0) copy.set_raw_event_size(hit.raw_event().size());
-    *out += FormatHitJson(copy);
+    AppendHitJson(copy, out);
   }
 
  private:

@@ -3,8 +3,9 @@
 #include "output/text_escape.h"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <chrono>
-#include <cstdio>
 #include <utility>
 #include <vector>
 
@@ -44,7 +45,9 @@ class JsonWriter {
   void Number(std::string_view key, uint64_t value) {
     Key(key);
     Separate();
-    out_->append(std::to_string(value));
+    char buf[24];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+    out_->append(buf, end);
   }
 
  private:
@@ -54,25 +57,50 @@ class JsonWriter {
       after_key_ = false;
       return;
     }
-    if (!first_.empty()) {
-      if (!first_.back()) out_->push_back(',');
-      first_.back() = false;
+    if (depth_ > 0) {
+      const uint64_t bit = uint64_t{1} << (depth_ - 1);
+      if ((first_ & bit) == 0) out_->push_back(',');
+      first_ &= ~bit;
     }
   }
   void Open(char c) {
     Separate();
     out_->push_back(c);
-    first_.push_back(true);
+    first_ |= uint64_t{1} << depth_;
+    ++depth_;
   }
   void Close(char c) {
     out_->push_back(c);
-    first_.pop_back();
+    --depth_;
   }
 
   std::string* out_;
-  std::vector<bool> first_;  // per open container: no element written yet
+  // Bit d-1: the container open at depth d has no element written yet. The formats nest
+  // at most 6 deep, far below the 64 the mask holds.
+  uint64_t first_ = 0;
+  unsigned depth_ = 0;
   bool after_key_ = false;
 };
+
+// Bytes AppendJsonString copies as they are: printable ASCII except '"' and '\' (DEL
+// included). Everything else goes through the escaping / UTF-8 path.
+constexpr std::array<bool, 256> kJsonPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
+// RFC 3339 with six fractional digits into `buf` (see AppendRfc3339Micros); returns the
+// length (always 27).
+constexpr size_t kRfc3339MicrosLen = 27;
+size_t FormatRfc3339Micros(int64_t unix_us, char* buf);
+
+// A timestamp as a JSON field without an intermediate string (its characters need no
+// escaping).
+void TimeField(JsonWriter* w, std::string_view key, int64_t unix_us) {
+  char buf[kRfc3339MicrosLen];
+  w->Field(key, std::string_view(buf, FormatRfc3339Micros(unix_us, buf)));
+}
 
 void WriteContext(const google::protobuf::RepeatedPtrField<iocd::store::ContextField>& context,
                   JsonWriter* w) {
@@ -100,7 +128,19 @@ void AppendJsonString(std::string_view value, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->reserve(out->size() + value.size() + 2);
   out->push_back('"');
-  AppendValidUtf8(value, out, [&](unsigned char c) {
+  // Runs of plain bytes are appended in one piece; the rest, byte by byte as before.
+  size_t i = 0;
+  while (i < value.size()) {
+    size_t j = i;
+    while (j < value.size() && kJsonPlain[static_cast<unsigned char>(value[j])]) ++j;
+    out->append(value.data() + i, j - i);
+    if (j == value.size()) break;
+    const unsigned char c = static_cast<unsigned char>(value[j]);
+    if (c >= 0x80) {
+      i = j + AppendUtf8OrReplacement(value, j, out);
+      continue;
+    }
+    i = j + 1;
     switch (c) {
       case '"':
         out->append("\\\"");
@@ -124,19 +164,32 @@ void AppendJsonString(std::string_view value, std::string* out) {
         out->append("\\t");
         break;
       default:
-        if (c < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xF]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
+        // Only control characters are left here (plain bytes were copied above).
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 0xF]);
     }
-  });
+  }
   out->push_back('"');
 }
 
 void AppendRfc3339Micros(int64_t unix_us, std::string* out) {
+  char buf[kRfc3339MicrosLen];
+  out->append(buf, FormatRfc3339Micros(unix_us, buf));
+}
+
+namespace {
+
+// Writes `value` as exactly `width` decimal digits at `p` (value < 10^width).
+char* PutDigits(char* p, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return p + width;
+}
+
+size_t FormatRfc3339Micros(int64_t unix_us, char* buf) {
   using namespace std::chrono;
   // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in microseconds.
   constexpr int64_t kMinUs = -62167219200LL * 1000000;
@@ -147,14 +200,25 @@ void AppendRfc3339Micros(int64_t unix_us, std::string* out) {
   const sys_days day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss<microseconds> tod{t - day};
-  char buf[40];
-  const int n = std::snprintf(
-      buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", static_cast<int>(ymd.year()),
-      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-      static_cast<int>(tod.hours().count()), static_cast<int>(tod.minutes().count()),
-      static_cast<int>(tod.seconds().count()), static_cast<int>(tod.subseconds().count()));
-  out->append(buf, static_cast<size_t>(n));
+  // The clamp keeps every part in range: year 0..9999, the rest non-negative.
+  char* p = PutDigits(buf, static_cast<unsigned>(static_cast<int>(ymd.year())), 4);
+  *p++ = '-';
+  p = PutDigits(p, static_cast<unsigned>(ymd.month()), 2);
+  *p++ = '-';
+  p = PutDigits(p, static_cast<unsigned>(ymd.day()), 2);
+  *p++ = 'T';
+  p = PutDigits(p, static_cast<unsigned>(tod.hours().count()), 2);
+  *p++ = ':';
+  p = PutDigits(p, static_cast<unsigned>(tod.minutes().count()), 2);
+  *p++ = ':';
+  p = PutDigits(p, static_cast<unsigned>(tod.seconds().count()), 2);
+  *p++ = '.';
+  p = PutDigits(p, static_cast<unsigned>(tod.subseconds().count()), 6);
+  *p++ = 'Z';
+  return static_cast<size_t>(p - buf);
 }
+
+}  // namespace
 
 int ServiceEventSeverity(std::string_view severity) {
   if (severity == "info") return 3;
@@ -168,9 +232,7 @@ namespace {
 // Opens a record's object with its "@timestamp" (the detection time).
 void BeginRecord(const iocd::hit::Hit& hit, JsonWriter* w) {
   w->BeginObject();
-  std::string timestamp;
-  AppendRfc3339Micros(hit.detected_unix_us(), &timestamp);
-  w->Field("@timestamp", timestamp);
+  TimeField(w, "@timestamp", hit.detected_unix_us());
 }
 
 // A service event (docs/hits.md#service-events): ECS event.kind "alert" for warnings and
@@ -217,10 +279,18 @@ std::string FormatServiceEventJson(const iocd::hit::Hit& hit) {
 bool HasSuppression(const iocd::hit::Hit& hit) { return hit.count() > 1 || hit.summary(); }
 
 std::string FormatHitJson(const iocd::hit::Hit& hit) {
-  if (!hit.service_event().kind().empty()) return FormatServiceEventJson(hit);
   std::string out;
-  out.reserve(256 + hit.raw_event().size() + 128 * static_cast<size_t>(hit.enrichments_size()));
-  JsonWriter w(&out);
+  AppendHitJson(hit, &out);
+  return out;
+}
+
+void AppendHitJson(const iocd::hit::Hit& hit, std::string* out) {
+  if (!hit.service_event().kind().empty()) {
+    out->append(FormatServiceEventJson(hit));
+    return;
+  }
+  out->reserve(out->size() + 256 + hit.raw_event().size() + 128 * static_cast<size_t>(hit.enrichments_size()));
+  JsonWriter w(out);
   BeginRecord(hit, &w);
 
   w.Key("event");
@@ -228,11 +298,7 @@ std::string FormatHitJson(const iocd::hit::Hit& hit) {
   w.Field("kind", "enrichment");
   w.Field("id", hit.id());
   w.Field("original", hit.raw_event());
-  if (hit.event_unix_us() != 0) {
-    std::string start;
-    AppendRfc3339Micros(hit.event_unix_us(), &start);
-    w.Field("start", start);
-  }
+  if (hit.event_unix_us() != 0) TimeField(&w, "start", hit.event_unix_us());
   w.EndObject();
 
   w.Key("iocd");
@@ -254,11 +320,7 @@ std::string FormatHitJson(const iocd::hit::Hit& hit) {
     w.Number("count", hit.count());
     w.Key("summary");
     w.Raw(hit.summary() ? "true" : "false");
-    if (hit.window_start_unix_us() != 0) {
-      std::string start;
-      AppendRfc3339Micros(hit.window_start_unix_us(), &start);
-      w.Field("window_start", start);
-    }
+    if (hit.window_start_unix_us() != 0) TimeField(&w, "window_start", hit.window_start_unix_us());
     w.EndObject();
   }
   w.EndObject();
@@ -299,16 +361,8 @@ std::string FormatHitJson(const iocd::hit::Hit& hit) {
       for (const auto& tag : e.tags()) w.String(tag);
       w.EndArray();
     }
-    if (e.first_seen_unix_ms() != 0) {
-      std::string t;
-      AppendRfc3339Micros(e.first_seen_unix_ms() * 1000, &t);
-      w.Field("first_seen", t);
-    }
-    if (e.last_seen_unix_ms() != 0) {
-      std::string t;
-      AppendRfc3339Micros(e.last_seen_unix_ms() * 1000, &t);
-      w.Field("last_seen", t);
-    }
+    if (e.first_seen_unix_ms() != 0) TimeField(&w, "first_seen", e.first_seen_unix_ms() * 1000);
+    if (e.last_seen_unix_ms() != 0) TimeField(&w, "last_seen", e.last_seen_unix_ms() * 1000);
     if (!e.reference().empty()) w.Field("reference", e.reference());
     if (!e.threat().empty()) w.Field("description", e.threat());
     w.Key("context");
@@ -327,7 +381,6 @@ std::string FormatHitJson(const iocd::hit::Hit& hit) {
   w.EndObject();
 
   w.EndObject();
-  return out;
 }
 
 }  // namespace iocd

@@ -20,6 +20,9 @@ namespace iocd {
 // iocd.suppression {count, summary, window_start}.
 std::string FormatHitJson(const iocd::hit::Hit& hit);
 
+// The same as FormatHitJson, appended to `out` (no intermediate string).
+void AppendHitJson(const iocd::hit::Hit& hit, std::string* out);
+
 // True when the hit stands for more than one sighting: count > 1 or a window summary.
 // Every format then shows count, summary and window start (docs/hits.md#suppression).
 bool HasSuppression(const iocd::hit::Hit& hit);

@@ -1,5 +1,7 @@
 #include "output/hit_json.h"
 
+#include "output/text_escape.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -162,6 +164,66 @@ TEST(AppendJsonStringTest, Table) {
     std::string out = "x";
     AppendJsonString(c.in, &out);
     EXPECT_EQ(out, "x\"" + c.want + "\"") << c.name;
+  }
+}
+
+// The escaping AppendJsonString promises, one byte at a time (the oracle for its run-wise
+// copying): the same rules as the table above.
+std::string EscapeBytewise(std::string_view in) {
+  std::string out = "\"";
+  AppendValidUtf8(in, &out, [&](unsigned char c) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    const char* named = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" : c == '\f' ? "\\f"
+                      : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : nullptr;
+    if (named != nullptr) {
+      out += named;
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    } else {
+      out += static_cast<char>(c);
+    }
+  });
+  return out + "\"";
+}
+
+TEST(AppendJsonStringTest, EveryByteAtEveryPositionOfARun) {
+  // Each byte value alone, at the start, inside and at the end of plain runs, and next to
+  // a 2-byte sequence: the copied runs must join the escapes exactly.
+  for (int b = 0; b < 256; ++b) {
+    const std::string byte(1, static_cast<char>(b));
+    for (const std::string& in : {byte, byte + "plain text", "plain text" + byte, "ab" + byte + "cd",
+                                  "caf\xc3\xa9" + byte + byte + "z \"q\""}) {
+      std::string out = "x";
+      AppendJsonString(in, &out);
+      EXPECT_EQ(out, "x" + EscapeBytewise(in)) << "byte " << b;
+    }
+  }
+}
+
+TEST(AppendHitJsonTest, AppendsExactlyWhatFormatHitJsonReturns) {
+  iocd::hit::Hit hit = FullHit();
+  hit.set_event_unix_us(1795317946000000);
+  hit.set_count(3);
+  hit.set_window_start_unix_us(1795317900000000);
+  hit.mutable_enrichments(0)->set_first_seen_unix_ms(1795000000123);
+  hit.mutable_enrichments(0)->set_last_seen_unix_ms(1795300000456);
+  hit.mutable_enrichments(0)->set_confidence(80);
+  iocd::hit::Hit service;
+  service.set_id("s1");
+  service.mutable_service_event()->set_kind("feed_failed");
+  service.mutable_service_event()->set_severity("error");
+  for (const iocd::hit::Hit& h : {hit, service}) {
+    std::string out = "before\n";
+    AppendHitJson(h, &out);
+    EXPECT_EQ(out, "before\n" + FormatHitJson(h));
+  }
+  // Every timestamp field, in the form AppendRfc3339Micros gives.
+  const std::string json = FormatHitJson(hit);
+  for (const char* want : {R"("@timestamp":"2026-11-22T03:25:47.123456Z")", R"("start":"2026-11-22T03:25:46.000000Z")",
+                           R"("window_start":"2026-11-22T03:25:00.000000Z")", R"("count":3)", R"("confidence":80)"}) {
+    EXPECT_NE(json.find(want), std::string::npos) << want << " in " << json;
   }
 }
 
