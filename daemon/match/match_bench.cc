@@ -10,7 +10,10 @@
 // and on build_<type>: build_seconds (wall, IndexBuilder::Add of N + Build), build_cpu_seconds
 // (the same on this thread's CPU clock: what it costs one core when the machine is shared) and
 // rss_bytes_per_indicator (the process's resident set after the build minus before it, with
-// the generated indicators already resident and freed heap returned with malloc_trim, / N).
+// the generated indicators already resident and freed heap returned with malloc_trim, / N);
+// on build_<type> and the _batch workloads huge_MiB, the process's anonymous memory in
+// transparent huge pages when the numbers were taken (to tell a slow run caused by 4 KiB
+// pages from one caused by other processes: see docs/PERFORMANCE.md, match round 4).
 // The whole issue-4 table (every type at 1M and 10M, one process per type and size):
 //   daemon/match/match_table.sh build-rel/bin/match_bench
 //   cmake --build build -j2 --target match_bench && build/bin/match_bench
@@ -155,6 +158,22 @@ const Fixture& GetFixture(IndicatorType type) {
   return *slot;
 }
 
+// The process's anonymous memory in transparent huge pages, in MiB (AnonHugePages of
+// /proc/self/smaps_rollup; 0 where the kernel does not report it): shows whether the
+// index's arrays got 2 MiB pages when the lookups run.
+double AnonHugeMiB() {
+  std::ifstream rollup("/proc/self/smaps_rollup");
+  std::string field;
+  double kib = 0;
+  while (rollup >> field) {
+    if (field == "AnonHugePages:") {
+      rollup >> kib;
+      break;
+    }
+  }
+  return kib / 1024;
+}
+
 void SetCounters(benchmark::State& state, const Fixture& f) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
   state.counters["bytes_per_indicator"] =
@@ -195,6 +214,7 @@ void BM_LookupBatch(benchmark::State& state, IndicatorType type, bool hit) {
   }
   benchmark::DoNotOptimize(matched);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
+  state.counters["huge_MiB"] = AnonHugeMiB();
   state.counters["bytes_per_indicator"] =
       static_cast<double>(f.index->ApproximateMemoryUsage()) / static_cast<double>(f.index->size());
 }
@@ -205,6 +225,7 @@ void BM_Build(benchmark::State& state, IndicatorType type) {
   }
   state.counters["build_seconds"] = f.build_seconds;
   state.counters["build_cpu_seconds"] = f.build_cpu_seconds;
+  state.counters["huge_MiB"] = AnonHugeMiB();
   state.counters["rss_bytes_per_indicator"] = f.rss_delta_bytes / static_cast<double>(f.index->size());
   state.counters["indicators"] = static_cast<double>(f.index->size());
   state.counters["bytes_per_indicator"] =
