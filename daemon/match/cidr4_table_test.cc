@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <set>
 #include <span>
@@ -18,6 +19,23 @@ std::vector<std::pair<int, uint32_t>> Covering(const Cidr4Table& t, uint32_t add
 }
 
 using Got = std::vector<std::pair<int, uint32_t>>;
+
+// The batch form answers ChainOf for every address, whatever the count (shorter and longer
+// than its pipeline, so every step's start and end), calling `found` once per address, in
+// order, with the same chain.
+void ExpectFindChainsEqualsChainOf(const Cidr4Table& t, const std::vector<uint32_t>& addresses) {
+  for (const size_t n : {size_t{0}, size_t{1}, size_t{5}, size_t{17}, size_t{40}, addresses.size()}) {
+    const std::span<const uint32_t> some = std::span<const uint32_t>(addresses).first(std::min(n, addresses.size()));
+    std::vector<uint32_t> chains(some.size(), 0xDEADBEEF);
+    std::vector<std::pair<size_t, uint32_t>> found;
+    t.FindChains(some, chains.data(), [&found](size_t j, uint32_t chain) { found.emplace_back(j, chain); });
+    ASSERT_EQ(found.size(), some.size());
+    for (size_t j = 0; j < some.size(); ++j) {
+      ASSERT_EQ(chains[j], t.ChainOf(some[j])) << j << " of " << some.size();
+      ASSERT_EQ(found[j], std::make_pair(j, chains[j]));
+    }
+  }
+}
 
 // The reference: every prefix covering `addr`, longest first.
 Got LinearScan(const std::vector<Cidr4Table::Prefix>& prefixes, uint32_t addr) {
@@ -90,8 +108,10 @@ TEST(Cidr4TableTest, MatchesLinearScanOnRandomNestedSets) {
     }
     Cidr4Table t;
     t.Build(prefixes);
+    std::vector<uint32_t> addresses;
     for (int i = 0; i < 2000; ++i) {
       const uint32_t addr = i % 2 == 0 ? base ^ (static_cast<uint32_t>(rng()) & 0xFFFFFF) : static_cast<uint32_t>(rng());
+      addresses.push_back(addr);
       const Got want = LinearScan(prefixes, addr);
       ASSERT_EQ(Covering(t, addr), want) << round << " " << addr;
       // The span form: the same values, same order.
@@ -99,6 +119,7 @@ TEST(Cidr4TableTest, MatchesLinearScanOnRandomNestedSets) {
       ASSERT_EQ(values.size(), want.size());
       for (size_t k = 0; k < want.size(); ++k) ASSERT_EQ(values[k], want[k].second) << round << " " << addr;
     }
+    ExpectFindChainsEqualsChainOf(t, addresses);
   }
 }
 
@@ -112,6 +133,7 @@ TEST(Cidr4TableTest, EmptyTableCoversNothing) {
     EXPECT_TRUE(t.Covering(a).empty());
     EXPECT_EQ(*t.FindChainWord(a), 0u);
   }
+  ExpectFindChainsEqualsChainOf(t, {0u, 1u, 0x7FFFFFFFu, 0xFFFFFFFFu});
 }
 
 TEST(Cidr4TableTest, SlashZeroAloneCoversEveryAddress) {

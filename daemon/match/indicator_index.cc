@@ -26,14 +26,6 @@ constexpr size_t kBuildAhead = 16;
 // of key bytes, far above what a daemon with ~64 bytes per indicator can hold anyway.
 constexpr size_t kMaxKeyBytes = std::numeric_limits<uint32_t>::max();
 
-// One distinct indicator. Its key and feed list live in shared pools.
-struct Entry {
-  uint32_t key_offset;
-  uint32_t key_length;
-  uint32_t feeds_offset;
-  uint32_t feeds_length;
-  IndicatorType type;
-};
 
 // A domain or url indicator in the exact-match table, stored whole in 32-bit words so its
 // slot points straight at it (one DRAM line or two adjacent ones per hit, where an entry id
@@ -392,9 +384,10 @@ std::string CheckCanonical(const Indicator& indicator) {
 
 // Layout: addresses and digests in one FixedKeyTable per type (key bytes and feed reference
 // inline in the slot). Domains and urls as ExactRecords in one word pool, found through one
-// open-addressing table of record offsets. Ranges and masks as entries in a flat vector,
-// with their keys back to back in one char pool and their feed lists in one FeedId pool:
-// cidr4/cidr6 in prefix tables whose values are entry ids, url masks grouped by fixed host.
+// open-addressing table of record offsets. Ranges and masks as entry ids, with their keys
+// back to back in one char pool and their feed lists in one FeedId pool, each found through
+// an offset array: cidr4/cidr6 in prefix tables whose values are entry ids, url masks
+// grouped by fixed host.
 struct IndicatorIndex::Rep {
   std::array<FixedKeyTable, kFixedTables> fixed_tables;
   // A slot of the exact-match table: a record (ExactRecord, its word offset in `records`;
@@ -405,7 +398,17 @@ struct IndicatorIndex::Rep {
     uint32_t tag = 0;
   };
 
-  HugeVector<Entry> entries;  // ranges and masks
+  // Ranges and masks ("entries"), by id: cidr4 ranges (ids below cidr4_end, shortest prefix
+  // first), then cidr6 ranges (below cidr6_end), then url masks. Entry id's key is
+  // keys[key_at[id] .. key_at[id + 1]) and its feeds feeds[feeds_at[id] .. feeds_at[id + 1]);
+  // a cidr4 key is 5 bytes, so cidr4 id's key starts at 5 * id. The few thousand short
+  // ranges that cover most addresses (and so make most cidr4 matches) then share 4 bytes
+  // each of feeds_at, a small, cache-resident stretch. Both arrays hold one more offset than
+  // there are entries (none when there are no entries).
+  HugeVector<uint32_t> key_at;
+  HugeVector<uint32_t> feeds_at;
+  uint32_t cidr4_end = 0;
+  uint32_t cidr6_end = 0;
   HugeVector<char> keys;  // of the entries
   std::vector<FeedId> feeds;
   HugeVector<Slot> slots;  // size is 0 or a power of two, at most half full
@@ -424,20 +427,27 @@ struct IndicatorIndex::Rep {
   bool has_host_only_masks = false;
   std::array<size_t, 256> counts{};  // by IndicatorType value
 
-  std::string_view KeyOf(const Entry& e) const {
-    return std::string_view(keys.data() + e.key_offset, e.key_length);
+  size_t entry_count() const { return key_at.empty() ? 0 : key_at.size() - 1; }
+  std::string_view KeyOf(uint32_t id) const {
+    return std::string_view(keys.data() + key_at[id], key_at[id + 1] - key_at[id]);
+  }
+  std::span<const FeedId> FeedsOf(uint32_t id) const {
+    return std::span<const FeedId>(feeds.data() + feeds_at[id], feeds_at[id + 1] - feeds_at[id]);
   }
 
-  // Appends the cidr4 ranges covering an address, longest first. MatchOf reads the entry
-  // record only (the key and feeds are pointers into the pools, not copies).
+  // Appends the cidr4 ranges covering an address, longest first: each reads two adjacent
+  // words of feeds_at (the key and feeds are pointers into the pools, not copies).
   void AppendCidr4(std::span<const uint32_t> ids, std::vector<IndexMatch>* out) const {
-    for (const uint32_t id : ids) out->push_back(MatchOf(id));
+    for (const uint32_t id : ids) {
+      out->push_back(IndexMatch{IndicatorType::kCidr4, std::string_view(keys.data() + size_t{5} * id, 5), FeedsOf(id)});
+    }
   }
 
   IndexMatch MatchOf(uint32_t id) const {
-    const Entry& e = entries[id];
-    return IndexMatch{e.type, KeyOf(e),
-                      std::span<const FeedId>(feeds.data() + e.feeds_offset, e.feeds_length)};
+    const IndicatorType type = id < cidr4_end   ? IndicatorType::kCidr4
+                               : id < cidr6_end ? IndicatorType::kCidr6
+                                                : IndicatorType::kUrlMask;
+    return IndexMatch{type, KeyOf(id), FeedsOf(id)};
   }
 
   // Sets every domain record's parent link (ExactRecord) once all records are in the
@@ -446,7 +456,7 @@ struct IndicatorIndex::Rep {
   // per probe otherwise; most probes miss).
   void LinkDomainParents() {
     if (counts[static_cast<uint8_t>(IndicatorType::kDomain)] == 0) return;
-    constexpr size_t kChunk = 16;
+    constexpr size_t kChunk = 512;
     struct Pending {
       uint32_t at;
       std::string_view name;
@@ -604,7 +614,7 @@ struct IndicatorIndex::Rep {
       if (found == mask_groups.end()) return;
       for (uint32_t i = 0; i < found->second.second; ++i) {
         const uint32_t id = mask_ids[found->second.first + i];
-        const std::string_view mask = KeyOf(entries[id]);
+        const std::string_view mask = KeyOf(id);
         if (host_only && HostOfUrlKey(mask).size() != mask.size()) continue;
         if (UrlMaskMatches(mask, url_key)) out->push_back(MatchOf(id));
       }
@@ -677,15 +687,12 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
   // Groups of up to kGroup: each dependent memory read of a lookup is one pass over the
   // group (prefetch it for every observable, then the next pass reads it), so the group's
   // DRAM misses overlap instead of queueing (common/prefetch.h: GCC drops loops of plain
-  // __builtin_prefetch). IPv4 addresses against cidr4 ranges take one such pass per
-  // dependent step (the /18 block, its run of intervals with the chain word after them,
-  // the chain, its entries) over the group's ipv4 observables. A group is 32 observables,
-  // but an ipv4 one counts twice against cidr4 tables of up to 4M ranges (v4_weight): its
-  // four passes keep more lines in flight than the core tracks, and at 1M ranges cidr4
-  // batches ran 1.06-1.10x faster in groups of 16 than 32, while hash batches ran
-  // 0.88-0.92x as fast in groups of 16; at 10M ranges 16 and 32 were within noise.
+  // __builtin_prefetch). IPv4 addresses against cidr4 ranges are looked up before the
+  // groups, a chunk of observables at a time, by Cidr4Table::FindChains' pipeline (the /18
+  // block, its run of intervals with the chain word after them, the chain), which also
+  // prefetches the entries of each chain; a group then only emits them.
   constexpr size_t kGroup = 32;
-  const size_t v4_weight = r.cidr4.size() > (size_t{4} << 20) ? 1 : 2;
+  constexpr size_t kChunk = 512;
   // Domain and url observables become probes of the exact table (Rep::slots): a url one
   // for its key, a domain one per label suffix ("a.evil.com", "evil.com", "com"). Each
   // probe takes two passes: its home slot, then the record of the first tag match (header
@@ -699,11 +706,10 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
   const bool has_cidr4 = r.cidr4.size() != 0;
   const bool has_exact_var = !r.slots.empty();
   const bool has_domains = r.counts[static_cast<uint8_t>(IndicatorType::kDomain)] != 0;
-  // The group's ipv4 observables (when there are cidr4 ranges): position in the group,
-  // address, then the chain of each.
-  std::array<uint8_t, kGroup> v4_at{};
-  std::array<uint32_t, kGroup> v4_address{};
-  std::array<uint32_t, kGroup> chains{};
+  // The chunk's ipv4 observables (when there are cidr4 ranges), in order: address, then the
+  // chain of each.
+  std::array<uint32_t, kChunk> v4_address;
+  std::array<uint32_t, kChunk> chains;
   // Addresses and digests (fixed_of: which FixedKeyTable, or -1) take three passes: the
   // tags from the home slot, the slot of the first matching tag, the compare.
   std::array<uint64_t, kGroup> hashes{};
@@ -717,141 +723,138 @@ void IndicatorIndex::LookupBatch(std::span<const Indicator> observables, std::ve
   // Domains only: whether the whole name's slot holds a candidate record.
   std::array<bool, kGroup> whole_candidate{};
   const size_t slot_mask = r.slots.size() - 1;
-  for (size_t begin = 0; begin < observables.size();) {
-    const size_t limit = std::min(observables.size(), begin + kGroup);
-    size_t end = begin;
-    size_t v4_count = 0, probe_count = 0, weight = 0;
-    for (; end < limit && probe_count < kGroupProbes && weight < kGroup; ++end) {
-      const size_t g = end - begin;
-      const Indicator& o = observables[end];
-      probe_begin[g] = static_cast<uint16_t>(probe_count);
-      if (has_cidr4 && o.type == IndicatorType::kIpv4 && o.key.size() == 4) {
-        v4_at[v4_count] = static_cast<uint8_t>(g);
-        v4_address[v4_count] = Ipv4FromKey(o.key);
-        r.cidr4.PrefetchBlock(v4_address[v4_count]);
-        ++v4_count;
-        weight += v4_weight - 1;
-      }
-      ++weight;
-      fixed_of[g] = -1;
-      probed[g] = false;
-      if (const int t = FixedTableOf(o.type); t >= 0) {
-        const FixedKeyTable& table = r.fixed_tables[static_cast<size_t>(t)];
-        if (table.searchable(o.key) && !(o.type == IndicatorType::kIpv6 && IsV4Mapped(o.key))) {
-          fixed_of[g] = static_cast<int8_t>(t);
-          hashes[g] = table.HashOf(o.key);
-          table.PrefetchTags(hashes[g]);
-        }
-      } else if (o.type == IndicatorType::kUrl && has_exact_var) {
-        probes[probe_count++] = DomainSuffix{0, HashKey(IndicatorType::kUrl, o.key)};
-        probed[g] = true;
-      } else if (o.type == IndicatorType::kDomain && has_exact_var && has_domains) {
-        const size_t n = DomainSuffixHashes(
-            o.key, std::span<DomainSuffix>(probes).subspan(probe_count, kBatchSuffixes));
-        probe_count += n;
-        probed[g] = n > 0;  // 0: empty or too many labels for the batch; Lookup does it
-      }
-      // A url's key or a domain's whole name (its last, longest suffix).
-      if (probed[g]) Prefetch(&r.slots[probes[probe_count - 1].hash & slot_mask]);
+  const auto is_v4 = [has_cidr4](const Indicator& o) {
+    return has_cidr4 && o.type == IndicatorType::kIpv4 && o.key.size() == 4;
+  };
+  for (size_t chunk = 0; chunk < observables.size(); chunk += kChunk) {
+    const size_t chunk_end = std::min(observables.size(), chunk + kChunk);
+    size_t v4_count = 0;
+    for (size_t i = chunk; has_cidr4 && i < chunk_end; ++i) {
+      if (is_v4(observables[i])) v4_address[v4_count++] = Ipv4FromKey(observables[i].key);
     }
-    probe_begin[end - begin] = static_cast<uint16_t>(probe_count);
-    // Addresses and digests: the slot of the first matching tag (usually the key's own).
-    for (size_t g = 0; g < end - begin; ++g) {
-      if (const int t = fixed_of[g]; t >= 0) {
-        const FixedKeyTable& table = r.fixed_tables[static_cast<size_t>(t)];
-        table.PrefetchSlot(table.FirstTagMatch(hashes[g]));
-      }
+    if (v4_count != 0) {
+      r.cidr4.FindChains(std::span<const uint32_t>(v4_address.data(), v4_count), chains.data(),
+                         [&r](size_t, uint32_t chain) {
+                           const std::span<const uint32_t> ids = r.cidr4.ChainValues(chain);
+                           for (size_t k = 0; k < ids.size() && k < 4; ++k) Prefetch(&r.feeds_at[ids[k]]);
+                         });
     }
-    // The record of a probe's first tag match: its header and, when it holds the probed
-    // key, the key's last byte (a short record may straddle two lines). False when the
-    // probe's slot holds no candidate.
-    const auto prefetch_candidate = [&](size_t g, size_t p) {
-      probe_slots[p] = r.FirstTagMatch(probes[p].hash);
-      const uint32_t at = r.slots[probe_slots[p]].id;
-      if (at == kNoEntry) return false;
-      const Indicator& o = observables[begin + g];
-      const uint32_t* record = r.records.data() + at;
-      Prefetch(record);
-      Prefetch(ExactRecord::LastByteIfOneFeed(record, o.type, o.key.size() - probes[p].start));
-      return true;
-    };
-    // Urls' and domains' whole names; a domain without a candidate has its other suffixes'
-    // slots fetched, then (next pass) their candidates. (Skipped when the group has no probes,
-    // so groups of addresses and digests do not walk them.)
-    for (size_t g = 0; probe_count > 0 && g < end - begin; ++g) {
-      if (!probed[g]) continue;
-      const size_t whole = probe_begin[g + 1] - 1;
-      whole_candidate[g] = prefetch_candidate(g, whole);
-      if (!whole_candidate[g]) {
-        for (size_t p = probe_begin[g]; p < whole; ++p) Prefetch(&r.slots[probes[p].hash & slot_mask]);
-      }
-    }
-    for (size_t g = 0; probe_count > 0 && g < end - begin; ++g) {
-      if (!probed[g] || whole_candidate[g]) continue;
-      for (size_t p = probe_begin[g]; p + 1 < probe_begin[g + 1]; ++p) prefetch_candidate(g, p);
-    }
-    // The dependent steps of a cidr4 lookup, one pass each: the block's run, the word
-    // holding the chain offset, the chain, the entry records of the chain.
-    for (size_t j = 0; j < v4_count; ++j) r.cidr4.PrefetchRun(v4_address[j]);
-    // The chain word sits right after the intervals (run[count + k]), in the lines the run
-    // pass prefetched, so it is read in the search's pass, not one of its own.
-    for (size_t j = 0; j < v4_count; ++j) {
-      chains[j] = *r.cidr4.FindChainWord(v4_address[j]);
-      r.cidr4.PrefetchChain(chains[j]);
-    }
-    for (size_t j = 0; j < v4_count; ++j) {
-      const std::span<const uint32_t> ids = r.cidr4.ChainValues(chains[j]);
-      for (size_t k = 0; k < ids.size() && k < 4; ++k) Prefetch(&r.entries[ids[k]]);
-    }
-    for (size_t i = begin, j = 0; i < end; ++i) {
-      const size_t g = i - begin;
-      const Indicator& o = observables[i];
-      const int t = fixed_of[g];
-      const bool v4 = j < v4_count && v4_at[j] == g;
-      if (t >= 0 || v4) {
-        // Lookup's exact-key case with the hash found above, then its range cases (cidr4
-        // with the chain found above, cidr6).
-        if (t >= 0) {
-          FixedKeyTable::Hit hit;
-          if (r.fixed_tables[static_cast<size_t>(t)].FindHashed(o.key, hashes[g], &hit)) {
-            out->push_back(IndexMatch{o.type, hit.key, hit.feeds});
+    size_t v4_next = 0;  // chains[v4_next] is the next ipv4 observable's
+    for (size_t begin = chunk; begin < chunk_end;) {
+      const size_t limit = std::min(chunk_end, begin + kGroup);
+      size_t end = begin;
+      size_t probe_count = 0;
+      for (; end < limit && probe_count < kGroupProbes; ++end) {
+        const size_t g = end - begin;
+        const Indicator& o = observables[end];
+        probe_begin[g] = static_cast<uint16_t>(probe_count);
+        fixed_of[g] = -1;
+        probed[g] = false;
+        if (const int t = FixedTableOf(o.type); t >= 0) {
+          const FixedKeyTable& table = r.fixed_tables[static_cast<size_t>(t)];
+          if (table.searchable(o.key) && !(o.type == IndicatorType::kIpv6 && IsV4Mapped(o.key))) {
+            fixed_of[g] = static_cast<int8_t>(t);
+            hashes[g] = table.HashOf(o.key);
+            table.PrefetchTags(hashes[g]);
           }
+        } else if (o.type == IndicatorType::kUrl && has_exact_var) {
+          probes[probe_count++] = DomainSuffix{0, HashKey(IndicatorType::kUrl, o.key)};
+          probed[g] = true;
+        } else if (o.type == IndicatorType::kDomain && has_exact_var && has_domains) {
+          const size_t n = DomainSuffixHashes(
+              o.key, std::span<DomainSuffix>(probes).subspan(probe_count, kBatchSuffixes));
+          probe_count += n;
+          probed[g] = n > 0;  // 0: empty or too many labels for the batch; Lookup does it
         }
-        if (v4) r.AppendCidr4(r.cidr4.ChainValues(chains[j++]), out);
-        if (o.type == IndicatorType::kIpv6 && !r.cidr6.empty()) {
-          r.cidr6.ForEachCovering(Ipv6FromKey(o.key), [&r, out](int, uint32_t id) { out->push_back(r.MatchOf(id)); });
+        // A url's key or a domain's whole name (its last, longest suffix).
+        if (probed[g]) Prefetch(&r.slots[probes[probe_count - 1].hash & slot_mask]);
+      }
+      probe_begin[end - begin] = static_cast<uint16_t>(probe_count);
+      // Addresses and digests: the slot of the first matching tag (usually the key's own).
+      for (size_t g = 0; g < end - begin; ++g) {
+        if (const int t = fixed_of[g]; t >= 0) {
+          const FixedKeyTable& table = r.fixed_tables[static_cast<size_t>(t)];
+          table.PrefetchSlot(table.FirstTagMatch(hashes[g]));
         }
-      } else if (probed[g]) {
-        // Lookup's url case (the key, then masks) or domain case (the longest listed label
-        // suffix and its linked ones, then host masks) with the probes made above.
+      }
+      // The record of a probe's first tag match: its header and, when it holds the probed
+      // key, the key's last byte (a short record may straddle two lines). False when the
+      // probe's slot holds no candidate.
+      const auto prefetch_candidate = [&](size_t g, size_t p) {
+        probe_slots[p] = r.FirstTagMatch(probes[p].hash);
+        const uint32_t at = r.slots[probe_slots[p]].id;
+        if (at == kNoEntry) return false;
+        const Indicator& o = observables[begin + g];
+        const uint32_t* record = r.records.data() + at;
+        Prefetch(record);
+        Prefetch(ExactRecord::LastByteIfOneFeed(record, o.type, o.key.size() - probes[p].start));
+        return true;
+      };
+      // Urls' and domains' whole names; a domain without a candidate has its other suffixes'
+      // slots fetched, then (next pass) their candidates. (Skipped when the group has no probes,
+      // so groups of addresses and digests do not walk them.)
+      for (size_t g = 0; probe_count > 0 && g < end - begin; ++g) {
+        if (!probed[g]) continue;
         const size_t whole = probe_begin[g + 1] - 1;
-        if (o.type == IndicatorType::kUrl) {
-          if (const uint32_t at = r.FindFrom(o.type, o.key, probes[whole].hash, probe_slots[whole]); at != kNoEntry) {
-            out->push_back(r.MatchOfRecord(at));
-          }
-          r.AppendMasks(o.key, false, out);
-        } else {
-          uint32_t at = whole_candidate[g] ? r.FindFrom(o.type, o.key, probes[whole].hash, probe_slots[whole]) : kNoEntry;
-          for (size_t p = whole; at == kNoEntry && p-- > probe_begin[g];) {  // longest first
-            const std::string_view key = std::string_view(o.key).substr(probes[p].start);
-            // After a false tag match on the whole name, its suffixes' slots were not fetched.
-            at = whole_candidate[g] ? r.FindExactHashed(o.type, key, probes[p].hash)
-                                    : r.FindFrom(o.type, key, probes[p].hash, probe_slots[p]);
-          }
-          r.AppendDomainChain(at, out);
-          r.AppendHostMasks(o.key, out);
+        whole_candidate[g] = prefetch_candidate(g, whole);
+        if (!whole_candidate[g]) {
+          for (size_t p = probe_begin[g]; p < whole; ++p) Prefetch(&r.slots[probes[p].hash & slot_mask]);
         }
-      } else {
-        Lookup(o, out);
       }
-      ends->push_back(out->size());
+      for (size_t g = 0; probe_count > 0 && g < end - begin; ++g) {
+        if (!probed[g] || whole_candidate[g]) continue;
+        for (size_t p = probe_begin[g]; p + 1 < probe_begin[g + 1]; ++p) prefetch_candidate(g, p);
+      }
+      for (size_t i = begin; i < end; ++i) {
+        const size_t g = i - begin;
+        const Indicator& o = observables[i];
+        const int t = fixed_of[g];
+        const bool v4 = is_v4(o);
+        if (t >= 0 || v4) {
+          // Lookup's exact-key case with the hash found above, then its range cases (cidr4
+          // with the chain found above, cidr6).
+          if (t >= 0) {
+            FixedKeyTable::Hit hit;
+            if (r.fixed_tables[static_cast<size_t>(t)].FindHashed(o.key, hashes[g], &hit)) {
+              out->push_back(IndexMatch{o.type, hit.key, hit.feeds});
+            }
+          }
+          if (v4) r.AppendCidr4(r.cidr4.ChainValues(chains[v4_next++]), out);
+          if (o.type == IndicatorType::kIpv6 && !r.cidr6.empty()) {
+            r.cidr6.ForEachCovering(Ipv6FromKey(o.key), [&r, out](int, uint32_t id) { out->push_back(r.MatchOf(id)); });
+          }
+        } else if (probed[g]) {
+          // Lookup's url case (the key, then masks) or domain case (the longest listed label
+          // suffix and its linked ones, then host masks) with the probes made above.
+          const size_t whole = probe_begin[g + 1] - 1;
+          if (o.type == IndicatorType::kUrl) {
+            if (const uint32_t at = r.FindFrom(o.type, o.key, probes[whole].hash, probe_slots[whole]); at != kNoEntry) {
+              out->push_back(r.MatchOfRecord(at));
+            }
+            r.AppendMasks(o.key, false, out);
+          } else {
+            uint32_t at = whole_candidate[g] ? r.FindFrom(o.type, o.key, probes[whole].hash, probe_slots[whole]) : kNoEntry;
+            for (size_t p = whole; at == kNoEntry && p-- > probe_begin[g];) {  // longest first
+              const std::string_view key = std::string_view(o.key).substr(probes[p].start);
+              // After a false tag match on the whole name, its suffixes' slots were not fetched.
+              at = whole_candidate[g] ? r.FindExactHashed(o.type, key, probes[p].hash)
+                                      : r.FindFrom(o.type, key, probes[p].hash, probe_slots[p]);
+            }
+            r.AppendDomainChain(at, out);
+            r.AppendHostMasks(o.key, out);
+          }
+        } else {
+          Lookup(o, out);
+        }
+        ends->push_back(out->size());
+      }
+      begin = end;
     }
-    begin = end;
   }
 }
 
 size_t IndicatorIndex::size() const {
-  size_t n = rep_->entries.size() + rep_->record_count;
+  size_t n = rep_->entry_count() + rep_->record_count;
   for (const FixedKeyTable& t : rep_->fixed_tables) n += t.size();
   return n;
 }
@@ -864,7 +867,7 @@ size_t IndicatorIndex::ApproximateMemoryUsage() const {
   const Rep& r = *rep_;
   size_t fixed = 0;
   for (const FixedKeyTable& t : r.fixed_tables) fixed += t.ApproximateMemoryUsage();
-  return sizeof(Rep) + fixed + r.entries.capacity() * sizeof(Entry) + r.keys.capacity() +
+  return sizeof(Rep) + fixed + (r.key_at.capacity() + r.feeds_at.capacity()) * sizeof(uint32_t) + r.keys.capacity() +
          r.feeds.capacity() * sizeof(FeedId) + r.slots.capacity() * sizeof(Rep::Slot) +
          r.records.capacity() * sizeof(uint32_t) +
          r.cidr4.ApproximateMemoryUsage() + r.cidr6.ApproximateMemoryUsage() +
@@ -1083,7 +1086,8 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
     ++rep->counts[static_cast<uint8_t>(e.type)];
     if (e.type == IndicatorType::kDomain || e.type == IndicatorType::kUrl) ++exact_count;
   }
-  rep->entries.reserve(n - exact_count);
+  rep->key_at.reserve(n - exact_count + 1);
+  rep->feeds_at.reserve(n - exact_count + 1);
   rep->feeds.reserve(n - exact_count);
   rep->records.reserve(s.exact_words);
   rep->record_count = exact_count;
@@ -1095,15 +1099,19 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
   // Domains and urls become records with their keys; the other types keep entries whose
   // keys move to a pool of their own.
   HugeVector<char> entry_keys;
-  // Entries are laid out with the cidr4 ranges first, shortest prefix first: the few
-  // thousand short ranges that cover most addresses (and so most cidr4 matches) then share
-  // a small, cache-resident stretch of the entry array.
+  // Entries are laid out as Rep describes: cidr4 ranges shortest prefix first, then cidr6
+  // ranges, then url masks (domains and urls, which become records, rank last).
   std::vector<uint32_t> order(n);
   {
-    constexpr size_t kRanks = 34;  // cidr4 /0../32, then everything else
+    constexpr size_t kRanks = 36;  // cidr4 /0../32, cidr6, url masks, records
     const auto rank = [&s](uint32_t id) -> size_t {
       const State::Pending& e = s.entries[id];
-      return e.type == IndicatorType::kCidr4 ? static_cast<uint8_t>(s.keys[e.key_offset + 4]) : kRanks - 1;
+      switch (e.type) {
+        case IndicatorType::kCidr4: return static_cast<uint8_t>(s.keys[e.key_offset + 4]);
+        case IndicatorType::kCidr6: return 33;
+        case IndicatorType::kUrlMask: return 34;
+        default: return 35;
+      }
     };
     std::array<size_t, kRanks + 1> starts{};
     for (uint32_t id = 0; id < n; ++id) ++starts[rank(id) + 1];
@@ -1130,22 +1138,20 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
       rep->InsertExact(static_cast<uint32_t>(at), s.hashes[id]);
       continue;
     }
-    const auto entry_id = static_cast<uint32_t>(rep->entries.size());
-    Entry e;
-    e.type = pending.type;
-    e.key_offset = static_cast<uint32_t>(entry_keys.size());
-    e.key_length = pending.key_length;
+    const auto entry_id = static_cast<uint32_t>(rep->key_at.size());
+    rep->key_at.push_back(static_cast<uint32_t>(entry_keys.size()));
     entry_keys.insert(entry_keys.end(), key.begin(), key.end());
-    e.feeds_offset = static_cast<uint32_t>(rep->feeds.size());
+    rep->feeds_at.push_back(static_cast<uint32_t>(rep->feeds.size()));
     rep->feeds.insert(rep->feeds.end(), feeds.begin(), feeds.end());
-    e.feeds_length = static_cast<uint32_t>(feeds.size());
-    rep->entries.push_back(e);
-    switch (e.type) {
+    switch (pending.type) {
       case IndicatorType::kCidr4:
         cidr4_prefixes.push_back({Ipv4FromKey(key), static_cast<uint8_t>(key[4]), entry_id});
+        rep->cidr4_end = entry_id + 1;
+        rep->cidr6_end = entry_id + 1;
         break;
       case IndicatorType::kCidr6:
         rep->cidr6.Insert(Ipv6FromKey(key), static_cast<uint8_t>(key[16]), entry_id);
+        rep->cidr6_end = entry_id + 1;
         break;
       case IndicatorType::kUrlMask:
         rep->mask_ids.push_back(entry_id);
@@ -1154,6 +1160,10 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
       default:
         break;  // domains and urls are records (above)
     }
+  }
+  if (!rep->key_at.empty()) {
+    rep->key_at.push_back(static_cast<uint32_t>(entry_keys.size()));
+    rep->feeds_at.push_back(static_cast<uint32_t>(rep->feeds.size()));
   }
   s.keys = {};
   rep->LinkDomainParents();
@@ -1165,14 +1175,14 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::Build() && {
   if (!rep->mask_ids.empty()) {
     IndicatorIndex::Rep& r = *rep;
     std::sort(r.mask_ids.begin(), r.mask_ids.end(), [&r](uint32_t a, uint32_t b) {
-      const std::string_view ka = r.KeyOf(r.entries[a]), kb = r.KeyOf(r.entries[b]);
+      const std::string_view ka = r.KeyOf(a), kb = r.KeyOf(b);
       const std::string_view fa = UrlMaskFixedHost(ka), fb = UrlMaskFixedHost(kb);
       return fa != fb ? fa < fb : MoreSpecificMask(ka, kb);
     });
     for (uint32_t i = 0; i < r.mask_ids.size();) {
-      const std::string_view fixed = UrlMaskFixedHost(r.KeyOf(r.entries[r.mask_ids[i]]));
+      const std::string_view fixed = UrlMaskFixedHost(r.KeyOf(r.mask_ids[i]));
       uint32_t j = i;
-      while (j < r.mask_ids.size() && UrlMaskFixedHost(r.KeyOf(r.entries[r.mask_ids[j]])) == fixed) ++j;
+      while (j < r.mask_ids.size() && UrlMaskFixedHost(r.KeyOf(r.mask_ids[j])) == fixed) ++j;
       r.mask_groups.emplace(fixed, std::pair{i, j - i});
       i = j;
     }

@@ -54,9 +54,10 @@
 // adds into them directly, so building costs one hashed probe per Add); cidr4 ranges in a
 // table of /18 blocks whose runs of intervals point at precomputed covering chains of entry
 // ids (match/cidr4_table.h), so a covering lookup is one block entry, one short search,
-// one span and one entry record read per range; cidr6 in per-length hash tables
-// (match/prefix_table.h); ranges and masks in entry records with pooled keys (cidr4
-// entries first, shortest prefix first, so the ranges most addresses fall in stay cached);
+// one span and one 8-byte read per range; cidr6 in per-length hash tables
+// (match/prefix_table.h); ranges and masks as entry ids, with pooled keys and feed lists
+// found through two offset arrays (cidr4 entries first, shortest prefix first, so the
+// ranges most addresses fall in stay cached);
 // domains and urls as self-contained records (key length, type, feeds, key bytes; a
 // domain's record also links to the record of its longest listed proper label suffix) in
 // one word pool, found through one open-addressing table whose slots hold a record offset
@@ -67,10 +68,11 @@
 // lookup probes the longest suffix first and stops at the first listed one, following its
 // links for the shorter ones. The large
 // arrays are transparent-huge-page candidates (common/huge_pages.h), so random
-// lookups rarely miss the TLB. LookupBatch runs each dependent memory read of its lookups
-// as one prefetch pass over a group of 32 observables (an ipv4 one counting twice against
-// up to 4M cidr4 ranges: larger groups keep more prefetches in flight than the core
-// tracks), a domain's every label
+// lookups rarely miss the TLB. LookupBatch looks up the ipv4 observables against cidr4
+// ranges first, a chunk at a time, in a software pipeline whose steps are the dependent
+// reads of successive addresses (Cidr4Table::FindChains), then runs each dependent memory
+// read of the other lookups as one prefetch pass over a group of 32 observables, a
+// domain's every label
 // suffix being a probe of its own in those passes (its shorter suffixes fetched only when
 // the whole name's slot holds no candidate). IndexBuilder::Add runs each add
 // 16 calls late, having prefetched the slot it probes, and the build's re-inserting passes
