@@ -1,5 +1,5 @@
 // Cidr4Table: an immutable set of IPv4 prefixes (/0 to /32), each with a 32-bit value,
-// answering "which prefixes cover this address, longest first" with one short search and
+// answering "which prefixes cover this address, longest first" with one cache line read and
 // one contiguous span, whatever the number of prefixes and of distinct lengths. The cidr4
 // table of IndicatorIndex (which has up to millions of ranges, where a per-length hash table
 // costs one miss per length present).
@@ -8,25 +8,25 @@
 // a parent (the longest prefix strictly covering it). Each prefix's covering chain is stored
 // whole, as a count followed by the values of the prefix and of each ancestor, longest first
 // (nested prefixes have distinct lengths, so a chain holds at most 33 values); the chains of
-// the prefixes of /18 or shorter come first, so the few thousand chains most addresses end
+// the prefixes of /B or shorter come first, so the few thousand chains most addresses end
 // in share a small, cache-resident region.
-// The address space is split into its 262,144 /18 blocks. A block has a base chain (that of
-// the longest prefix of /18 or shorter covering the block, or the empty chain) and its
-// inner prefixes (longer than /18, starting in the block). An 8-byte entry per block holds
-// the base chain itself when the block has no inner prefix, else where its run lives. The
-// run cuts the block at every inner prefix's first address and one past its last into
-// elementary intervals, each one 32-bit word: the low 14 bits of its start and which inner
-// prefix is the longest covering it (0: none). The base chain's offset and the chain
-// offsets of the inner prefixes follow the intervals, so an interval's chain word is
-// run[count + inner]. A lookup reads the block entry (2 MiB in all, mostly cached),
-// searches the run without branches (the last start <= the address; with a million random
-// ranges a block holds about four inner prefixes and a dozen intervals, one cache line) and
-// reads the chain word beside it: two dependent memory reads for most addresses, three or
-// four for the few inside an inner prefix (its chain word and chain). No parent walk, no
-// copies. Memory: 4 bytes per interval (at most two per inner prefix, plus one per block
-// with any) and per inner prefix, plus 5 bytes per chain element and per prefix (about
-// 1 + the nesting depth per prefix), plus the 2 MiB of block entries; nothing for an empty
-// table.
+// The address space is split into 2^B blocks (B from 16 to 24, chosen at Build so a block
+// holds about four of the prefixes on average: /18 blocks for a million). A block has a base
+// chain (that of the longest prefix of /B or shorter covering the block, or the empty
+// chain) and its inner prefixes (longer than /B, starting in the block). Cutting the block
+// at every inner prefix's first address and one past its last gives elementary intervals,
+// each with a longest covering inner prefix or none. Each block owns one 64-byte cache line
+// (Line): up to 12 interval starts (16 bits each: the address bits below the block's),
+// which inner prefix each interval is in, and the chain offsets of the base and of up to 6
+// inner prefixes. A lookup reads its block's line (one random line: most tables' blocks fit),
+// counts the starts <= the address without branches and reads the chain: two dependent
+// memory reads, the second mostly cached. A block with more inner prefixes or intervals
+// (with a million random ranges, about one in ten) has its line point at a run elsewhere:
+// its starts, then its intervals' inner prefixes, then the chain offsets (a binary search,
+// one to three lines more). No parent walk, no copies. Memory: 64 bytes per block (16 MiB
+// for /18 blocks, so at least 4 MiB for any non-empty table), 12 bytes per interval and per
+// inner prefix of overflowing blocks, plus 5 bytes per chain element and per prefix (about
+// 1 + the nesting depth per prefix); nothing for an empty table.
 //
 // Thread safety: Build on one thread; afterwards the const methods are safe from any number
 // of threads and never allocate.
@@ -58,50 +58,51 @@ class Cidr4Table {
     });
     const size_t n = prefixes.size();
     size_ = n;
-    blocks_.clear();
+    lines_.clear();
     words_.clear();
+    overflowing_ = 0;
     // chains_[0] is the empty chain (count 0), shared by every uncovered address.
     chains_.assign(1, 0);
     chain_lengths_.assign(1, 0);
     if (n == 0) {
-      blocks_.shrink_to_fit();
+      lines_.shrink_to_fit();
       words_.shrink_to_fit();
       chains_.shrink_to_fit();
       chain_lengths_.shrink_to_fit();
       return;
     }
+    block_bits_ = kMinBlockBits;
+    while (block_bits_ < kMaxBlockBits && (n >> block_bits_) >= 6) ++block_bits_;
+    low_bits_ = 32 - block_bits_;
+    low_mask_ = static_cast<uint32_t>((uint64_t{1} << low_bits_) - 1);
     const std::vector<uint32_t> chain_of = BuildChains(prefixes);
 
     // Blocks in address order. In sorted order a block's prefixes are its outer prefixes
     // starting at the block's first address (outer ones are aligned), then its inner ones.
-    blocks_.assign(kBlocks, Block{0, 0});
-    words_.reserve(4 * n);
+    const uint32_t blocks = uint32_t{1} << block_bits_;
+    lines_.assign(blocks, Line{});
     std::vector<uint32_t> outer;  // stack of covering outer prefixes
     std::vector<uint32_t> stack;
     std::vector<uint32_t> cuts;
     std::vector<std::pair<uint32_t, uint32_t>> intervals;  // (low start, inner index + 1)
     size_t i = 0;
-    for (uint32_t h = 0; h < kBlocks; ++h) {
-      const uint32_t block_start = h << kLowBits;
-      for (; i < n && prefixes[i].address == block_start && prefixes[i].length <= kBlockBits; ++i) {
+    for (uint32_t h = 0; h < blocks; ++h) {
+      const uint32_t block_start = h << low_bits_;
+      for (; i < n && prefixes[i].address == block_start && prefixes[i].length <= block_bits_; ++i) {
         while (!outer.empty() && Last(prefixes[outer.back()]) < block_start) outer.pop_back();
         outer.push_back(static_cast<uint32_t>(i));
       }
       while (!outer.empty() && Last(prefixes[outer.back()]) < block_start) outer.pop_back();
       const uint32_t base_chain = outer.empty() ? 0 : chain_of[outer.back()];
       const size_t inner_begin = i;
-      for (; i < n && (prefixes[i].address >> kLowBits) == h; ++i) {
-      }
-      if (i == inner_begin) {
-        blocks_[h] = Block{base_chain, 0};
-        continue;
+      for (; i < n && (prefixes[i].address >> low_bits_) == h; ++i) {
       }
       // Cuts at each inner prefix's first address and one past its last (within the block).
       cuts.assign(1, 0);
       for (size_t j = inner_begin; j < i; ++j) {
-        cuts.push_back(prefixes[j].address & kLowMask);
-        const uint32_t end = (Last(prefixes[j]) & kLowMask) + 1;
-        if (end <= kLowMask) cuts.push_back(end);
+        cuts.push_back(prefixes[j].address & low_mask_);
+        const uint32_t end = (Last(prefixes[j]) & low_mask_) + 1;
+        if (end <= low_mask_) cuts.push_back(end);
       }
       std::sort(cuts.begin(), cuts.end());
       cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
@@ -120,8 +121,25 @@ class Cidr4Table {
         if (!intervals.empty() && intervals.back().second == k) continue;
         intervals.emplace_back(c, k);
       }
-      blocks_[h] = Block{static_cast<uint32_t>(words_.size()), static_cast<uint32_t>(intervals.size())};
-      for (const auto& [c, k] : intervals) words_.push_back(c << kBlockBits | k);
+      Line& line = lines_[h];
+      const size_t inner = i - inner_begin;
+      if (intervals.size() <= kLineIntervals && inner <= kLineInner) {
+        // (Bounded by the arrays themselves, which GCC can see, not only by the test above.)
+        for (size_t j = 0; j < kLineIntervals && j < intervals.size(); ++j) {
+          line.starts[j] = static_cast<uint16_t>(intervals[j].first);
+          line.inner[j] = static_cast<uint8_t>(intervals[j].second);
+        }
+        line.inner[0] |= static_cast<uint8_t>(intervals.size() << 4);
+        line.chains[0] = base_chain;
+        for (size_t j = 0; j < kLineInner && j < inner; ++j) line.chains[j + 1] = chain_of[inner_begin + j];
+        continue;
+      }
+      // The run: starts, then each interval's inner prefix, then the chain offsets.
+      ++overflowing_;
+      line.chains[0] = static_cast<uint32_t>(words_.size());
+      line.chains[1] = static_cast<uint32_t>(intervals.size());
+      for (const auto& interval : intervals) words_.push_back(interval.first);
+      for (const auto& interval : intervals) words_.push_back(interval.second);
       words_.push_back(base_chain);
       for (size_t j = inner_begin; j < i; ++j) words_.push_back(chain_of[j]);
     }
@@ -131,60 +149,40 @@ class Cidr4Table {
   // The values of every prefix covering `address`, longest first. Points into the table.
   std::span<const uint32_t> Covering(uint32_t address) const { return ChainValues(ChainOf(address)); }
 
-  // Covering in steps, for batch lookups that overlap the cache misses of many addresses:
-  // PrefetchBlock(a) for each address, then PrefetchRun(a), then w = FindChainWord(a) and
-  // prefetch w, then ChainValues(*w) with PrefetchChain. ChainValues(*FindChainWord(a)) ==
-  // Covering(a).
-  void PrefetchBlock(uint32_t address) const {
-    if (size_ != 0) Prefetch(&blocks_[address >> kLowBits]);
-  }
-  void PrefetchRun(uint32_t address) const {
-    if (size_ == 0) return;
-    const Block& block = blocks_[address >> kLowBits];
-    if (block.count == 0) return;
-    // The intervals and the base chain word after them: one or two lines for a run of a
-    // dozen intervals; a longer run gets its first line, the line of its middle (the
-    // search's first probe) and its last.
-    const uint32_t* run = words_.data() + block.begin;
-    Prefetch(run);
-    // Each further line once (prefetching a line already asked for still costs an issue
-    // slot and a fill-buffer lookup).
-    const auto line = [](const uint32_t* p) { return reinterpret_cast<uintptr_t>(p) >> 6; };
-    const uint32_t* middle = run + block.count / 2;
-    const uint32_t* last = run + block.count;
-    if (line(middle) != line(run)) Prefetch(middle);
-    if (line(last) != line(middle)) Prefetch(last);
-  }
-  // The word holding the offset of the chain covering `address`.
-  const uint32_t* FindChainWord(uint32_t address) const {
-    if (size_ == 0) return &chains_[0];  // == 0, the empty chain
-    const Block& block = blocks_[address >> kLowBits];
-    if (block.count == 0) return &block.begin;  // the base chain
-    const uint32_t key = (address & kLowMask) << kBlockBits | kInnerMask;
-    const uint32_t* run = words_.data() + block.begin;
-    // run[0] starts at 0 <= the address: find the last interval starting <= it, halving
-    // without branches. (Counting the starts <= the address in a fixed 16 compares was
-    // slower: it touches more lines, and lines are what a batch lookup waits for.)
+  // Offset of the chain covering `address` (0, the empty chain, when none does).
+  uint32_t ChainOf(uint32_t address) const {
+    if (size_ == 0) return 0;
+    const Line& line = lines_[address >> low_bits_];
+    const uint32_t key = address & low_mask_;
+    if (const uint32_t count = line.inner[0] >> 4; count != 0) {
+      // The intervals starting at or before the address (unused starts are 0xFFFF, so they
+      // count only for the block's last address: hence the min).
+      uint32_t at_or_before = 0;
+      for (size_t j = 0; j < kLineIntervals; ++j) at_or_before += line.starts[j] <= key ? 1 : 0;
+      return line.chains[line.inner[std::min(at_or_before, count) - 1] & 0xF];
+    }
+    // An overflowing block: run[0] starts at 0 <= the address; find the last interval
+    // starting <= it, halving without branches.
+    const uint32_t count = line.chains[1];
+    const uint32_t* run = words_.data() + line.chains[0];
     const uint32_t* base = run;
-    for (uint32_t len = block.count; len > 1;) {
+    for (uint32_t len = count; len > 1;) {
       const uint32_t half = len / 2;
       base = base[half] <= key ? base + half : base;
       len -= half;
     }
-    // Inner prefix k (1-based) has its chain word at run[count + k]; 0 is the base chain.
-    return run + block.count + (*base & kInnerMask);
+    return run[2 * count + base[count]];
   }
-  // Offset of the chain covering `address` (0, the empty chain, when none does).
-  uint32_t ChainOf(uint32_t address) const { return *FindChainWord(address); }
 
   // Batch form of ChainOf, for many addresses: sets chains[j] = ChainOf(addresses[j]) for
   // every j, and calls found(j, chains[j]) for each j in order once chains_[chains[j]] (the
   // chain's count and first values) has been fetched, so `found` can prefetch what the
   // chain's values point to. A software pipeline rather than passes over groups: address
-  // j + 2D has its block fetched while address j + D has its run fetched and address j is
-  // searched, so a steady kPipeline * 2 lines are in flight with no pass boundary where the
-  // core waits for the slowest miss of a group. (Passes over groups of 16 left about a
-  // third of a 1M-range lookup's time stalled on the block, run and chain reads.)
+  // j + 2D has its line fetched while address j + D is searched (or, in an overflowing
+  // block, has its run fetched) and address j has its chain read, so a steady stream of
+  // lines is in flight with no pass boundary where the core waits for the slowest miss of
+  // a group. (Passes over groups of 16 left about a third of a 1M-range lookup's time
+  // stalled on reads.)
   template <typename Found>
   void FindChains(std::span<const uint32_t> addresses, uint32_t* chains, Found&& found) const {
     const size_t n = addresses.size();
@@ -196,24 +194,25 @@ class Cidr4Table {
       return;
     }
     constexpr size_t kD = kPipeline;
+    const auto line_of = [this, addresses](size_t j) -> const Line& { return lines_[addresses[j] >> low_bits_]; };
     for (size_t i = 0; i < n + 3 * kD; ++i) {
-      if (i < n) Prefetch(&blocks_[addresses[i] >> kLowBits]);
+      if (i < n) Prefetch(&line_of(i));
       if (i >= kD && i - kD < n) {
-        // The block arrived: a block without inner prefixes holds its chain; else fetch the run.
+        // The line arrived: search it, or fetch an overflowing block's run.
         const size_t j = i - kD;
-        const Block& block = blocks_[addresses[j] >> kLowBits];
-        if (block.count == 0) {
-          chains[j] = block.begin;
-          PrefetchChain(block.begin);
+        const Line& line = line_of(j);
+        if ((line.inner[0] >> 4) != 0) {
+          chains[j] = ChainOf(addresses[j]);
+          PrefetchChain(chains[j]);
         } else {
-          PrefetchRun(addresses[j]);
+          PrefetchRun(line);
         }
       }
       if (i >= 2 * kD && i - 2 * kD < n) {
         // The run arrived: search it and fetch the chain.
         const size_t j = i - 2 * kD;
-        if (blocks_[addresses[j] >> kLowBits].count != 0) {
-          chains[j] = *FindChainWord(addresses[j]);
+        if ((line_of(j).inner[0] >> 4) == 0) {
+          chains[j] = ChainOf(addresses[j]);
           PrefetchChain(chains[j]);
         }
       }
@@ -235,28 +234,51 @@ class Cidr4Table {
   }
 
   size_t size() const { return size_; }
+  // Blocks whose intervals do not fit their line (so a lookup there reads a run too).
+  size_t overflowing_blocks() const { return overflowing_; }
+  size_t blocks() const { return lines_.size(); }
   size_t ApproximateMemoryUsage() const {
-    return blocks_.capacity() * sizeof(Block) + words_.capacity() * sizeof(uint32_t) +
+    return lines_.capacity() * sizeof(Line) + words_.capacity() * sizeof(uint32_t) +
            chains_.capacity() * sizeof(uint32_t) + chain_lengths_.capacity();
   }
 
  private:
-  // Blocks of 2^14 addresses (/18s): an 8-byte entry each (2 MiB in all), about four inner
-  // prefixes and a dozen intervals per block with a million random ranges. An inner
-  // prefix of a /18 is /19 to /32, so a block has at most 2^15 - 2 of them: an interval's
-  // 14-bit start and 18-bit inner index always fit one word.
-  static constexpr uint32_t kBlockBits = 18;
-  static constexpr uint32_t kLowBits = 32 - kBlockBits;
-  static constexpr uint32_t kBlocks = 1u << kBlockBits;
-  static constexpr uint32_t kLowMask = (1u << kLowBits) - 1;
-  static constexpr uint32_t kInnerMask = (1u << kBlockBits) - 1;
+  // Block bits: a line per block, so at least 4 MiB of lines; an interval's start within
+  // its block must fit 16 bits.
+  static constexpr uint32_t kMinBlockBits = 16;
+  static constexpr uint32_t kMaxBlockBits = 24;
+  static constexpr size_t kLineIntervals = 12;
+  static constexpr size_t kLineInner = 6;
   // FindChains' distance between its steps, in addresses.
   static constexpr size_t kPipeline = 8;
 
-  struct Block {
-    uint32_t begin;  // first word of the run in words_; the base chain itself when count == 0
-    uint32_t count;  // intervals in the run (0: no inner prefix)
+  // One block. A block that fits: starts[j] is interval j's first address (the bits below
+  // the block's; 0xFFFF when unused), the low 4 bits of inner[j] which inner prefix is the
+  // longest covering it (1-based; 0: none, the base chain), the high 4 bits of inner[0] the
+  // number of intervals, chains[0] the base chain and chains[k] inner prefix k's chain.
+  // An overflowing block has 0 intervals in inner[0]; chains[0] is its run's first word in
+  // words_ and chains[1] its number of intervals: the run holds their starts, then their
+  // inner prefixes (as above), then the base chain and the inner prefixes' chains.
+  struct alignas(64) Line {
+    uint16_t starts[kLineIntervals] = {0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF,
+                                       0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF};
+    uint8_t inner[kLineIntervals] = {};
+    uint32_t chains[kLineInner + 1] = {};
   };
+  static_assert(sizeof(Line) == 64);
+
+  // An overflowing block's run: its starts (the binary search's first probe is the middle)
+  // and the inner prefixes after them.
+  void PrefetchRun(const Line& line) const {
+    const uint32_t count = line.chains[1];
+    const uint32_t* run = words_.data() + line.chains[0];
+    const auto line_of = [](const uint32_t* p) { return reinterpret_cast<uintptr_t>(p) >> 6; };
+    Prefetch(run);
+    const uint32_t* middle = run + count / 2;
+    const uint32_t* last = run + 2 * count;
+    if (line_of(middle) != line_of(run)) Prefetch(middle);
+    if (line_of(last) != line_of(middle)) Prefetch(last);
+  }
 
   static uint32_t Last(const Prefix& p) {
     if (p.length == 0) return 0xFFFFFFFFu;
@@ -265,7 +287,7 @@ class Cidr4Table {
   }
 
   // Fills chains_ / chain_lengths_ for the sorted `prefixes` and returns each one's chain
-  // offset: first the prefixes of /18 or shorter (whose ancestors are all /18 or shorter),
+  // offset: first the prefixes of /B or shorter (whose ancestors are all /B or shorter),
   // then the others. A parent sorts before its children (lower or equal address, shorter
   // length), so its chain exists when a child copies it.
   std::vector<uint32_t> BuildChains(const std::vector<Prefix>& prefixes) {
@@ -276,9 +298,9 @@ class Cidr4Table {
       stack.clear();
       for (size_t i = 0; i < n; ++i) {
         const Prefix& p = prefixes[i];
-        if (short_pass && p.length > kBlockBits) continue;
+        if (short_pass && p.length > block_bits_) continue;
         while (!stack.empty() && Last(prefixes[stack.back()]) < p.address) stack.pop_back();
-        if (short_pass || p.length > kBlockBits) {
+        if (short_pass || p.length > block_bits_) {
           const uint32_t parent_chain = stack.empty() ? 0 : chain_of[stack.back()];
           const uint32_t parent_count = chains_[parent_chain];
           chain_of[i] = static_cast<uint32_t>(chains_.size());
@@ -300,8 +322,12 @@ class Cidr4Table {
   }
 
   size_t size_ = 0;
-  HugeVector<Block> blocks_;                 // kBlocks entries, or none when empty
-  HugeVector<uint32_t> words_;               // every block's run, then its inner chain offsets
+  uint32_t block_bits_ = kMinBlockBits;
+  uint32_t low_bits_ = 32 - kMinBlockBits;
+  uint32_t low_mask_ = 0xFFFF;
+  size_t overflowing_ = 0;
+  HugeVector<Line> lines_;                   // 2^block_bits_ of them, or none when empty
+  HugeVector<uint32_t> words_;               // the runs of the overflowing blocks
   HugeVector<uint32_t> chains_ = {0};        // [count, value...] per prefix; [0] at offset 0
   HugeVector<uint8_t> chain_lengths_ = {0};  // prefix length of each chains_ value (0 at counts)
 };

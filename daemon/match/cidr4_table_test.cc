@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <set>
 #include <span>
@@ -131,7 +132,7 @@ TEST(Cidr4TableTest, EmptyTableCoversNothing) {
   for (const uint32_t a : {0u, 1u, 0x7FFFFFFFu, 0xFFFFFFFFu}) {
     EXPECT_TRUE(Covering(t, a).empty());
     EXPECT_TRUE(t.Covering(a).empty());
-    EXPECT_EQ(*t.FindChainWord(a), 0u);
+    EXPECT_EQ(t.ChainOf(a), 0u);
   }
   ExpectFindChainsEqualsChainOf(t, {0u, 1u, 0x7FFFFFFFu, 0xFFFFFFFFu});
 }
@@ -192,8 +193,8 @@ TEST(Cidr4TableTest, ShortPrefixesSpanningManyBlocks) {
 }
 
 TEST(Cidr4TableTest, FullyCrowdedBlockStillMatches) {
-  // The most inner prefixes an /18 block can hold: every /19 to /32 inside 10.1.0.0/18
-  // (32,766 prefixes), the /18 itself as the block's base, and a neighbouring block.
+  // Every /19 to /32 inside 10.1.0.0/18 (32,766 prefixes), the /18 itself and a /24 beside
+  // it: all inner prefixes of one /16 block, the most crowded run a table can have.
   std::vector<Cidr4Table::Prefix> prefixes = {{0x0A010000u, 18, 18}, {0x0A014100u, 24, 9}};
   for (int len = 19; len <= 32; ++len) {
     for (uint32_t low = 0; low < (1u << 14); low += 1u << (32 - len)) {
@@ -214,13 +215,15 @@ TEST(Cidr4TableTest, FullyCrowdedBlockStillMatches) {
 }
 
 TEST(Cidr4TableTest, MatchesLinearScanAcrossBlockBoundaries) {
-  // Random prefixes of every length around a few block boundaries (multiples of 2^14),
-  // checked at and next to every prefix's first and last address.
+  // Random prefixes of every length around a few block boundaries (multiples of 2^16: a
+  // table this small has /16 blocks), checked at and next to every prefix's first and last
+  // address. The blocks near the centre hold far more prefixes than a line, so their runs
+  // are searched.
   std::mt19937 rng(11);
   for (int round = 0; round < 10; ++round) {
     std::set<std::pair<uint32_t, int>> distinct;
     std::vector<Cidr4Table::Prefix> prefixes;
-    const uint32_t centre = (static_cast<uint32_t>(rng()) & ~0x3FFFu) | (round % 2 == 0 ? 0 : 0x3FFFu);
+    const uint32_t centre = (static_cast<uint32_t>(rng()) & ~0xFFFFu) | (round % 2 == 0 ? 0 : 0xFFFFu);
     for (int i = 0; i < 400; ++i) {
       const int len = static_cast<int>(rng() % 33);
       const uint32_t a = centre + (static_cast<uint32_t>(rng()) % 0x20000u) - 0x10000u;
@@ -242,5 +245,54 @@ TEST(Cidr4TableTest, MatchesLinearScanAcrossBlockBoundaries) {
     }
   }
 }
+TEST(Cidr4TableTest, LargeTablesUseSmallerBlocksMostFittingTheirLine) {
+  // 400k prefixes with the benchmark's length mix (75% /24, 15% /25-/31, 9% /16-/23, 1%
+  // /8-/15): /17 blocks, about three inner prefixes each, so most blocks fit their line
+  // and some overflow. Checked against a per-length set at random addresses and at the
+  // first and last address of every 100th prefix.
+  std::mt19937 rng(3);
+  std::set<std::pair<uint32_t, int>> distinct;
+  std::vector<Cidr4Table::Prefix> prefixes;
+  while (prefixes.size() < 400000) {
+    const uint32_t r = rng() % 100;
+    const int len = r < 75 ? 24 : r < 90 ? 25 + static_cast<int>(rng() % 7)
+                           : r < 99 ? 16 + static_cast<int>(rng() % 8) : 8 + static_cast<int>(rng() % 8);
+    const uint32_t masked = static_cast<uint32_t>(rng()) & (~0u << (32 - len));
+    if (distinct.insert({masked, len}).second) {
+      prefixes.push_back({masked, static_cast<uint8_t>(len), static_cast<uint32_t>(prefixes.size())});
+    }
+  }
+  std::map<std::pair<uint32_t, int>, uint32_t> value_of;
+  for (const auto& p : prefixes) value_of[{p.address, p.length}] = p.value;
+  const auto reference = [&value_of](uint32_t addr) {
+    Got want;
+    for (int len = 32; len >= 0; --len) {
+      const uint32_t masked = len == 0 ? 0 : addr & (~0u << (32 - len));
+      if (const auto it = value_of.find({masked, len}); it != value_of.end()) want.emplace_back(len, it->second);
+    }
+    return want;
+  };
+  Cidr4Table t;
+  t.Build(prefixes);
+  EXPECT_EQ(t.blocks(), size_t{1} << 17);
+  EXPECT_GT(t.overflowing_blocks(), 0u);
+  EXPECT_LT(t.overflowing_blocks(), t.blocks() / 10);
+  std::vector<uint32_t> addresses;
+  for (int i = 0; i < 20000; ++i) addresses.push_back(static_cast<uint32_t>(rng()));
+  for (size_t i = 0; i < prefixes.size(); i += 100) {
+    const Cidr4Table::Prefix& p = prefixes[i];
+    addresses.push_back(p.address);
+    addresses.push_back(p.length >= 32 ? p.address : p.address | (0xFFFFFFFFu >> p.length));
+  }
+  size_t covered = 0;
+  for (const uint32_t addr : addresses) {
+    const Got want = reference(addr);
+    ASSERT_EQ(Covering(t, addr), want) << addr;
+    if (!want.empty()) ++covered;
+  }
+  EXPECT_GT(covered, addresses.size() / 2);
+  ExpectFindChainsEqualsChainOf(t, addresses);
+}
+
 }  // namespace
 }  // namespace iocd
