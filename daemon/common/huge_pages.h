@@ -38,7 +38,8 @@ void ReserveHuge(std::vector<T>* v, size_t n) {
 }
 
 // A std::allocator stand-in: an allocation of 2 MiB or more is aligned to 2 MiB and
-// advised; smaller ones go to operator new as usual.
+// advised; smaller ones go to operator new, aligned as T asks (a cache-line-aligned T
+// stays aligned).
 template <typename T>
 struct HugePageAllocator {
   using value_type = T;
@@ -50,7 +51,7 @@ struct HugePageAllocator {
 
   T* allocate(size_t n) {
     const size_t bytes = n * sizeof(T);
-    if (bytes < kHugePage) return static_cast<T*>(::operator new(bytes));
+    if (bytes < kHugePage) return static_cast<T*>(::operator new(bytes, std::align_val_t{alignof(T)}));
     const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
     void* p = std::aligned_alloc(kHugePage, rounded);
     if (p == nullptr) throw std::bad_alloc();
@@ -59,7 +60,7 @@ struct HugePageAllocator {
   }
   void deallocate(T* p, size_t n) {
     if (n * sizeof(T) < kHugePage) {
-      ::operator delete(p);
+      ::operator delete(p, std::align_val_t{alignof(T)});
     } else {
       std::free(p);
     }

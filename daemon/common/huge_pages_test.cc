@@ -55,5 +55,17 @@ TEST(HugePageAllocatorTest, SmallAndLargeBuffersHoldTheirContents) {
   EXPECT_EQ(large[9], 16u);
 }
 
+TEST(HugePageAllocatorTest, SmallBuffersKeepTheElementsAlignment) {
+  struct alignas(64) Line {
+    uint32_t words[16];
+  };
+  for (const size_t n : {size_t{1}, size_t{3}, size_t{100}}) {
+    HugeVector<Line> lines(n);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(lines.data()) % 64, 0u) << n;
+    lines.back().words[15] = 9;
+    EXPECT_EQ(lines[n - 1].words[15], 9u);
+  }
+}
+
 }  // namespace
 }  // namespace iocd
