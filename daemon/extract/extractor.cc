@@ -1,6 +1,7 @@
 #include "extract/extractor.h"
 
 #include "extract/chunk_classifier.h"
+#include "extract/psl_prefilter.h"
 
 #include <algorithm>
 #include <array>
@@ -1162,35 +1163,6 @@ bool AnyHighByte(const char* p, size_t n) {
   return (acc & 0x8080808080808080ULL) != 0;
 }
 
-// A hash of name that is the same for names equal but for ASCII case: its bytes with 0x20
-// set (which maps 'A'-'Z' onto 'a'-'z'), read from name itself rather than from the
-// lower-cased copy just written byte by byte (a wider load of those stores would stall).
-uint64_t FoldedNameHash(std::string_view name) {
-  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
-  constexpr uint64_t kCase = 0x2020202020202020ULL;
-  auto word = [&name](size_t at) { return Load64(name.data() + at) | kCase; };
-  // Each step folds the high half of the product back down, so every byte reaches the
-  // low bits the cache indexes with ("id.orig_h" and "id.orig_p" differ in a top byte).
-  auto mix = [](uint64_t h, uint64_t w) {
-    h = (h ^ w) * kMul;
-    return h ^ (h >> 32);
-  };
-  uint64_t h = name.size() * kMul;
-  size_t n = name.size();
-  if (n >= 8) {
-    for (size_t i = 0; i + 8 < n; i += 8) h = mix(h, word(i));
-    h = mix(h, word(n - 8));
-  } else {
-    for (size_t i = 0; i < n; ++i) h = mix(h, static_cast<unsigned char>(name[i]) | 0x20u);
-  }
-  // MurmurHash3's finaliser.
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  return h ^ (h >> 33);
-}
-
 // CheckDomainName's answers for lower-cased names, per thread: 1024 sets of 16 ways, each
 // way a 64-byte entry with the name inline (longer names go to a small direct-mapped
 // table of their own), about 1 MB. A set's 16-bit hash tags sit together, so a lookup compares 16 tags at once
@@ -1202,7 +1174,8 @@ uint64_t FoldedNameHash(std::string_view name) {
 class NameVerdictCache {
  public:
   static constexpr uint8_t kDomain = 1;  // LooksLikeDomainName
-  static constexpr uint8_t kValid = 2;   // NormalizeDomain accepts it (it then only lower-cases it)
+  // NormalizeDomain accepts it (it then only lower-cases it); only set with kDomain.
+  static constexpr uint8_t kValid = 2;
   static constexpr size_t kLongestName = 62;
 
   // Whether name (at most kLongestName bytes, any case) is cached: the cached, lower-cased
@@ -1220,6 +1193,9 @@ class NameVerdictCache {
         return e.name;
       }
     }
+    // A miss is followed by Insert into this set: fetch the entry it will overwrite now, so
+    // that its cache miss overlaps with working out the verdict.
+    __builtin_prefetch(&entries_[set * kWays + next_way_[set] % kWays], 1);
     return nullptr;
   }
 
@@ -1319,8 +1295,13 @@ bool TldListed(const psl_ctx_t* psl, const char* tld, size_t size) {
 // CheckDomainName's verdict bits for a name not in the cache: folded is the name
 // lower-cased and NUL-terminated, ASCII, without a trailing dot; folded[dot] is its last
 // dot. Kept out of line: most names are found in the cache.
-[[gnu::noinline]] uint8_t UncachedVerdict(const psl_ctx_t* psl, const char* folded, size_t size,
-                                          size_t dot) {
+// name is the same name as written (the prefilter hashes it a word at a time, which it
+// must not do on folded's bytes just stored one by one); hash = FoldedNameHash(name).
+// prefilter: PslPrefilter::ForBuiltin() when psl is the built-in list, else nullptr.
+[[gnu::noinline]] uint8_t UncachedVerdict(const psl_ctx_t* psl, const PslPrefilter* prefilter,
+                                          const char* folded, std::string_view name,
+                                          size_t dot, uint64_t hash) {
+  const size_t size = name.size();
   uint8_t verdict = 0;
   // The TLD must be listed (not just matched by the implicit "*" rule), and the name must
   // have a registrable part below its public suffix ("co.uk" alone is not a domain). For a
@@ -1328,12 +1309,18 @@ bool TldListed(const psl_ctx_t* psl, const char* tld, size_t size) {
   // the name itself is not a public suffix (it tests the whole name first, then its
   // suffixes): one lookup instead of one per label (extractor_test checks that the two
   // agree on names made from every PSL rule).
+  // Most names on a log of distinct names are surely not public suffixes by the prefilter,
+  // which is cheaper than libpsl's two lookups.
   if (TldListed(psl, folded + dot + 1, size - dot - 1) && folded[0] != '.' &&
-      psl_is_public_suffix(psl, folded) == 0) {
+      ((prefilter != nullptr &&
+        prefilter->SurelyNotPublicSuffix(name, hash)) ||
+       psl_is_public_suffix(psl, folded) == 0)) {
     verdict |= NameVerdictCache::kDomain;
   }
-  // NormalizeDomain accepts the name or not whatever its case, and lower-cases it.
-  if (NormalizeDomain(std::string_view(folded, size)).has_value()) {
+  // NormalizeDomain accepts the name or not whatever its case, and lower-cases it. Only
+  // asked for a domain: CheckDomainName reads kValid only with kDomain.
+  if ((verdict & NameVerdictCache::kDomain) != 0 &&
+      IsNormalizableDomain(std::string_view(folded, size))) {
     verdict |= NameVerdictCache::kValid;
   }
   return verdict;
@@ -1375,6 +1362,8 @@ bool CheckDomainName(std::string_view name, std::string* key) {
     }
   };
   static const psl_ctx_t* const psl = psl_builtin() != nullptr ? psl_builtin() : psl_latest(nullptr);
+  static const PslPrefilter* const prefilter =
+      psl != nullptr && psl == psl_builtin() ? PslPrefilter::ForBuiltin() : nullptr;
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
   if (name.empty() || name.size() > 253) return false;
   size_t dot = name.rfind('.');
@@ -1421,7 +1410,7 @@ bool CheckDomainName(std::string_view name, std::string* key) {
     const std::string_view lowered_name(folded, name.size());
     if (name.size() <= NameVerdictCache::kLongestName ||
         !cache->FindLong(hash, lowered_name, &verdict)) {
-      verdict = UncachedVerdict(psl, folded, name.size(), dot);
+      verdict = UncachedVerdict(psl, prefilter, folded, name, dot, hash);
       cache->Insert(hash, lowered_name, verdict);
     }
   }

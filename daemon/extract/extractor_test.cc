@@ -1,6 +1,7 @@
 #include "extract/extractor.h"
 
 #include "extract/chunk_classifier.h"
+#include "extract/psl_prefilter.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -367,30 +368,68 @@ TEST(ExtractorTest, LooksLikeDomainName) {
 // CheckDomainName asks libpsl whether a name is a public suffix where the definition reads
 // "has a registrable domain"; the two must agree for every name with a dot and no leading
 // one. Checked on names made from every rule of the installed list (plain, wildcard,
-// exception, IDN), with the context the extractor uses.
+// exception, IDN), with the context the extractor uses. The PSL prefilter in front of
+// libpsl must never contradict it on those names.
 TEST(ExtractorTest, RegistrableDomainIsNotBeingAPublicSuffix) {
   std::ifstream list("/usr/share/publicsuffix/public_suffix_list.dat");
   if (!list) GTEST_SKIP() << "no /usr/share/publicsuffix/public_suffix_list.dat";
   const psl_ctx_t* psl = psl_builtin() != nullptr ? psl_builtin() : psl_latest(nullptr);
   ASSERT_NE(psl, nullptr);
+  const PslPrefilter* prefilter = psl == psl_builtin() ? PslPrefilter::ForBuiltin() : nullptr;
+  if (prefilter != nullptr) {
+    EXPECT_EQ(prefilter, PslPrefilter::ForBuiltin());  // built once
+  }
   size_t names = 0;
+  size_t suffixes = 0;
+  size_t skipped = 0;
   for (std::string line; std::getline(list, line);) {
     while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
     if (line.empty() || line.starts_with("//")) continue;
     std::string rule = line;
     if (rule.starts_with("!")) rule.erase(0, 1);
     if (rule.starts_with("*.")) rule.erase(0, 2);
-    std::vector<std::string> tried = {rule, "x." + rule, "www." + rule, "a.b." + rule};
-    if (size_t dot = rule.find('.'); dot != std::string::npos) tried.push_back("zz" + rule.substr(dot));
+    std::vector<std::string> tried = {rule,          "x." + rule,    "www." + rule,
+                                      "a.b." + rule, "city." + rule, "xn--p1ai." + rule};
+    if (size_t dot = rule.find('.'); dot != std::string::npos) {
+      tried.push_back("zz" + rule.substr(dot));
+      tried.push_back(rule.substr(dot + 1));
+      tried.push_back("x." + rule.substr(dot + 1));
+    }
     for (const std::string& name : tried) {
       if (name.find('.') == std::string::npos) continue;
       ++names;
+      // PslPrefilter (when the installed list is libpsl's built-in one) may leave a name to
+      // libpsl but never says "surely not" for a public suffix, in any case.
+      std::string upper = name;
+      for (char& c : upper) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+      const bool surely_not = prefilter != nullptr &&
+                              prefilter->SurelyNotPublicSuffix(name, FoldedNameHash(name));
+      if (prefilter != nullptr) {
+        EXPECT_EQ(prefilter->SurelyNotPublicSuffix(upper, FoldedNameHash(upper)), surely_not)
+            << name;
+      }
+      skipped += surely_not;
       EXPECT_EQ(psl_registrable_domain(psl, name.c_str()) != nullptr,
                 psl_is_public_suffix(psl, name.c_str()) == 0)
           << name;
+      // The extractor's verdict (cache, PSL prefilter) never calls a public suffix a domain,
+      // whatever its case.
+      if (psl_is_public_suffix(psl, name.c_str()) != 0) {
+        ++suffixes;
+        EXPECT_FALSE(surely_not) << name;
+        EXPECT_FALSE(LooksLikeDomainName(name)) << name;
+        EXPECT_FALSE(LooksLikeDomainName(upper)) << upper;
+      }
     }
   }
-  EXPECT_GT(names, 30000u);
+  EXPECT_GT(names, 50000u);
+  EXPECT_GT(suffixes, 10000u);
+  if (prefilter != nullptr) {
+    EXPECT_GT(prefilter->entry_count(), 9000u);
+    EXPECT_GT(prefilter->wildcard_count(), 50u);
+    // Most names that are not suffixes are recognised as such.
+    EXPECT_GT(skipped, (names - suffixes) / 2);
+  }
 }
 
 // Random byte strings, biased towards the characters and fragments the extractor cares

@@ -654,6 +654,14 @@ std::optional<std::string> NormalizeDomain(std::string_view text) {
   return out;
 }
 
+bool IsNormalizableDomain(std::string_view text) {
+  if (HasNonAscii(text)) return NormalizeDomain(text).has_value();
+  if (!text.empty() && text.back() == '.') text.remove_suffix(1);
+  if (text.empty() || text.size() > 253) return false;
+  std::array<char, 253> lowered;
+  return LowerValidDomain(text, lowered.data());
+}
+
 bool IsPublicSuffix(std::string_view normalized_domain) {
   // The newest of the built-in list and the system's; loaded once, then read-only.
   static const psl_ctx_t* const kPsl = [] {
@@ -680,8 +688,9 @@ constexpr size_t kPathBlock = 16;
 // IsPlainHost + AppendNormalizedDomain accept: no userinfo, port, escape, empty label or
 // trailing dot) ending at '/', '?', '#' or the end, and a path that IsPlainPath accepts.
 // *host_size: the host's length in text (the key's first host_size bytes are then
-// NormalizeDomain(host), before a leading "www." is dropped).
-bool NormalizePlainUrl(std::string_view text, std::string* out, size_t* host_size) {
+// NormalizeDomain(host), before a leading "www." is dropped); *dropped_www: whether it was.
+bool NormalizePlainUrl(std::string_view text, std::string* out, size_t* host_size,
+                       bool* dropped_www) {
   const char* p = text.data();
   const size_t n = text.size();
   if (n == 0) return false;
@@ -695,6 +704,53 @@ bool NormalizePlainUrl(std::string_view text, std::string* out, size_t* host_siz
   size_t label_len = 0;
   size_t labels = 1;
   bool last_label_numeric = true;
+#if defined(__SSE2__)
+  // 16 bytes a step while 16 are left: the same checks as the loop below, from bit masks of
+  // the block's host bytes, dots and digits. The lower-cased block is stored whole; bytes
+  // past the host are overwritten by the path and query, or cut, as in the path step.
+  while (i + kPathBlock <= n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    auto in_range = [](__m128i x, char lo, char hi) {  // signed: bytes >= 0x80 are not
+      return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                           _mm_cmplt_epi8(x, _mm_set1_epi8(static_cast<char>(hi + 1))));
+    };
+    const __m128i lowered =
+        _mm_add_epi8(v, _mm_and_si128(in_range(v, 'A', 'Z'), _mm_set1_epi8(0x20)));
+    const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+    const __m128i digit = in_range(v, '0', '9');
+    const __m128i word = _mm_or_si128(
+        in_range(lowered, 'a', 'z'),
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), lowered);
+    const auto host =
+        static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(word, dot), digit)));
+    const uint32_t stop = ~host & 0xffffu;
+    const size_t len = stop != 0 ? static_cast<size_t>(__builtin_ctz(stop)) : kPathBlock;
+    const uint32_t range = (1u << len) - 1;
+    const uint32_t dots = static_cast<uint32_t>(_mm_movemask_epi8(dot)) & range;
+    const uint32_t words = static_cast<uint32_t>(_mm_movemask_epi8(word)) & range;
+    if (dots != 0) {
+      // An empty label: a dot first in the host or after a dot.
+      if (((dots & 1u) != 0 && label_len == 0) || (dots & (dots << 1)) != 0) return false;
+      // Only the label running in from earlier blocks can reach 64 bytes.
+      if (label_len + static_cast<size_t>(__builtin_ctz(dots)) > 63) return false;
+      const size_t last = 31 - static_cast<size_t>(__builtin_clz(dots));
+      // Bits set in 16 (without -mpopcnt, __builtin_popcount is a call into libgcc).
+      uint32_t count = dots - ((dots >> 1) & 0x5555u);
+      count = (count & 0x3333u) + ((count >> 2) & 0x3333u);
+      count = (count + (count >> 4)) & 0x0f0fu;
+      labels += (count + (count >> 8)) & 0x1fu;
+      label_len = len - last - 1;
+      last_label_numeric = (words >> (last + 1)) == 0;
+    } else {
+      label_len += len;
+      if (label_len > 63) return false;
+      last_label_numeric = last_label_numeric && words == 0;
+    }
+    i += len;
+    if (len < kPathBlock) break;
+  }
+#endif
   for (; i < n; ++i) {
     const char c = Lower(p[i]);
     if (c == '.') {
@@ -765,7 +821,8 @@ bool NormalizePlainUrl(std::string_view text, std::string* out, size_t* host_siz
   }
   out->resize(end);
   // DropWww: "www." and at least two labels after it.
-  if (labels >= 3 && i >= 4 && std::memcmp(dst, "www.", 4) == 0) out->erase(0, 4);
+  *dropped_www = labels >= 3 && i >= 4 && std::memcmp(dst, "www.", 4) == 0;
+  if (*dropped_www) out->erase(0, 4);
   return true;
 }
 
@@ -784,12 +841,18 @@ std::optional<std::string> NormalizeUrlImpl(std::string_view text, bool mask,
   if (!mask) {
     std::string key;
     size_t host_size = 0;
-    if (NormalizePlainUrl(text, &key, &host_size)) {
+    bool dropped_www = false;
+    if (NormalizePlainUrl(text, &key, &host_size, &dropped_www)) {
       // UrlHost() does not trim: with surrounding whitespace it may read another host.
       if (host_parts != nullptr && had_scheme && untrimmed) {
         host_parts->host = text.substr(0, host_size);
-        host_parts->domain_key.resize(host_size);
-        for (size_t i = 0; i < host_size; ++i) host_parts->domain_key[i] = Lower(text[i]);
+        // The host lower-cased is the key's start, after "www." if that was dropped.
+        if (dropped_www) {
+          host_parts->domain_key.assign("www.");
+          host_parts->domain_key.append(key, 0, host_size - 4);
+        } else {
+          host_parts->domain_key.assign(key, 0, host_size);
+        }
       }
       return key;
     }

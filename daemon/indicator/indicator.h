@@ -140,6 +140,9 @@ std::optional<std::array<uint8_t, 16>> ParseIpv6(std::string_view text);
 // (libidn2: "Bücher.de" -> "xn--bcher-kva.de", "faß.de" -> "xn--fa-hia.de"); nullopt when
 // that fails. Accepts public suffixes: callers on the indicator side check IsPublicSuffix.
 std::optional<std::string> NormalizeDomain(std::string_view text);
+// NormalizeDomain(text).has_value(), without building the result for an ASCII name (no
+// allocation: the extractor asks this for every new name it sees).
+bool IsNormalizableDomain(std::string_view text);
 // Whether a normalised domain is itself a public suffix ("com", "co.uk", "xn--p1ai") per
 // the ICANN section of the Public Suffix List (libpsl: the newer of its built-in list and
 // the system's /usr/share/publicsuffix; an unlisted TLD is not a suffix: no "*" rule).

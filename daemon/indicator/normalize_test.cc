@@ -2,9 +2,12 @@
 // published rules), domains (case, trailing dot, IDN, public suffixes), URL masks, hashes.
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "indicator/indicator.h"
 
@@ -134,6 +137,10 @@ TEST(NormalizeUrlHostPartsTest, PlainHostsOnly) {
   const Case cases[] = {
       {"http://Evil.Example.com/Gate.php?ID=1", "Evil.Example.com", "evil.example.com"},
       {"https://WWW.example.com", "WWW.example.com", "www.example.com"},
+      {"http://WWW.Example.com/X?Q=1", "WWW.Example.com", "www.example.com"},
+      {"http://www.a.b?x", "www.a.b", "www.a.b"},
+      {"http://www.io/x", "www.io", "www.io"},  // "www." kept in the key too
+      {"http://wwwx.example.com/", "wwwx.example.com", "wwwx.example.com"},
       {"http://a.b#c", "a.b", "a.b"},
       {"ftp://x.example.org?q", "x.example.org", "x.example.org"},
       {"http://user@example.com/", "", ""},      // userinfo: general path
@@ -161,6 +168,61 @@ TEST(NormalizeUrlHostPartsTest, PlainHostsOnly) {
   }
 }
 
+// The plain-URL path's host checks (16 bytes a step, then byte by byte) against
+// NormalizeDomain on hosts of 1-90 bytes: labels of every length up to past 63, empty
+// labels, numeric last labels, every host byte class and a stop byte at each position.
+// The plain path reports the host exactly when it starts with a letter, holds only
+// [A-Za-z0-9._-], has no trailing dot and NormalizeDomain accepts it.
+TEST(NormalizeUrlHostPartsTest, HostChecksAtEveryLength) {
+  auto plain = [](const std::string& host) {
+    if (host.empty() || !std::isalpha(static_cast<unsigned char>(host[0])) || host.back() == '.')
+      return false;
+    for (char c : host) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_')
+        return false;
+    }
+    return NormalizeDomain(host).has_value();
+  };
+  std::vector<std::string> hosts;
+  for (size_t size = 1; size <= 90; ++size) {
+    for (size_t label : {size_t{1}, size_t{5}, size_t{15}, size_t{16}, size_t{17}, size_t{63},
+                         size_t{64}, size_t{100}}) {
+      std::string host;
+      for (size_t i = 0; i < size; ++i) host.push_back(i % (label + 1) == label ? '.' : 'a');
+      hosts.push_back(host);
+      for (size_t at = 0; at < size; ++at) {
+        for (char c : {'.', 'Z', '9', '-', '_', '/', '\x80', '%', ':'}) {
+          std::string tried = host;
+          tried[at] = c;
+          hosts.push_back(tried);
+        }
+      }
+      hosts.push_back(host + ".9");
+      hosts.push_back(host + ".a9");
+      hosts.push_back("WWW." + host);
+    }
+  }
+  size_t reported = 0;
+  for (const std::string& host : hosts) {
+    for (const char* path : {"/Path/x.php?Q=1", "", "?x=1234567890123456"}) {
+      const std::string url = "http://" + host + path;
+      UrlHostParts parts;
+      std::optional<std::string> key = NormalizeUrl(url, &parts);
+      EXPECT_EQ(key, NormalizeUrl(url)) << url;
+      if (plain(host)) {
+        ++reported;
+        EXPECT_EQ(parts.host, host) << url;
+        EXPECT_EQ(parts.domain_key, NormalizeDomain(host)) << url;
+      } else if (!parts.host.empty()) {
+        // The stop byte ends the host early ("a/b", "a?b"): the host is the part before it.
+        EXPECT_TRUE(plain(std::string(parts.host))) << url;
+        EXPECT_EQ(url.substr(7, parts.host.size()), parts.host) << url;
+      }
+    }
+  }
+  EXPECT_GT(reported, 10000u);
+}
+
 TEST(NormalizeDomainTest, Vectors) {
   struct Case {
     std::string_view in;
@@ -186,7 +248,35 @@ TEST(NormalizeDomainTest, Vectors) {
            Case{"", std::nullopt},
        }) {
     EXPECT_EQ(NormalizeDomain(c.in), c.out) << c.in;
+    EXPECT_EQ(IsNormalizableDomain(c.in), c.out.has_value()) << c.in;
   }
+}
+
+// IsNormalizableDomain answers exactly what NormalizeDomain does, on every name length up
+// to past the 253-byte limit (with and without a trailing dot) and with a bad byte, an
+// empty label, a long label or a numeric last label at each position.
+TEST(NormalizeDomainTest, IsNormalizableDomainAgreesWithNormalizeDomain) {
+  size_t accepted = 0;
+  std::vector<size_t> sizes;
+  for (size_t size = 0; size <= 260; ++size) {
+    if (size < 24 || (size >= 60 && size <= 68) || size >= 248) sizes.push_back(size);
+  }
+  for (size_t size : sizes) {
+    std::string name(size, 'a');
+    for (size_t i = 4; i < size; i += 5) name[i] = '.';
+    for (const std::string& base :
+         {name, name + ".", name + "..", name + "9", std::string(size, 'b') + ".com"}) {
+      for (size_t at = 0; at <= base.size(); ++at) {
+        for (const char* c : {"", "A", ".", " ", "9", "-", "_", "\xc3\xbc", "\x80", "x"}) {
+          const std::string tried = base.substr(0, at) + c + base.substr(at);
+          const bool normalizable = NormalizeDomain(tried).has_value();
+          accepted += normalizable;
+          ASSERT_EQ(IsNormalizableDomain(tried), normalizable) << tried;
+        }
+      }
+    }
+  }
+  EXPECT_GT(accepted, 10000u);
 }
 
 TEST(PublicSuffixTest, RejectedAsIndicatorsOnly) {
