@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "extract/extractor.h"
@@ -455,6 +456,14 @@ void LogGenerator::AppendTime(std::string* buf, int style) {
   }
 }
 
+const std::string& LogGenerator::PickName(const std::vector<std::string>& pool) {
+  if (name_cdf_.empty()) return Pick(rng_, pool);
+  const double u = rng_.Unit() * name_cdf_.back();
+  const size_t rank = static_cast<size_t>(
+      std::upper_bound(name_cdf_.begin(), name_cdf_.end(), u) - name_cdf_.begin());
+  return pool[std::min(rank, name_cdf_.size() - 1)];
+}
+
 void LogGenerator::AppendLine(bool hit, LogGenStats* stats, std::string* buf) {
   clock_ms_ += 1 + rng_.Below(5);
   const Candidate* planted = nullptr;
@@ -501,7 +510,7 @@ void LogGenerator::AppendLine(bool hit, LogGenStats* stats, std::string* buf) {
       } else if (is({IndicatorType::kDomain})) {
         url = "http://" + planted_text + RandomPath(rng_);
       } else {
-        url = Pick(rng_, urls_);
+        url = PickName(urls_);
       }
       static constexpr std::string_view kStatus[] = {"TCP_MISS/200", "TCP_HIT/200", "TCP_MISS/304",
                                                      "TCP_DENIED/403", "TCP_TUNNEL/200"};
@@ -553,7 +562,7 @@ void LogGenerator::AppendLine(bool hit, LogGenStats* stats, std::string* buf) {
     }
     case kBind: {
       AppendTime(buf, 2);
-      const std::string& name = is({IndicatorType::kDomain}) ? planted_text : Pick(rng_, domains_);
+      const std::string& name = is({IndicatorType::kDomain}) ? planted_text : PickName(domains_);
       const std::string& client = Pick(rng_, clients_);
       fmt::format_to(out,
                      " queries: info: client @0x7f{:010x} {}#{} ({}): view internal: query: {} IN "
@@ -573,6 +582,16 @@ Result<LogGenStats> LogGenerator::Generate(const LogGenOptions& options, std::os
     return Status::InvalidArgument("set a size in bytes or lines");
   if (options.hit_rate > 0 && candidates_.empty()) {
     return Status::InvalidArgument("no indicator of the set can be planted in a log line");
+  }
+  if (options.name_pool > domains_.size() || options.name_pool > urls_.size())
+    return Status::InvalidArgument("name pool must be at most " + std::to_string(domains_.size()));
+  if (!(options.name_zipf >= 0 && options.name_zipf <= 10))
+    return Status::InvalidArgument("name zipf exponent must be in 0..10");
+  name_cdf_.clear();
+  double total = 0;
+  for (uint64_t rank = 1; rank <= options.name_pool; ++rank) {
+    total += std::pow(static_cast<double>(rank), -options.name_zipf);
+    name_cdf_.push_back(total);
   }
   LogGenStats stats;
   std::string buf;

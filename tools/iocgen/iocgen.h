@@ -87,6 +87,13 @@ struct LogGenOptions {
   // Fraction of lines that carry a matching observable, 0..1. Default: 0.01.
   double hit_rate = 0.01;
   uint64_t seed = 1;
+  // Names of miss lines (DNS query names and proxy URLs): 0 (default) draws each from the
+  // whole pool of 65 536 uniformly, so most names of a large log are distinct. N > 0 draws
+  // from the pool's first N only, rank r (1..N) with probability proportional to
+  // 1 / r^name_zipf (name_zipf = 0: uniformly), like the heavy repetition of real DNS and
+  // proxy logs. At most 65 536.
+  uint64_t name_pool = 0;
+  double name_zipf = 0;
 };
 
 struct LogGenStats {
@@ -122,6 +129,8 @@ class LogGenerator {
   void AppendLine(bool hit, LogGenStats* stats, std::string* buf);
   void AppendTime(std::string* buf, int style);
   std::string PlantedText(const Candidate& c);
+  // A miss line's name or URL from pool (LogGenOptions::name_pool / name_zipf).
+  const std::string& PickName(const std::vector<std::string>& pool);
 
   Rng rng_;
   std::shared_ptr<const IndicatorIndex> index_;
@@ -134,6 +143,8 @@ class LogGenerator {
   std::vector<std::string> urls_;    // "http://host/path", host from domains_
   std::vector<std::string> hashes_;  // md5/sha1/sha256 hex
   uint64_t clock_ms_ = 0;
+  // Cumulative rank weights of the name pool (empty: uniform over the whole pool).
+  std::vector<double> name_cdf_;
 };
 
 }  // namespace iocd::iocgen

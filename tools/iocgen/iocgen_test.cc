@@ -3,7 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <set>
 #include <sstream>
+#include <string>
 
 #include "extract/extractor.h"
 #include "feeds/feed_parser.h"
@@ -183,6 +187,67 @@ TEST(LogGenerator, StopsAtByteBudgetAndRejectsBadOptions) {
   ASSERT_TRUE(empty.ok());
   options.lines = 10;
   EXPECT_FALSE((*empty)->Generate(options, out).ok());  // nothing to plant
+}
+
+// The BIND query names of a log ("query: NAME IN"), counted.
+std::map<std::string, size_t> QueryNames(const std::string& log) {
+  std::map<std::string, size_t> names;
+  for (size_t at = log.find("query: "); at != std::string::npos; at = log.find("query: ", at)) {
+    at += 7;
+    names[log.substr(at, log.find(' ', at) - at)]++;
+  }
+  return names;
+}
+
+TEST(LogGenerator, NamePoolLimitsAndSkewsMissNames) {
+  const auto set = Parse(Indicators(200, 2));
+  auto generate = [&set](uint64_t pool, double zipf) {
+    auto gen = LogGenerator::Create(set, 3);
+    EXPECT_TRUE(gen.ok());
+    LogGenOptions options;
+    options.lines = 12000;
+    options.hit_rate = 0;
+    options.name_pool = pool;
+    options.name_zipf = zipf;
+    std::ostringstream out;
+    EXPECT_TRUE((*gen)->Generate(options, out).ok());
+    return out.str();
+  };
+  const auto uniform = QueryNames(generate(0, 0));
+  EXPECT_GT(uniform.size(), 3000u);  // of about 3 600 BIND lines, nearly all distinct
+  const auto pool = QueryNames(generate(50, 0));
+  EXPECT_EQ(pool.size(), 50u);
+  const auto zipf = QueryNames(generate(1000, 1.2));
+  EXPECT_LE(zipf.size(), 1000u);
+  size_t top = 0;
+  size_t total = 0;
+  for (const auto& [name, count] : zipf) {
+    top = std::max(top, count);
+    total += count;
+  }
+  // Rank 1 has weight 1 / H(1000, 1.2), about 0.26 of the draws.
+  EXPECT_GT(top, total / 5);
+  EXPECT_LT(top, total / 3);
+  // Squid URLs come from the pool too: with one entry, one URL.
+  const std::string single = generate(1, 0);
+  std::set<std::string> urls;
+  for (size_t at = single.find(" http://"); at != std::string::npos;
+       at = single.find(" http://", at + 1)) {
+    urls.insert(single.substr(at + 1, single.find(' ', at + 1) - at - 1));
+  }
+  EXPECT_EQ(urls.size(), 1u);
+  EXPECT_EQ(QueryNames(single).size(), 1u);
+
+  auto gen = LogGenerator::Create(set, 3);
+  ASSERT_TRUE(gen.ok());
+  std::ostringstream out;
+  LogGenOptions options;
+  options.lines = 10;
+  options.name_pool = 65537;
+  EXPECT_FALSE((*gen)->Generate(options, out).ok());
+  options.name_pool = 10;
+  options.name_zipf = -1;
+  EXPECT_FALSE((*gen)->Generate(options, out).ok());
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // iocgen: synthetic indicator sets and logs (see iocgen.h). Subcommands:
 //   iocgen indicators --count N [--seed S] [--mix ipv4=30,domain=25,...] [-o FILE]
-//   iocgen logs --indicators FEED [--size-mb M | --lines N] [--hit-rate R] [--seed S] [-o FILE]
+//   iocgen logs --indicators FEED [--size-mb M | --lines N] [--hit-rate R] [--seed S]
+//               [--name-pool N [--zipf S]] [-o FILE]
 // Writes to stdout without -o; statistics go to stderr. Exit 2 on usage errors.
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -45,6 +46,12 @@ int main(int argc, char** argv) {
   log_cmd->add_option("--hit-rate", logs.hit_rate, "Fraction of lines with a matching observable")
       ->default_val(0.01);
   log_cmd->add_option("--seed", logs.seed, "PRNG seed")->default_val(1);
+  log_cmd->add_option("--name-pool", logs.name_pool,
+                      "Draw miss lines' DNS names and URLs from this many (0: all 65536, uniformly)")
+      ->default_val(0);
+  log_cmd->add_option("--zipf", logs.name_zipf,
+                      "With --name-pool: rank r drawn with weight 1/r^S (0: uniformly)")
+      ->default_val(0);
   log_cmd->add_option("-o,--output", logs_out, "Output file (default: stdout)");
 
   try {
