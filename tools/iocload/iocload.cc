@@ -94,15 +94,61 @@ LatencySummary Summarize(std::vector<int64_t> samples_ns) {
   if (samples_ns.empty()) return s;
   std::sort(samples_ns.begin(), samples_ns.end());
   s.count = samples_ns.size();
-  // Nearest rank: the smallest sample with at least p% of the samples at or below it.
-  auto rank = [&](double p) {
-    size_t r = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(s.count)));
-    return samples_ns[std::max<size_t>(r, 1) - 1];
+  // Nearest rank: the smallest sample with at least p per mille of the samples at or below
+  // it, ceil(p * count / 1000) in integers (a double 99.9% rounds a rank up by one).
+  auto rank = [&](uint64_t per_mille) {
+    const uint64_t r = (per_mille * s.count + 999) / 1000;
+    return samples_ns[std::max<uint64_t>(r, 1) - 1];
   };
-  s.p50_ns = rank(50);
-  s.p99_ns = rank(99);
+  s.p50_ns = rank(500);
+  s.p99_ns = rank(990);
+  s.p999_ns = rank(999);
   s.max_ns = samples_ns.back();
   return s;
+}
+
+Result<uint64_t> SumMetric(std::string_view metrics_text, std::string_view name) {
+  uint64_t sum = 0;
+  bool found = false;
+  while (!metrics_text.empty()) {
+    const size_t eol = metrics_text.find('\n');
+    std::string_view line = metrics_text.substr(0, eol);
+    metrics_text.remove_prefix(eol == std::string_view::npos ? metrics_text.size() : eol + 1);
+    if (!line.starts_with(name) || line.size() == name.size()) continue;
+    const char next = line[name.size()];
+    if (next != '{' && next != ' ') continue;  // another metric with this name as a prefix
+    const size_t space = line.rfind(' ');
+    std::string_view value = line.substr(space + 1);
+    double v = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || end != value.data() + value.size() || v < 0) {
+      return Status::InvalidArgument(fmt::format("metrics line '{}': value is not a number", line));
+    }
+    sum += static_cast<uint64_t>(v);
+    found = true;
+  }
+  if (!found) return Status::NotFound(fmt::format("metrics answer has no {}", name));
+  return sum;
+}
+
+std::vector<LatencySample> Slowest(const std::vector<LatencySample>& samples, size_t n) {
+  std::vector<LatencySample> out(samples);
+  auto slower = [](const LatencySample& a, const LatencySample& b) {
+    return a.latency_ns != b.latency_ns ? a.latency_ns > b.latency_ns : a.send_offset_ns < b.send_offset_ns;
+  };
+  n = std::min(n, out.size());
+  std::partial_sort(out.begin(), out.begin() + static_cast<ptrdiff_t>(n), out.end(), slower);
+  out.resize(n);
+  return out;
+}
+
+std::string FormatLatencyLog(const std::vector<LatencySample>& samples) {
+  std::string out;
+  for (const LatencySample& s : samples) {
+    fmt::format_to(std::back_inserter(out), "{:.6f} {:.3f}\n", static_cast<double>(s.send_offset_ns) / 1e9,
+                   static_cast<double>(s.latency_ns) / 1e6);
+  }
+  return out;
 }
 
 Result<DaemonCounters> ParseStatusCounters(std::string_view status_text) {
@@ -232,7 +278,14 @@ std::string FormatReport(const LoadReport& r) {
   add("latency_samples", std::to_string(r.latency.count));
   add("latency_p50_ms", fmt::format("{:.3f}", static_cast<double>(r.latency.p50_ns) / 1e6));
   add("latency_p99_ms", fmt::format("{:.3f}", static_cast<double>(r.latency.p99_ns) / 1e6));
+  add("latency_p999_ms", fmt::format("{:.3f}", static_cast<double>(r.latency.p999_ns) / 1e6));
   add("latency_max_ms", fmt::format("{:.3f}", static_cast<double>(r.latency.max_ns) / 1e6));
+  std::string slowest;
+  for (const LatencySample& s : r.slowest) {
+    fmt::format_to(std::back_inserter(slowest), "{}{:.3f}ms@{:.3f}s", slowest.empty() ? "" : " ",
+                   static_cast<double>(s.latency_ns) / 1e6, static_cast<double>(s.send_offset_ns) / 1e9);
+  }
+  add("latency_slowest", slowest.empty() ? "-" : slowest);
   if (r.have_counters) {
     add("iocd_events", std::to_string(r.daemon_delta.events));
     add("iocd_observables", std::to_string(r.daemon_delta.observables));
@@ -242,6 +295,9 @@ std::string FormatReport(const LoadReport& r) {
   }
   add("drained", r.drained ? "yes" : "NO");
   add("drain_seconds", fmt::format("{:.3f}", r.drain_seconds));
+  add("iocd_pending_at_start", std::to_string(r.pending_at_start));
+  add("confirmed", r.confirmed ? "yes" : "no");
+  add("confirm_seconds", fmt::format("{:.3f}", r.confirm_seconds));
   return out;
 }
 

@@ -14,9 +14,14 @@
 // Before and after the run it reads iocd's counters over the control socket (`status`,
 // docs/control.md) and reports the difference: events processed must equal events sent.
 //
-// Pure parts (framing, stamps, pacing, percentiles, the status text parser, the line
-// splitter for the hit stream, the pools) have no sockets and are unit-tested on bytes;
-// RunLoad is the only part that does I/O.
+// The receiver reserves room for the expected hits before sending starts, and main()
+// hands freed memory back to the allocator before the run (malloc_trim), so the receiver
+// does not allocate, or pay for merging the pool builder's freed blocks, while it times
+// hits (that once cost one ~100 ms stall per run; docs/PERFORMANCE.md, seventh session).
+//
+// Pure parts (framing, stamps, pacing, percentiles, the metrics and status text parsers,
+// the line splitter for the hit stream, the pools) have no sockets and are unit-tested on
+// bytes; RunLoad is the only part that does I/O.
 //
 // Ownership: an EventPool owns its lines; RunLoad borrows the pool for its duration.
 // Thread safety: the pure functions are reentrant; Pacer and LineSplitter are used by one
@@ -81,9 +86,22 @@ struct LatencySummary {
   uint64_t count = 0;
   int64_t p50_ns = 0;
   int64_t p99_ns = 0;
+  int64_t p999_ns = 0;  // p99.9
   int64_t max_ns = 0;
 };
 LatencySummary Summarize(std::vector<int64_t> samples_ns);
+
+// One latency sample: when its event was sent (ns after the run's first send) and how long
+// until its first hit arrived. Kept per hit event so slow samples can be placed in time.
+struct LatencySample {
+  int64_t send_offset_ns = 0;
+  int64_t latency_ns = 0;
+  bool operator==(const LatencySample&) const = default;
+};
+// The `n` slowest samples, slowest first (ties: earlier send first).
+std::vector<LatencySample> Slowest(const std::vector<LatencySample>& samples, size_t n);
+// "<send offset s> <latency ms>" per line, in the order given (for plotting).
+std::string FormatLatencyLog(const std::vector<LatencySample>& samples);
 
 // iocd's event counters as printed by the control command `status`
 // ("events: N, observables: N, hits: N, suppressed: N").
@@ -97,6 +115,10 @@ struct DaemonCounters {
 Result<DaemonCounters> ParseStatusCounters(std::string_view status_text);
 // "index: N indicators" from the same text.
 Result<uint64_t> ParseStatusIndexSize(std::string_view status_text);
+// The sum over every sample of metric `name` in a Prometheus text answer (control command
+// `metrics`: "name{labels} value" or "name value" lines; comments skipped). NotFound when
+// no sample of it is there, InvalidArgument naming the line when a value is not a number.
+Result<uint64_t> SumMetric(std::string_view metrics_text, std::string_view name);
 
 // Splits a byte stream into LF-terminated lines (a trailing CR is kept; JSON hits have
 // none). Bytes after the last LF wait for the next Feed.
@@ -156,6 +178,15 @@ struct LoadOptions {
   // After sending: wait until iocd has processed every sent event and every hit it counted
   // has arrived, or until nothing changed for this long.
   double drain_timeout_s = 10;
+  // After draining, keep the hit receiver connected until iocd's outputs hold no pending
+  // hit (`metrics`: iocd_output_hits_pending is 0), at most this long; 0 = disconnect at
+  // once. A TCP output counts a hit delivered only confirm_delay (2 s) after writing it and
+  // resends every unconfirmed hit on its next connection: a receiver that leaves at once
+  // makes the next run start with a burst of its predecessor's last ~2 s of hits, queued
+  // ahead of the new ones on the new connection. Needs control_socket.
+  double confirm_timeout_s = 0;
+  // Keep every latency sample in LoadReport::samples (for --latency-log).
+  bool keep_samples = false;
   // Called once the hit listener is bound, with its port (for tests using port 0).
   std::function<void(uint16_t port)> on_hit_listening;
 };
@@ -174,10 +205,18 @@ struct LoadReport {
   uint64_t hit_events = 0;
   uint64_t unstamped_hits = 0;
   LatencySummary latency;  // send -> hit received, first arrival of each event's hits
+  std::vector<LatencySample> slowest;  // the 5 slowest samples, slowest first
+  std::vector<LatencySample> samples;  // every sample, in arrival order (keep_samples only)
   bool have_counters = false;
   DaemonCounters daemon_delta;  // iocd's counters after minus before
   bool drained = false;         // events processed == sent and hits received == counted
   double drain_seconds = 0;
+  // iocd's undelivered hits when sending started (metrics; with a control socket and a
+  // hit receiver): hits an earlier receiver left unconfirmed, resent on this connection
+  // first.
+  uint64_t pending_at_start = 0;
+  bool confirmed = false;       // iocd reported no pending hit before the receiver closed
+  double confirm_seconds = 0;
 };
 
 // Runs one load (see the file comment). `log` gets progress lines.

@@ -63,9 +63,42 @@ TEST(SummarizeTest, NearestRankPercentiles) {
   EXPECT_EQ(s.p50_ns, 50);
   EXPECT_EQ(s.p99_ns, 99);
   EXPECT_EQ(s.max_ns, 100);
+  EXPECT_EQ(s.p999_ns, 100);  // rank ceil(99.9) = 100
   LatencySummary one = Summarize({7});
   EXPECT_EQ(one.p50_ns, 7);
   EXPECT_EQ(one.p99_ns, 7);
+  EXPECT_EQ(one.p999_ns, 7);
+  std::vector<int64_t> big;
+  for (int i = 1; i <= 2000; ++i) big.push_back(i);
+  EXPECT_EQ(Summarize(big).p99_ns, 1980);
+  EXPECT_EQ(Summarize(big).p999_ns, 1998);
+}
+
+TEST(SumMetricTest, SumsEverySampleOfOneMetric) {
+  const std::string text =
+      "# HELP iocd_output_hits_pending Hits not yet delivered.\n"
+      "# TYPE iocd_output_hits_pending gauge\n"
+      "iocd_output_hits_pending{output=\"a\"} 12\n"
+      "iocd_output_hits_pending_total 99\n"
+      "iocd_output_hits_pending{output=\"b\"} 3\n"
+      "iocd_events_total 1000\n";
+  auto sum = SumMetric(text, "iocd_output_hits_pending");
+  ASSERT_TRUE(sum.ok()) << sum.status().message();
+  EXPECT_EQ(*sum, 15u);
+  auto plain = SumMetric(text, "iocd_events_total");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(*plain, 1000u);
+  EXPECT_EQ(SumMetric(text, "iocd_missing").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(SumMetric("iocd_x{o=\"a\"} many\n", "iocd_x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(SumMetric("", "iocd_x").status().code(), StatusCode::kNotFound);
+}
+
+TEST(SlowestTest, SlowestFirstThenEarliestSend) {
+  const std::vector<LatencySample> samples = {{10, 5}, {20, 9}, {30, 1}, {40, 9}, {50, 7}};
+  EXPECT_EQ(Slowest(samples, 3), (std::vector<LatencySample>{{20, 9}, {40, 9}, {50, 7}}));
+  EXPECT_EQ(Slowest(samples, 9).size(), 5u);
+  EXPECT_TRUE(Slowest({}, 5).empty());
+  EXPECT_EQ(FormatLatencyLog({{1'500'000'000, 2'250'000}, {0, 100'000'000}}), "1.500000 2.250\n0.000000 100.000\n");
 }
 
 TEST(StatusTextTest, ReadsCountersAndIndexSize) {
@@ -249,18 +282,26 @@ TEST_P(RunLoadTest, SendsExactCountsAndMatchesEveryHitToItsEvent) {
   opts.framing = GetParam();
   opts.duration_s = 0;
   opts.events = 1000;  // each thread cycles its half of the pool 5 times
+  opts.keep_samples = true;
   opts.on_hit_listening = [&](uint16_t port) { fake.ConnectHits(port); };
   std::ostringstream log;
   auto report = RunLoad(opts, *pool, log);
   ASSERT_TRUE(report.ok()) << report.status().message();
 
   EXPECT_EQ(report->sent_events, 1000u);
+  ASSERT_EQ(report->samples.size(), 100u);
+  for (const LatencySample& s : report->samples) {
+    EXPECT_GE(s.send_offset_ns, 0);
+    EXPECT_GE(s.latency_ns, 0);
+  }
   EXPECT_EQ(report->stamped_events, 100u);
   EXPECT_EQ(report->expected_hit_events, 100u);
   EXPECT_EQ(report->hit_events, 100u);
   EXPECT_EQ(report->hit_lines, 100u);
   EXPECT_EQ(report->unstamped_hits, 0u);
   EXPECT_EQ(report->latency.count, 100u);
+  EXPECT_EQ(report->slowest.size(), 5u);
+  EXPECT_GE(report->slowest[0].latency_ns, report->slowest[4].latency_ns);
   EXPECT_GE(report->latency.p50_ns, 0);
   EXPECT_TRUE(report->drained);
   EXPECT_FALSE(report->have_counters);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -144,6 +145,12 @@ class HitReceiver {
   }
   uint16_t port() const { return port_; }
 
+  // Room for this many hit events without growing (allocating) while the run is timed.
+  void Reserve(size_t events) {
+    samples_.reserve(events);
+    seen_.reserve(events);
+  }
+
   void Start() { thread_ = std::thread([this] { Loop(); }); }
   void StopAndJoin() {
     stop_.store(true);
@@ -160,7 +167,8 @@ class HitReceiver {
   uint64_t hit_events() const { return hit_events_.load(std::memory_order_relaxed); }
   // Valid after StopAndJoin.
   uint64_t unstamped() const { return unstamped_; }
-  std::vector<int64_t> TakeLatencies() { return std::move(latencies_); }
+  // Samples with send_offset_ns holding the absolute send time (RunLoad rebases them).
+  std::vector<LatencySample> TakeSamples() { return std::move(samples_); }
 
  private:
   struct Client {
@@ -215,7 +223,7 @@ class HitReceiver {
       return;
     }
     if (!seen_.insert((static_cast<uint64_t>(s->conn) << 40) | s->seq).second) return;  // a re-sent duplicate
-    latencies_.push_back(now_ns - s->send_ns);
+    samples_.push_back({s->send_ns, now_ns - s->send_ns});
     hit_events_.fetch_add(1, std::memory_order_relaxed);
   }
 
@@ -231,7 +239,7 @@ class HitReceiver {
   std::atomic<uint64_t> hit_lines_{0}, hit_events_{0};
   uint64_t unstamped_ = 0;
   std::unordered_set<uint64_t> seen_;
-  std::vector<int64_t> latencies_;
+  std::vector<LatencySample> samples_;
 };
 
 struct SenderResult {
@@ -302,10 +310,27 @@ void RunSender(const SenderPlan& plan, const std::vector<Fd>& conns, const Event
   }
 }
 
+// About how many distinct events will come back with hits (stamped events), plus a
+// margin; capped so a long unpaced run does not reserve gigabytes up front.
+size_t ExpectedHitEvents(const LoadOptions& options, const EventPool& pool) {
+  const double share = static_cast<double>(pool.hit_lines) / static_cast<double>(pool.lines.size());
+  double events = static_cast<double>(options.events);
+  if (events == 0 && options.rate > 0) events = options.rate * options.duration_s;
+  if (events == 0) events = 1e6 * std::max(options.duration_s, 1.0);  // unpaced: about 1M events/s at most
+  return static_cast<size_t>(std::min(events * share * 1.1 + 1024, 2e6));
+}
+
 Result<DaemonCounters> ReadCounters(const std::string& socket) {
   auto body = ControlRequest(socket, "status", std::chrono::seconds(10));
   if (!body.ok()) return body.status();
   return ParseStatusCounters(*body);
+}
+
+// Hits iocd's outputs have not delivered yet (confirmed and acknowledged in its spool).
+Result<uint64_t> ReadPendingHits(const std::string& socket) {
+  auto body = ControlRequest(socket, "metrics", std::chrono::seconds(10));
+  if (!body.ok()) return body.status();
+  return SumMetric(*body, "iocd_output_hits_pending");
 }
 
 }  // namespace
@@ -328,6 +353,7 @@ Result<LoadReport> RunLoad(const LoadOptions& options, const EventPool& pool, st
     receiver = std::make_unique<HitReceiver>(run_start_ns, &sent_per_conn);
     if (Status s = receiver->Listen(options.hit_listen); !s.ok()) return s;
     if (options.on_hit_listening) options.on_hit_listening(receiver->port());
+    receiver->Reserve(ExpectedHitEvents(options, pool));
     receiver->Start();
     if (options.hit_connect_timeout_s > 0) {
       log << "iocload: waiting for iocd's hit output to connect to port " << receiver->port() << "\n";
@@ -351,6 +377,15 @@ Result<LoadReport> RunLoad(const LoadOptions& options, const EventPool& pool, st
     }
     before = *c;
     report.have_counters = true;
+  }
+  const bool await_confirmed = receiver && options.confirm_timeout_s > 0 && !options.control_socket.empty();
+  if (receiver && !options.control_socket.empty()) {
+    auto pending = ReadPendingHits(options.control_socket);
+    if (!pending.ok()) {
+      stop_receiver();
+      return pending.status();
+    }
+    report.pending_at_start = *pending;
   }
 
   std::vector<Fd> conns;
@@ -437,12 +472,40 @@ Result<LoadReport> RunLoad(const LoadOptions& options, const EventPool& pool, st
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling iocd's counters
   }
   report.drain_seconds = static_cast<double>(NowNs() - drain_start) * 1e-9;
+  if (await_confirmed && report.drained) {
+    // Stay connected until iocd has confirmed every hit (see confirm_timeout_s), so the
+    // next receiver does not start with them resent.
+    const int64_t confirm_start = NowNs();
+    for (;;) {
+      auto pending = ReadPendingHits(options.control_socket);
+      if (!pending.ok()) {
+        stop_receiver();
+        return pending.status();
+      }
+      if (*pending == 0) {
+        report.confirmed = true;
+        break;
+      }
+      if (static_cast<double>(NowNs() - confirm_start) * 1e-9 >= options.confirm_timeout_s) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling iocd's metrics
+    }
+    report.confirm_seconds = static_cast<double>(NowNs() - confirm_start) * 1e-9;
+  }
   stop_receiver();
   if (receiver) {
     report.hit_lines = receiver->hit_lines();
     report.hit_events = receiver->hit_events();
     report.unstamped_hits = receiver->unstamped();
-    report.latency = Summarize(receiver->TakeLatencies());
+    std::vector<LatencySample> samples = receiver->TakeSamples();
+    std::vector<int64_t> latencies;
+    latencies.reserve(samples.size());
+    for (LatencySample& s : samples) {
+      s.send_offset_ns -= start_ns;
+      latencies.push_back(s.latency_ns);
+    }
+    report.latency = Summarize(std::move(latencies));
+    report.slowest = Slowest(samples, 5);
+    if (options.keep_samples) report.samples = std::move(samples);
   }
   return report;
 }
