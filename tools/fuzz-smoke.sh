@@ -25,9 +25,9 @@ sources=(
   daemon/parse/syslog_framing.cc daemon/parse/event.cc daemon/parse/syslog_header.cc
   daemon/parse/body_parsers.cc daemon/parse/event_parser.cc
   daemon/extract/chunk_classifier.cc daemon/extract/extractor.cc daemon/extract/field_extractor.cc
-  daemon/indicator/indicator.cc daemon/common/status.cc
+  daemon/extract/psl_prefilter.cc daemon/indicator/indicator.cc daemon/common/status.cc
 )
-libs=(-lsimdjson $(pkg-config --libs libpsl libidn2))
+libs=(-lsimdjson $(pkg-config --libs libpsl libidn2 libcrypto))
 
 objects=()
 for src in "${sources[@]}"; do
