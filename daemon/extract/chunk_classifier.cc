@@ -90,16 +90,16 @@ constexpr ByteInfo MakeByteInfo() {
 constexpr ByteInfo kByte = MakeByteInfo();
 
 // The class bits behind each mask but nontoken, in the vector paths' order.
-constexpr std::array<uint8_t, 6> kMaskClasses = {
-    kDot | kColon, kHexDigit | kHexLetter, kEquals, kPathStart, kHash, kColon | kAt};
-constexpr std::array<uint64_t ChunkMasks::*, 6> kMaskFields = {
-    &ChunkMasks::dotcolon, &ChunkMasks::hex,  &ChunkMasks::equals,
-    &ChunkMasks::pathstart, &ChunkMasks::hash, &ChunkMasks::colonat};
+constexpr std::array<uint8_t, 7> kMaskClasses = {
+    kDot | kColon, kHexDigit | kHexLetter, kEquals, kPathStart, kHash, kColon | kAt, kHexDigit};
+constexpr std::array<uint64_t ChunkMasks::*, 7> kMaskFields = {
+    &ChunkMasks::dotcolon, &ChunkMasks::hex,     &ChunkMasks::equals, &ChunkMasks::pathstart,
+    &ChunkMasks::hash,     &ChunkMasks::colonat, &ChunkMasks::digit};
 
 uint64_t HighBits(size_t n) { return n >= 64 ? 0 : ~uint64_t{0} << n; }
 
 void ClassifyPortable(const char* p, size_t n, ChunkMasks* out) {
-  ChunkMasks m{HighBits(n), 0, 0, 0, 0, 0, 0};
+  ChunkMasks m{HighBits(n), 0, 0, 0, 0, 0, 0, 0};
   for (size_t i = 0; i < n; ++i) {
     auto u = static_cast<unsigned char>(p[i]);
     uint64_t bit = uint64_t{1} << i;
@@ -111,6 +111,7 @@ void ClassifyPortable(const char* p, size_t n, ChunkMasks* out) {
     if (c & kPathStart) m.pathstart |= bit;
     if (c & kHash) m.hash |= bit;
     if (c & (kColon | kAt)) m.colonat |= bit;
+    if (c & kHexDigit) m.digit |= bit;
   }
   *out = m;
 }
@@ -143,7 +144,7 @@ __m128i Eq(__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); }
 
 // SSE2 (the x86-64 baseline): compares only. Signed bytes: >= 0x80 are negative.
 void ClassifySse2Whole(const char* p, ChunkMasks* out) {
-  ChunkMasks m{0, 0, 0, 0, 0, 0, 0};
+  ChunkMasks m{0, 0, 0, 0, 0, 0, 0, 0};
   for (int k = 0; k < 4; ++k) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
     __m128i nontoken = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)), Eq(v, 0x7f));
@@ -154,7 +155,8 @@ void ClassifySse2Whole(const char* p, ChunkMasks* out) {
     nontoken = _mm_or_si128(nontoken, InRange(v, '{', '}'));
     __m128i colon = Eq(v, ':');
     __m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
-    __m128i hex = _mm_or_si128(InRange(v, '0', '9'), InRange(folded, 'a', 'f'));
+    __m128i digit = InRange(v, '0', '9');
+    __m128i hex = _mm_or_si128(digit, InRange(folded, 'a', 'f'));
     const int shift = 16 * k;
     m.nontoken |= Mask16(nontoken) << shift;
     m.dotcolon |= Mask16(_mm_or_si128(colon, Eq(v, '.'))) << shift;
@@ -163,6 +165,7 @@ void ClassifySse2Whole(const char* p, ChunkMasks* out) {
     m.pathstart |= Mask16(_mm_or_si128(Eq(v, '/'), Eq(v, '?'))) << shift;
     m.hash |= Mask16(Eq(v, '#')) << shift;
     m.colonat |= Mask16(_mm_or_si128(colon, Eq(v, '@'))) << shift;
+    m.digit |= Mask16(digit) << shift;
   }
   *out = m;
 }
@@ -196,7 +199,7 @@ __attribute__((target("ssse3"))) void ClassifySsse3Whole(const char* p, ChunkMas
   const __m128i token_low = table(kNibble.token_by_low);
   const __m128i high_bit = table(kNibble.high_bit);
   const __m128i low_nibble = _mm_set1_epi8(0x0f);
-  ChunkMasks m{0, 0, 0, 0, 0, 0, 0};
+  ChunkMasks m{0, 0, 0, 0, 0, 0, 0, 0};
   for (int k = 0; k < 4; ++k) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
     __m128i lo = _mm_and_si128(v, low_nibble);
@@ -230,7 +233,7 @@ __attribute__((target("avx2"))) void ClassifyAvx2Whole(const char* p, ChunkMasks
   const __m256i token_low = Table256(kNibble.token_by_low);
   const __m256i high_bit = Table256(kNibble.high_bit);
   const __m256i low_nibble = _mm256_set1_epi8(0x0f);
-  ChunkMasks m{0, 0, 0, 0, 0, 0, 0};
+  ChunkMasks m{0, 0, 0, 0, 0, 0, 0, 0};
   for (int k = 0; k < 2; ++k) {
     __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
     __m256i lo = _mm256_and_si256(v, low_nibble);

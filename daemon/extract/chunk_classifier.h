@@ -41,6 +41,7 @@ struct ChunkMasks {
   uint64_t pathstart;  // '/' or '?'
   uint64_t hash;       // '#'
   uint64_t colonat;    // ':' or '@'
+  uint64_t digit;      // 0-9
 
   bool operator==(const ChunkMasks&) const = default;
 };
@@ -58,6 +59,7 @@ inline void KeepFirstBytes(size_t n, ChunkMasks* m) {
   m->pathstart &= keep;
   m->hash &= keep;
   m->colonat &= keep;
+  m->digit &= keep;
 }
 
 enum class ChunkIsa { kPortable, kSse2, kSsse3, kAvx2, kAvx512 };

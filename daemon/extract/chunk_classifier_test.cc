@@ -51,6 +51,7 @@ TEST(ChunkClassifierTest, PortableMasksByHand) {
   EXPECT_EQ(m.pathstart, (1u << 6) | (1u << 7));
   EXPECT_EQ(m.hash, 1u << 8);
   EXPECT_EQ(m.colonat, (1u << 3) | (1u << 9));
+  EXPECT_EQ(m.digit, 1u << 11);
 }
 
 TEST(ChunkClassifierTest, EveryIsaGivesThePortableMasks) {

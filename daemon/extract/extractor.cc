@@ -493,8 +493,11 @@ std::optional<std::string> DomainObservable(std::string_view name) {
 // Indicator equality, with the comparisons that usually decide it (type, length, first
 // byte) before the key's memcmp call.
 bool SameIndicator(const Indicator& a, const Indicator& b) {
-  return a.type == b.type && a.key.size() == b.key.size() &&
-         (a.key.empty() || a.key[0] == b.key[0]) && a.key == b.key;
+  if (a.type != b.type || a.key.size() != b.key.size()) return false;
+  const size_t n = a.key.size();
+  // An IPv4 key (the most common) in one compare; others by memcmp, which is a call.
+  if (n == 4) return Load32(a.key.data()) == Load32(b.key.data());
+  return n == 0 || (a.key[0] == b.key[0] && std::memcmp(a.key.data(), b.key.data(), n) == 0);
 }
 
 // Collects observables for one ExtractObservables call; owns the deduplication.
@@ -517,7 +520,9 @@ class Collector {
   // Candidates: every '.' or ':', and the start of every run of 16 hex digits inside one
   // chunk. A run of 32+ hex digits has 16 of them in one chunk, so every token with a
   // digest is found; a candidate token is then kept only if it holds '.'/':' or
-  // HasLongHexRun, exactly as if every token were examined.
+  // HasLongHexRun, exactly as if every token were examined. A candidate token that lies in
+  // one chunk is not classified when its masks show it can hold nothing
+  // (MayHoldObservable: a timestamp, a version, "kernel:"); the result is the same.
   //
   // URLs: each "://" (a ':' followed by two '/', from the same masks) is tried in order
   // (UrlAtSeparator). A URL ends the tokens before it at its first byte (as if the text
@@ -644,6 +649,7 @@ class Collector {
     m->pathstart >>= shift;
     m->hash >>= shift;
     m->colonat >>= shift;
+    m->digit >>= shift;
   }
 
   // The token open at a chunk's start (Scan): its first byte (the chunk's first byte when
@@ -685,7 +691,10 @@ class Collector {
         return;
       }
       const auto stop = static_cast<unsigned>(__builtin_ctzll(after));
-      ClassifyToken(start, base + stop, seen | SeenIn(m, LowBits(stop) & ~LowBits(first)));
+      const uint64_t range = LowBits(stop) & ~LowBits(first);
+      if (start < base || MayHoldObservable(m, range, stop - first)) {
+        ClassifyToken(start, base + stop, seen | SeenIn(m, range));
+      }
       candidates &= ~LowBits(stop);
     }
     // The token open at the end of this chunk, if any.
@@ -716,6 +725,36 @@ class Collector {
       if (url) return url;
     }
     return std::nullopt;
+  }
+
+  // False when the token of size bytes at the bits of range (all in one chunk) surely
+  // holds no observable, so ClassifyToken need not look at it. Every observable but an
+  // IPv6 address or a digest holds a '.' and is either
+  //   * an IPv4 address (three '.' in the token: "::ffff:1.2.3.4" and "1.2.3.4:80" too), or
+  //   * a name (a domain, a URL's host) whose last label has a letter (CheckDomainName), so
+  //     a byte other than a digit, '.' or ':' after the token's first '.';
+  // an IPv6 address takes "::" or six ':' or more, a digest 32 bytes or more. Timestamps
+  // ("00:00:00.002", "1793491200.007"), versions ("curl/7.88.1", "Chrome/119.0"),
+  // "kernel:", "info:" and "[827191.739965]" stop here.
+  static bool MayHoldObservable(const ChunkMasks& m, uint64_t range, size_t size) {
+    constexpr size_t kShortestDigest = 32;
+    if (size >= kShortestDigest) return true;
+    const uint64_t colons = m.dotcolon & m.colonat & range;
+    if (colons != 0) {
+      // Six ':' or more: still a bit set after the lowest five are cleared (cheaper than
+      // CountBits for the one or two ':' tokens usually have).
+      uint64_t sixth = colons;
+      for (int i = 0; i < 5 && sixth != 0; ++i) sixth &= sixth - 1;
+      if ((colons & (colons >> 1)) != 0 || sixth != 0) return true;
+    }
+    const uint64_t dots = (m.dotcolon & range) ^ colons;
+    if (dots == 0) return false;
+    uint64_t third = dots & (dots - 1);
+    third &= third - 1;
+    if (third != 0) return true;  // three '.' or more
+    const uint64_t first_dot = dots & (~dots + 1);
+    const uint64_t after_first_dot = range & ~(first_dot | (first_dot - 1));
+    return (after_first_dot & ~(m.digit | m.dotcolon)) != 0;
   }
 
   // The kClass bits (those Scan's callees test) of the bytes in range.
@@ -1050,11 +1089,21 @@ class Collector {
     if (!has_dot && FindByte(s, '.', 0) == std::string_view::npos) return false;
     // A name is often written twice in one line (BIND's "(name): ... query: name",
     // Proxifier's "host:port ... proxy host:port"): the same bytes get the same answer,
-    // and a domain found again would only be dropped by Emit as a duplicate. The key is
+    // and a domain found again would only be dropped by Emit as a duplicate. So the same
+    // bytes as the last name accepted here answer true at once: that name's key is in
+    // *out_ already (emitted then, or a duplicate of an earlier one). Otherwise the key is
     // built in a buffer kept across calls (per thread) and copied only when it is new.
+    if (s.size() == last_domain_.size() && !s.empty() &&
+        std::memcmp(s.data(), last_domain_.data(), s.size()) == 0) {
+      return true;
+    }
     thread_local std::string key;
     if (!CheckDomainName(s, &key)) return false;
-    if (!KnownDuplicate(IndicatorType::kDomain, key)) {
+    last_domain_ = s;
+    if (KnownDuplicate(IndicatorType::kDomain, key)) return true;
+    if (out_->size() - first_ < kLinearLimit) {
+      Append(IndicatorType::kDomain, key, s);  // KnownDuplicate was Emit's check
+    } else {
       Emit(Indicator{IndicatorType::kDomain, key}, s);
     }
     return true;
@@ -1075,7 +1124,7 @@ class Collector {
     return false;
   }
 
-  void Emit(Indicator indicator, std::string_view text) {
+  void Emit(Indicator&& indicator, std::string_view text) {
     size_t count = out_->size() - first_;
     if (count < kLinearLimit) {
       for (size_t i = first_; i < out_->size(); ++i) {
@@ -1089,8 +1138,24 @@ class Collector {
       }
       if (!seen_->insert(indicator.Encoded()).second) return;
     }
-    size_t offset = static_cast<size_t>(text.data() - input_.data());
-    out_->emplace_back(std::move(indicator), text, offset);
+    Observable& o = NewObservable(indicator.type, text);
+    o.indicator.key = std::move(indicator.key);  // one copy of a short key, not two
+  }
+
+  // Appends an observable (not a duplicate: the caller checked) with a copy of key.
+  void Append(IndicatorType type, std::string_view key, std::string_view text) {
+    NewObservable(type, text).indicator.key.assign(key.data(), key.size());
+  }
+
+  // A new observable of type at text, its key empty: the key is put in place, not moved
+  // there through the constructor's by-value parameter (each move of a short key is a
+  // memcpy call).
+  Observable& NewObservable(IndicatorType type, std::string_view text) {
+    Observable& o = out_->emplace_back();
+    o.indicator.type = type;
+    o.text = text;
+    o.offset = static_cast<size_t>(text.data() - input_.data());
+    return o;
   }
 
   std::string_view input_;
@@ -1099,6 +1164,8 @@ class Collector {
   // Created only for texts with many observables: most calls are on a short value with
   // none, and an empty set still costs a clear on destruction.
   std::unique_ptr<std::unordered_set<std::string>> seen_;
+  // The text of the last name TryDomain accepted (points into input_).
+  std::string_view last_domain_;
 };
 
 }  // namespace
