@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -84,6 +85,75 @@ TEST(TextEscapeTest, ControlsAndInvalidUtf8) {
   EXPECT_EQ(Utf8Prefix("caf\xC3\xA9!", 5), "caf\xC3\xA9");
   EXPECT_EQ(Utf8Prefix("\xE2\x82\xAC\xE2\x82\xAC", 4), "\xE2\x82\xAC");
   EXPECT_EQ(Utf8Prefix("abc", 10), "abc");
+}
+
+// AppendEscaped copies runs; this is the rule it implements, byte by byte.
+std::string EscapedByteByByte(std::string_view value, std::string_view specials, bool keep_tab) {
+  std::string out;
+  size_t i = 0;
+  while (i < value.size()) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80) {
+      const size_t len = WellFormedUtf8Length(value, i);
+      out.append(len == 0 ? std::string_view(FFFD) : value.substr(i, len));
+      i += len == 0 ? 1 : len;
+      continue;
+    }
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (specials.find(static_cast<char>(c)) != std::string_view::npos) {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if ((c < 0x20 && !(c == '\t' && keep_tab)) || c == 0x7F) {
+      out += ' ';
+    } else {
+      out += static_cast<char>(c);
+    }
+    ++i;
+  }
+  return out;
+}
+
+TEST(TextEscapeTest, RunCopiesEqualTheByteRule) {
+  // Values of 0-70 bytes: mostly plain text, with every kind of byte the rule treats
+  // (controls, DEL, specials, valid and broken UTF-8) at random places, including the
+  // first and the last byte; every specials set the formats use; TAB kept or not.
+  const std::string_view pieces[] = {"a", "Z", "0", " ", "/", ":", "\t", "\n", "\r",
+                                     std::string_view("\0", 1), "\x1f", "\x7f", "|", "=",
+                                     "\\", "]", "\"", "^", "\xC3\xA9", "\xE2\x82\xAC",
+                                     "\xF0\x9F\x98\x80", "\xC3", "\xE2\x82", "\xFF", "\x80",
+                                     "\xED\xA0\x80", "\xC0\xAF"};
+  const std::string_view specials[] = {"", "\\|", "\\=", "\\", "\"\\]", "\\^", "=\t"};
+  uint64_t state = 0x9E3779B97F4A7C15u;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  size_t treated_values = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string value;
+    const size_t parts = next() % 40;
+    for (size_t k = 0; k < parts; ++k) {
+      // Three in four parts plain letters, so runs of several bytes form.
+      value += next() % 4 != 0 ? std::string_view("abc") : pieces[next() % std::size(pieces)];
+    }
+    const std::string_view sp = specials[next() % std::size(specials)];
+    const bool keep_tab = next() % 2 == 0;
+    std::string out = "prefix:";
+    AppendEscaped(value, sp, keep_tab, &out);
+    const std::string expected = "prefix:" + EscapedByteByByte(value, sp, keep_tab);
+    ASSERT_EQ(out, expected) << "value of " << value.size() << " bytes, specials \"" << sp
+                             << "\", keep_tab " << keep_tab;
+    if (out.size() != 7 + value.size() || out.compare(7, std::string::npos, value) != 0) {
+      ++treated_values;
+    }
+  }
+  // Most values had something to treat, so the test covered more than plain copies.
+  EXPECT_GT(treated_values, 15000u);
 }
 
 // A hit whose every value needs escaping in some format.

@@ -1,5 +1,7 @@
 #include "output/text_escape.h"
 
+#include <cstdint>
+
 namespace iocd {
 
 size_t WellFormedUtf8Length(std::string_view s, size_t i) {
@@ -39,21 +41,46 @@ size_t AppendUtf8OrReplacement(std::string_view s, size_t i, std::string* out) {
 }
 
 void AppendEscaped(std::string_view value, std::string_view specials, bool keep_tab, std::string* out) {
+  // The ASCII bytes written other than as themselves, as a 128-bit set: the controls (TAB
+  // unless kept), DEL and the specials. Runs of the other bytes, and of well-formed UTF-8,
+  // are copied whole.
+  uint64_t treated[2] = {~uint64_t{0} >> 32, uint64_t{1} << 63};  // 0x00-0x1F, 0x7F
+  if (keep_tab) treated[0] &= ~(uint64_t{1} << '\t');
+  for (char c : specials) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x80) treated[u >> 6] |= uint64_t{1} << (u & 63);
+  }
   out->reserve(out->size() + value.size());
-  AppendValidUtf8(value, out, [&](unsigned char c) {
-    if (c == '\n') {
+  const size_t n = value.size();
+  size_t run = 0;  // start of the bytes not yet appended
+  size_t i = 0;
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c < 0x80) {
+      if (((treated[c >> 6] >> (c & 63)) & 1) == 0) {
+        ++i;
+        continue;
+      }
+    } else if (const size_t len = WellFormedUtf8Length(value, i); len != 0) {
+      i += len;
+      continue;
+    }
+    out->append(value.data() + run, i - run);
+    if (c >= 0x80) {
+      out->append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+    } else if (c == '\n') {
       out->append("\\n");
     } else if (c == '\r') {
       out->append("\\r");
     } else if (specials.find(static_cast<char>(c)) != std::string_view::npos) {
       out->push_back('\\');
       out->push_back(static_cast<char>(c));
-    } else if ((c < 0x20 && !(c == '\t' && keep_tab)) || c == 0x7F) {
-      out->push_back(' ');
     } else {
-      out->push_back(static_cast<char>(c));
+      out->push_back(' ');  // another control character, or DEL
     }
-  });
+    run = ++i;
+  }
+  out->append(value.data() + run, n - run);
 }
 
 std::string_view Utf8Prefix(std::string_view s, size_t max_bytes) {
