@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "common/temp_dir.h"
 #include "output/hit_format.h"
 #include "output/spooled_output.h"
+#include "spool/hit_spool.h"
 
 namespace iocd {
 namespace {
@@ -237,6 +239,59 @@ void BM_SpoolSubmitSync(benchmark::State& state) {
              "spool append only, sync, " + std::to_string(threads) + " submitting threads", /*sync=*/true, 2000);
 }
 BENCHMARK(BM_SpoolSubmitSync)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+
+
+// A backlog confirmed at once: one Ack moves the consumer's cursor over range(0) stored
+// records (a SIEM back after an outage confirms a burst of resent hits), while another
+// thread appends one 700-byte record at a time, as ingest's Submit does. Counters: the
+// Ack's time, and the longest and the mean Append from just before the Ack to its end.
+void BM_SpoolAppendDuringAck(benchmark::State& state) {
+  const auto n = static_cast<uint64_t>(state.range(0));
+  const std::string value(700, 'h');
+  double ack_ms = 0, longest_us = 0, append_us = 0;
+  uint64_t appends = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    TempDir dir("iocd-bench");
+    SpoolOptions options;
+    options.path = dir.path() + "/spool";
+    options.consumers = {"siem"};
+    options.max_records = 0;
+    options.max_bytes = 0;
+    auto spool = HitSpool::Open(options);
+    if (!spool.ok()) {
+      state.SkipWithError(spool.status().ToString().c_str());
+      return;
+    }
+    HitSpool& s = **spool;
+    const std::vector<std::string_view> batch(1000, value);
+    for (uint64_t i = 0; i < n; i += batch.size()) (void)s.AppendBatch(batch);
+    state.ResumeTiming();
+    std::atomic<bool> started{false}, done{false};
+    std::thread appender([&] {
+      while (!done.load(std::memory_order_acquire)) {
+        const auto t0 = std::chrono::steady_clock::now();
+        (void)s.Append(value);
+        const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+        longest_us = std::max(longest_us, us);
+        append_us += us;
+        ++appends;
+        started.store(true, std::memory_order_release);
+      }
+    });
+    while (!started.load(std::memory_order_acquire)) std::this_thread::yield();
+    const auto t0 = std::chrono::steady_clock::now();
+    (void)s.Ack("siem", n);
+    ack_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    done.store(true, std::memory_order_release);
+    appender.join();
+  }
+  const double iterations = static_cast<double>(state.iterations());
+  state.counters["ack_ms"] = ack_ms / iterations;
+  state.counters["append_max_us"] = longest_us;
+  state.counters["append_mean_us"] = appends == 0 ? 0 : append_us / static_cast<double>(appends);
+}
+BENCHMARK(BM_SpoolAppendDuringAck)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(5)->UseRealTime();
 
 }  // namespace
 }  // namespace iocd
