@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <deque>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -60,6 +61,13 @@ class RocksHitSpool final : public HitSpool {
         const rocksdb::Slice key = it->key();
         if (key.size() == 9 && key[0] == kRecordPrefix) {
           const uint64_t seq = GetBigEndian64(std::string_view(key.data() + 1, 8));
+          // Cursor keys ('c') sort before record keys ('h'): every cursor is loaded here.
+          // A record below every kept cursor is one an Ack had freed but not yet deleted
+          // when the process stopped (Ack deletes after moving the cursor): delete it now.
+          if (!cursors_.empty() && seq < MinKeptCursor()) {
+            batch.Delete(key);
+            continue;
+          }
           if (first) {
             first_seq_ = seq;
             first = false;
@@ -152,31 +160,41 @@ class RocksHitSpool final : public HitSpool {
   }
 
   Status Ack(std::string_view consumer, uint64_t next) override {
-    std::lock_guard lock(mu_);
-    auto it = cursors_.find(std::string(consumer));
-    if (it == cursors_.end()) return Status::InvalidArgument("spool: unknown consumer \"" + std::string(consumer) + "\"");
-    next = std::min(next, next_seq_);
-    if (next <= it->second) return Status::Ok();
-    rocksdb::WriteBatch batch;
-    batch.Put(CursorKey(consumer), SeqValue(next));
-    const uint64_t old = it->second;
-    it->second = next;
-    const uint64_t min_cursor = MinCursorLocked();
-    const uint64_t old_first = first_seq_;
-    uint64_t freed = 0;
-    for (uint64_t seq = first_seq_; seq < min_cursor; ++seq) {
-      batch.Delete(RecordKey(seq));
-      freed += sizes_[seq - first_seq_];
+    uint64_t free_from = 0, free_to = 0;  // the records no consumer needs any more
+    {
+      std::lock_guard lock(mu_);
+      auto it = cursors_.find(std::string(consumer));
+      if (it == cursors_.end()) return Status::InvalidArgument("spool: unknown consumer \"" + std::string(consumer) + "\"");
+      next = std::min(next, next_seq_);
+      if (next <= it->second) return Status::Ok();
+      rocksdb::WriteBatch batch;
+      batch.Put(CursorKey(consumer), SeqValue(next));
+      rocksdb::Status s = db_->Write(write_options_, &batch);
+      if (!s.ok()) return Status::IoError("spool " + opts_.path + ": ack failed: " + s.ToString());
+      it->second = next;
+      const uint64_t min_cursor = MinCursorLocked();
+      if (min_cursor > first_seq_) {
+        free_from = first_seq_;
+        free_to = min_cursor;
+        const auto freed_end = sizes_.begin() + static_cast<std::ptrdiff_t>(min_cursor - first_seq_);
+        for (auto size = sizes_.begin(); size != freed_end; ++size) bytes_ -= *size;
+        sizes_.erase(sizes_.begin(), freed_end);
+        first_seq_ = min_cursor;
+      }
     }
-    rocksdb::Status s = db_->Write(write_options_, &batch);
-    if (!s.ok()) {
-      it->second = old;
-      return Status::IoError("spool " + opts_.path + ": ack failed: " + s.ToString());
-    }
-    if (min_cursor > old_first) {
-      sizes_.erase(sizes_.begin(), sizes_.begin() + static_cast<std::ptrdiff_t>(min_cursor - old_first));
-      first_seq_ = min_cursor;
-      bytes_ -= freed;
+    // The records below every cursor are deleted outside the lock, in small batches: they
+    // are never read again (Read starts at a cursor), and a backlog of 100k records would
+    // otherwise hold every Append (ingest's Submit) for the whole delete. A delete that
+    // fails or is cut short by a crash leaves records below every cursor, which the next
+    // open deletes (Load).
+    for (uint64_t seq = free_from; seq < free_to;) {
+      rocksdb::WriteBatch batch;
+      const uint64_t end = std::min(free_to, seq + kDeletesPerWrite);
+      for (; seq < end; ++seq) batch.Delete(RecordKey(seq));
+      if (rocksdb::Status s = db_->Write(write_options_, &batch); !s.ok()) {
+        return Status::IoError("spool " + opts_.path + ": acknowledged, but deleting the delivered records failed " +
+                               "(the next open deletes them): " + s.ToString());
+      }
     }
     return Status::Ok();
   }
@@ -199,6 +217,13 @@ class RocksHitSpool final : public HitSpool {
   }
 
  private:
+  // The lowest cursor of the consumers kept at Load (cursors_ not empty).
+  uint64_t MinKeptCursor() const {
+    uint64_t m = std::numeric_limits<uint64_t>::max();
+    for (const auto& [name, seq] : cursors_) m = std::min(m, seq);
+    return m;
+  }
+
   uint64_t MinCursorLocked() const {
     uint64_t m = next_seq_;
     for (const auto& [name, seq] : cursors_) m = std::min(m, seq);
@@ -268,6 +293,10 @@ class RocksHitSpool final : public HitSpool {
     bytes_ -= freed;
     return Status::Ok();
   }
+
+  // Deletes per write when Ack frees records: about half a millisecond of holding the
+  // database's write queue.
+  static constexpr uint64_t kDeletesPerWrite = 256;
 
   const SpoolOptions opts_;
   std::unique_ptr<rocksdb::DB> db_;

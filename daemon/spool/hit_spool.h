@@ -13,8 +13,10 @@
 // not passed a deleted record counts it in overflow_dropped(consumer), and its cursor moves
 // past it. Nothing is dropped silently: the counts are in stats() and the caller logs them.
 //
-// Crash safety: each Append, AppendBatch and Ack is one atomic RocksDB write batch
-// through the write-ahead log, done before the call returns. With sync=false a write survives a crash of the process (SIGKILL) but
+// Crash safety: each Append and AppendBatch is one atomic RocksDB write batch through
+// the write-ahead log, done before the call returns; an Ack writes the cursor first, then
+// deletes the records no consumer needs any more in batches of 256, outside the lock (a
+// crash in between leaves records below every cursor, which the next Open() deletes). With sync=false a write survives a crash of the process (SIGKILL) but
 // not of the machine; sync=true fsyncs every write. On Open() the records and cursors
 // are exactly those of the last completed write: records appended but not acknowledged
 // are pending again ("at least once").
@@ -25,12 +27,14 @@
 //
 // Ownership: Open() returns the only handle; destruction closes the database.
 // Thread safety: every method may be called from any thread at once; writes are
-// serialised by one mutex, so Append, AppendBatch and Ack are each atomic with respect to
-// the others. Callers with many small records should group them with AppendBatch: one
+// serialised by one mutex, so Append, AppendBatch and an Ack's cursor move are each atomic
+// with respect to the others; an Ack's deletes of freed records do not hold the mutex, so
+// a large backlog acknowledged at once does not stall Append. Callers with many small records should group them with AppendBatch: one
 // write costs about as much as one record (SpooledOutputs does this, spooled_output.h).
 // Errors: Open() returns IoError/Corruption (with the path) when RocksDB cannot open or
 // a stored key does not decode; Append/Ack return IoError when a write fails (the record
-// is then not stored / the cursor not moved); an unknown consumer is InvalidArgument.
+// is then not stored / the cursor not moved; or, for an Ack, the cursor moved but the
+// freed records stay until the next Open()); an unknown consumer is InvalidArgument.
 #pragma once
 
 #include <cstdint>

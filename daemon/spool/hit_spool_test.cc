@@ -1,8 +1,11 @@
 #include "spool/hit_spool.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -99,6 +102,70 @@ TEST_F(HitSpoolTest, ReopenAfterCrashKeepsUnacknowledgedRecords) {
   SpoolStats s = spool->stats();
   EXPECT_EQ(s.records, 6u);
   EXPECT_EQ(s.bytes, 24u);
+}
+
+TEST_F(HitSpoolTest, AckOfABacklogFreesItAcrossDeleteBatches) {
+  {
+    auto spool = OpenSpool({"a"});
+    std::vector<std::string> values;
+    for (int i = 0; i < 1000; ++i) values.push_back("r" + std::to_string(i));
+    const std::vector<std::string_view> views(values.begin(), values.end());
+    ASSERT_TRUE(spool->AppendBatch(views).ok());
+    ASSERT_TRUE(spool->Ack("a", 700).ok());  // 700 deletes: several batches of 256
+    SpoolStats s = spool->stats();
+    EXPECT_EQ(s.records, 300u);
+    EXPECT_EQ(s.first_seq, 700u);
+    EXPECT_EQ(s.bytes, 300u * 4);  // "r700".."r999"
+    std::vector<SpoolRecord> r;
+    ASSERT_TRUE(spool->Read(0, 1, 1 << 20, &r).ok());  // from 0: starts at the first kept
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].seq, 700u);
+    EXPECT_EQ(r[0].value, "r700");
+  }
+  // Nothing below the cursor is left on disk: the reopened spool holds exactly the rest.
+  size_t keys = 0;
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir_.path() + "/spool", &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++keys;
+  }
+  EXPECT_EQ(keys, 300u + 1);  // the records and the cursor
+  auto spool = OpenSpool({"a"});
+  EXPECT_EQ(spool->stats().records, 300u);
+  EXPECT_EQ(Pending(*spool, "a").front(), "r700");
+}
+
+// What a crash between an Ack's cursor write and its deletes leaves: records below every
+// cursor. Open deletes them, and numbering continues after the cursor (a new record must
+// never get a number the consumer has already passed).
+TEST_F(HitSpoolTest, RecordsLeftBelowEveryCursorAreDeletedAtOpen) {
+  {
+    auto spool = OpenSpool({"a", "b"});
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(spool->Append("hit" + std::to_string(i)).ok());
+    ASSERT_TRUE(spool->Ack("a", 10).ok());
+    ASSERT_TRUE(spool->Ack("b", 10).ok());
+    EXPECT_EQ(spool->stats().records, 0u);
+  }
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.path() + "/spool", &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    for (uint64_t seq : {3u, 5u, 6u}) {
+      std::string key(1, 'h');
+      for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((seq >> (8 * i)) & 0xFF));
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, "stale").ok());
+    }
+  }
+  auto spool = OpenSpool({"a", "b"});
+  SpoolStats s = spool->stats();
+  EXPECT_EQ(s.records, 0u);
+  EXPECT_EQ(s.bytes, 0u);
+  EXPECT_EQ(*spool->Append("hit10"), 10u);
+  EXPECT_EQ(Pending(*spool, "a"), (std::vector<std::string>{"hit10"}));
+  EXPECT_EQ(Pending(*spool, "b"), (std::vector<std::string>{"hit10"}));
+  EXPECT_EQ(spool->stats().first_seq, 10u);
 }
 
 TEST_F(HitSpoolTest, SequenceNumbersNeverGoBackAfterEverythingWasDelivered) {
