@@ -4,6 +4,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <limits>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <span>
+#include <thread>
 #include <utility>
 
 namespace iocd {
@@ -48,7 +50,21 @@ class RocksHitSpool final : public HitSpool {
   RocksHitSpool(SpoolOptions options, std::unique_ptr<rocksdb::DB> db)
       : opts_(std::move(options)), db_(std::move(db)) {
     write_options_.sync = opts_.sync;
+    deleter_ = std::thread([this] { DeleteFreedRecords(); });
   }
+
+  // Finishes deleting what Acks freed (a few ms per thousand records), then closes.
+  ~RocksHitSpool() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    deleter_cv_.notify_one();
+    deleter_.join();
+  }
+
+  RocksHitSpool(const RocksHitSpool&) = delete;
+  RocksHitSpool& operator=(const RocksHitSpool&) = delete;
 
   // Loads records and cursors; called once before the spool is shared.
   Status Load() {
@@ -160,7 +176,6 @@ class RocksHitSpool final : public HitSpool {
   }
 
   Status Ack(std::string_view consumer, uint64_t next) override {
-    uint64_t free_from = 0, free_to = 0;  // the records no consumer needs any more
     {
       std::lock_guard lock(mu_);
       auto it = cursors_.find(std::string(consumer));
@@ -174,28 +189,20 @@ class RocksHitSpool final : public HitSpool {
       it->second = next;
       const uint64_t min_cursor = MinCursorLocked();
       if (min_cursor > first_seq_) {
-        free_from = first_seq_;
-        free_to = min_cursor;
+        // The records no consumer needs any more: never read again (Read starts at a
+        // cursor), deleted by the deleter thread so that neither this caller (an output's
+        // delivery thread) nor Append waits for a backlog's deletes. A pending range is
+        // extended; records between it and first_seq_ were deleted by an overflow, and
+        // deleting them again is harmless.
+        if (delete_from_ >= delete_to_) delete_from_ = first_seq_;
+        delete_to_ = min_cursor;
         const auto freed_end = sizes_.begin() + static_cast<std::ptrdiff_t>(min_cursor - first_seq_);
         for (auto size = sizes_.begin(); size != freed_end; ++size) bytes_ -= *size;
         sizes_.erase(sizes_.begin(), freed_end);
         first_seq_ = min_cursor;
       }
     }
-    // The records below every cursor are deleted outside the lock, in small batches: they
-    // are never read again (Read starts at a cursor), and a backlog of 100k records would
-    // otherwise hold every Append (ingest's Submit) for the whole delete. A delete that
-    // fails or is cut short by a crash leaves records below every cursor, which the next
-    // open deletes (Load).
-    for (uint64_t seq = free_from; seq < free_to;) {
-      rocksdb::WriteBatch batch;
-      const uint64_t end = std::min(free_to, seq + kDeletesPerWrite);
-      for (; seq < end; ++seq) batch.Delete(RecordKey(seq));
-      if (rocksdb::Status s = db_->Write(write_options_, &batch); !s.ok()) {
-        return Status::IoError("spool " + opts_.path + ": acknowledged, but deleting the delivered records failed " +
-                               "(the next open deletes them): " + s.ToString());
-      }
-    }
+    deleter_cv_.notify_one();
     return Status::Ok();
   }
 
@@ -217,6 +224,25 @@ class RocksHitSpool final : public HitSpool {
   }
 
  private:
+  // The deleter thread: deletes the records Acks freed (delete_from_..delete_to_), a few
+  // hundred per write, without holding mu_ during a write. On stop it finishes first. A
+  // failed write leaves its records below every cursor, where the next Load deletes them.
+  void DeleteFreedRecords() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      deleter_cv_.wait(lock, [this] { return stopping_ || delete_from_ < delete_to_; });
+      if (delete_from_ >= delete_to_) return;  // stopping, nothing left
+      const uint64_t from = delete_from_;
+      const uint64_t to = std::min(delete_to_, from + kDeletesPerWrite);
+      lock.unlock();
+      rocksdb::WriteBatch batch;
+      for (uint64_t seq = from; seq < to; ++seq) batch.Delete(RecordKey(seq));
+      (void)db_->Write(write_options_, &batch);
+      lock.lock();
+      delete_from_ = std::max(delete_from_, to);
+    }
+  }
+
   // The lowest cursor of the consumers kept at Load (cursors_ not empty).
   uint64_t MinKeptCursor() const {
     uint64_t m = std::numeric_limits<uint64_t>::max();
@@ -294,8 +320,8 @@ class RocksHitSpool final : public HitSpool {
     return Status::Ok();
   }
 
-  // Deletes per write when Ack frees records: about half a millisecond of holding the
-  // database's write queue.
+  // Deletes per write of the deleter thread: about half a millisecond of holding the
+  // database's write queue, so an Append waits at most that long behind one.
   static constexpr uint64_t kDeletesPerWrite = 256;
 
   const SpoolOptions opts_;
@@ -310,6 +336,11 @@ class RocksHitSpool final : public HitSpool {
   uint64_t overflow_records_ = 0;     // guarded by mu_
   std::map<std::string, uint64_t, std::less<>> cursors_;  // guarded by mu_
   std::map<std::string, uint64_t, std::less<>> dropped_;  // guarded by mu_
+  uint64_t delete_from_ = 0;          // guarded by mu_: freed records not yet deleted
+  uint64_t delete_to_ = 0;            // guarded by mu_
+  bool stopping_ = false;             // guarded by mu_
+  std::condition_variable deleter_cv_;
+  std::thread deleter_;               // last: started when every other member exists
 };
 
 }  // namespace

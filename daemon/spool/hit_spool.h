@@ -14,9 +14,10 @@
 // past it. Nothing is dropped silently: the counts are in stats() and the caller logs them.
 //
 // Crash safety: each Append and AppendBatch is one atomic RocksDB write batch through
-// the write-ahead log, done before the call returns; an Ack writes the cursor first, then
-// deletes the records no consumer needs any more in batches of 256, outside the lock (a
-// crash in between leaves records below every cursor, which the next Open() deletes). With sync=false a write survives a crash of the process (SIGKILL) but
+// the write-ahead log, done before the call returns; so is an Ack's cursor. The records no
+// consumer needs any more are deleted after it by the spool's own thread, 256 per write
+// (the destructor finishes them); a crash before that leaves records below every cursor,
+// which are never read and which the next Open() deletes. With sync=false a write survives a crash of the process (SIGKILL) but
 // not of the machine; sync=true fsyncs every write. On Open() the records and cursors
 // are exactly those of the last completed write: records appended but not acknowledged
 // are pending again ("at least once").
@@ -25,16 +26,17 @@
 // (it does not receive records appended before it existed); cursors of consumers no
 // longer listed are deleted, so they cannot pin records forever.
 //
-// Ownership: Open() returns the only handle; destruction closes the database.
+// Ownership: Open() returns the only handle; it owns one thread (the deletes above), and
+// destruction finishes those deletes, stops it and closes the database.
 // Thread safety: every method may be called from any thread at once; writes are
 // serialised by one mutex, so Append, AppendBatch and an Ack's cursor move are each atomic
-// with respect to the others; an Ack's deletes of freed records do not hold the mutex, so
-// a large backlog acknowledged at once does not stall Append. Callers with many small records should group them with AppendBatch: one
+// with respect to the others; neither the caller of Ack nor Append waits for the deletes
+// of a large backlog acknowledged at once. Callers with many small records should group them with AppendBatch: one
 // write costs about as much as one record (SpooledOutputs does this, spooled_output.h).
 // Errors: Open() returns IoError/Corruption (with the path) when RocksDB cannot open or
 // a stored key does not decode; Append/Ack return IoError when a write fails (the record
-// is then not stored / the cursor not moved; or, for an Ack, the cursor moved but the
-// freed records stay until the next Open()); an unknown consumer is InvalidArgument.
+// is then not stored / the cursor not moved; a failed delete of freed records leaves them
+// until the next Open()); an unknown consumer is InvalidArgument.
 #pragma once
 
 #include <cstdint>
