@@ -90,15 +90,7 @@ TEST(TextEscapeTest, ControlsAndInvalidUtf8) {
 // AppendEscaped copies runs; this is the rule it implements, byte by byte.
 std::string EscapedByteByByte(std::string_view value, std::string_view specials, bool keep_tab) {
   std::string out;
-  size_t i = 0;
-  while (i < value.size()) {
-    const auto c = static_cast<unsigned char>(value[i]);
-    if (c >= 0x80) {
-      const size_t len = WellFormedUtf8Length(value, i);
-      out.append(len == 0 ? std::string_view(FFFD) : value.substr(i, len));
-      i += len == 0 ? 1 : len;
-      continue;
-    }
+  AppendValidUtf8(value, &out, [&](unsigned char c) {
     if (c == '\n') {
       out += "\\n";
     } else if (c == '\r') {
@@ -111,8 +103,7 @@ std::string EscapedByteByByte(std::string_view value, std::string_view specials,
     } else {
       out += static_cast<char>(c);
     }
-    ++i;
-  }
+  });
   return out;
 }
 

@@ -42,8 +42,8 @@ size_t AppendUtf8OrReplacement(std::string_view s, size_t i, std::string* out) {
 
 void AppendEscaped(std::string_view value, std::string_view specials, bool keep_tab, std::string* out) {
   // The ASCII bytes written other than as themselves, as a 128-bit set: the controls (TAB
-  // unless kept), DEL and the specials. Runs of the other bytes, and of well-formed UTF-8,
-  // are copied whole.
+  // unless kept), DEL and the specials. Runs of the other ASCII bytes are appended in one
+  // piece (as AppendJsonString does); bytes >= 0x80 go through AppendUtf8OrReplacement.
   uint64_t treated[2] = {~uint64_t{0} >> 32, uint64_t{1} << 63};  // 0x00-0x1F, 0x7F
   if (keep_tab) treated[0] &= ~(uint64_t{1} << '\t');
   for (char c : specials) {
@@ -51,23 +51,20 @@ void AppendEscaped(std::string_view value, std::string_view specials, bool keep_
     if (u < 0x80) treated[u >> 6] |= uint64_t{1} << (u & 63);
   }
   out->reserve(out->size() + value.size());
-  const size_t n = value.size();
-  size_t run = 0;  // start of the bytes not yet appended
   size_t i = 0;
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(value[i]);
-    if (c < 0x80) {
-      if (((treated[c >> 6] >> (c & 63)) & 1) == 0) {
-        ++i;
-        continue;
-      }
-    } else if (const size_t len = WellFormedUtf8Length(value, i); len != 0) {
-      i += len;
-      continue;
+  while (i < value.size()) {
+    size_t j = i;
+    while (j < value.size()) {
+      const auto c = static_cast<unsigned char>(value[j]);
+      if (c >= 0x80 || ((treated[c >> 6] >> (c & 63)) & 1) != 0) break;
+      ++j;
     }
-    out->append(value.data() + run, i - run);
+    out->append(value.data() + i, j - i);
+    if (j == value.size()) break;
+    const auto c = static_cast<unsigned char>(value[j]);
+    i = j + 1;
     if (c >= 0x80) {
-      out->append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+      i = j + AppendUtf8OrReplacement(value, j, out);
     } else if (c == '\n') {
       out->append("\\n");
     } else if (c == '\r') {
@@ -78,9 +75,7 @@ void AppendEscaped(std::string_view value, std::string_view specials, bool keep_
     } else {
       out->push_back(' ');  // another control character, or DEL
     }
-    run = ++i;
   }
-  out->append(value.data() + run, n - run);
 }
 
 std::string_view Utf8Prefix(std::string_view s, size_t max_bytes) {

@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <span>
 #include <thread>
@@ -71,6 +72,7 @@ class RocksHitSpool final : public HitSpool {
     std::set<std::string> wanted(opts_.consumers.begin(), opts_.consumers.end());
     rocksdb::WriteBatch batch;
     bool first = true;
+    std::optional<uint64_t> keep_from;  // set at the first record, when every cursor is loaded
     {
       std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -80,7 +82,8 @@ class RocksHitSpool final : public HitSpool {
           // Cursor keys ('c') sort before record keys ('h'): every cursor is loaded here.
           // A record below every kept cursor is one an Ack had freed but not yet deleted
           // when the process stopped (Ack deletes after moving the cursor): delete it now.
-          if (!cursors_.empty() && seq < MinKeptCursor()) {
+          if (!keep_from) keep_from = cursors_.empty() ? 0 : LowestCursor();
+          if (seq < *keep_from) {
             batch.Delete(key);
             continue;
           }
@@ -187,20 +190,7 @@ class RocksHitSpool final : public HitSpool {
       rocksdb::Status s = db_->Write(write_options_, &batch);
       if (!s.ok()) return Status::IoError("spool " + opts_.path + ": ack failed: " + s.ToString());
       it->second = next;
-      const uint64_t min_cursor = MinCursorLocked();
-      if (min_cursor > first_seq_) {
-        // The records no consumer needs any more: never read again (Read starts at a
-        // cursor), deleted by the deleter thread so that neither this caller (an output's
-        // delivery thread) nor Append waits for a backlog's deletes. A pending range is
-        // extended; records between it and first_seq_ were deleted by an overflow, and
-        // deleting them again is harmless.
-        if (delete_from_ >= delete_to_) delete_from_ = first_seq_;
-        delete_to_ = min_cursor;
-        const auto freed_end = sizes_.begin() + static_cast<std::ptrdiff_t>(min_cursor - first_seq_);
-        for (auto size = sizes_.begin(); size != freed_end; ++size) bytes_ -= *size;
-        sizes_.erase(sizes_.begin(), freed_end);
-        first_seq_ = min_cursor;
-      }
+      FreeBelowLocked(MinCursorLocked());
     }
     deleter_cv_.notify_one();
     return Status::Ok();
@@ -243,17 +233,29 @@ class RocksHitSpool final : public HitSpool {
     }
   }
 
-  // The lowest cursor of the consumers kept at Load (cursors_ not empty).
-  uint64_t MinKeptCursor() const {
+  // The lowest cursor (the largest uint64_t when there is none).
+  uint64_t LowestCursor() const {
     uint64_t m = std::numeric_limits<uint64_t>::max();
     for (const auto& [name, seq] : cursors_) m = std::min(m, seq);
     return m;
   }
 
-  uint64_t MinCursorLocked() const {
-    uint64_t m = next_seq_;
-    for (const auto& [name, seq] : cursors_) m = std::min(m, seq);
-    return std::max(m, first_seq_);
+  uint64_t MinCursorLocked() const { return std::max(std::min(next_seq_, LowestCursor()), first_seq_); }
+
+  // The records below min_cursor are no consumer's any more: never read again (Read starts
+  // at a cursor). They leave the bounds at once and are deleted by the deleter thread
+  // (notify deleter_cv_ after unlocking), so that neither an Ack's caller (an output's
+  // delivery thread) nor Append waits for a backlog's deletes. A pending range is extended;
+  // records between it and first_seq_ were deleted by an overflow, and deleting them again
+  // is harmless.
+  void FreeBelowLocked(uint64_t min_cursor) {
+    if (min_cursor <= first_seq_) return;
+    if (delete_from_ >= delete_to_) delete_from_ = first_seq_;
+    delete_to_ = min_cursor;
+    const auto freed_end = sizes_.begin() + static_cast<std::ptrdiff_t>(min_cursor - first_seq_);
+    for (auto size = sizes_.begin(); size != freed_end; ++size) bytes_ -= *size;
+    sizes_.erase(sizes_.begin(), freed_end);
+    first_seq_ = min_cursor;
   }
 
   // Appends `values` (possibly none) and applies the bounds, in one write.
@@ -301,22 +303,11 @@ class RocksHitSpool final : public HitSpool {
     return first_new;
   }
 
-  // At open: apply the bounds (they may have shrunk) and delete what every consumer passed.
+  // At open: apply the bounds (they may have shrunk) and free what every consumer passed.
   Status TrimLocked() {
     if (Result<uint64_t> r = AppendLocked({}); !r.ok()) return r.status();
-    const uint64_t min_cursor = MinCursorLocked();
-    if (min_cursor <= first_seq_) return Status::Ok();
-    rocksdb::WriteBatch batch;
-    uint64_t freed = 0;
-    for (uint64_t seq = first_seq_; seq < min_cursor; ++seq) {
-      batch.Delete(RecordKey(seq));
-      freed += sizes_[seq - first_seq_];
-    }
-    rocksdb::Status s = db_->Write(write_options_, &batch);
-    if (!s.ok()) return Status::IoError("spool " + opts_.path + ": " + s.ToString());
-    sizes_.erase(sizes_.begin(), sizes_.begin() + static_cast<std::ptrdiff_t>(min_cursor - first_seq_));
-    first_seq_ = min_cursor;
-    bytes_ -= freed;
+    FreeBelowLocked(MinCursorLocked());
+    deleter_cv_.notify_one();
     return Status::Ok();
   }
 
